@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 Tandem developers
+ */
+#include "tv_vring.h"
+
+#include <assert.h>
+
+/* The ring layouts are fixed by the spec; a padding surprise would corrupt
+ * every exchange with the peer, so fail the build instead. */
+static_assert(sizeof(struct tv_desc) == 16, "split descriptor is 16 bytes");
+static_assert(sizeof(struct tv_used_elem) == 8, "used element is 8 bytes");
+static_assert(sizeof(struct tv_packed_desc) == 16,
+	      "packed descriptor is 16 bytes");
+static_assert(sizeof(struct tv_net_hdr) == 10, "virtio-net header");
+static_assert(sizeof(struct tv_net_hdr_mrg) == 12, "mergeable header");
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	      "Tandem accesses VERSION_1 rings natively: little-endian only");
+
+static size_t
+align_up(size_t v, size_t align)
+{
+	return (v + align - 1) & ~(align - 1);
+}
+
+size_t
+tv_split_size(uint32_t num, size_t align)
+{
+	size_t used_off = align_up(
+		tv_split_desc_size(num) + tv_split_avail_size(num), align);
+
+	return used_off + tv_split_used_size(num);
+}
+
+void
+tv_split_init(struct tv_split *ring, void *mem, uint32_t num, size_t align)
+{
+	char *base = mem;
+	size_t used_off = align_up(
+		tv_split_desc_size(num) + tv_split_avail_size(num), align);
+
+	ring->num = num;
+	ring->desc = (struct tv_desc *)(void *)base;
+	ring->avail =
+		(struct tv_avail *)(void *)(base + tv_split_desc_size(num));
+	ring->used = (struct tv_used *)(void *)(base + used_off);
+}
