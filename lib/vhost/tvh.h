@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 Tandem developers
+ *
+ * tvh.h - Tandem's vhost-user back-end: the one public header of lib/vhost.
+ *
+ * A tvh_dev is one vhost-user device behind one unix socket (server: it
+ * listens from tvh_dev_create() on; client: it connects and reconnects).
+ * The library maps the front-end's memory, validates everything the
+ * front-end says or writes, and moves packets between the front-end's
+ * virtqueues and DPDK mbufs (always by copy: no guest memory is ever handed
+ * to the application).
+ *
+ * Threading:
+ *  - Control: tvh_dev_create/destroy and the *_get calls may be made from
+ *    any one thread at a time per device. Protocol messages are handled on
+ *    one control thread that the library owns (shared by all devices of the
+ *    process); the callbacks in struct tvh_ops run on that thread and must
+ *    not call tvh_dev_destroy() on the same device.
+ *  - Datapath: tvh_dequeue_burst/tvh_enqueue_burst on one virtqueue may be
+ *    called by one thread at a time (the DPDK rule for a queue); different
+ *    virtqueues may be served by different threads. They never block, take
+ *    a lock, do an atomic read-modify-write or a system call, except the
+ *    eventfd write of a notification that the front-end asked for.
+ *  - Changes of the memory table, ring addresses or device life cycle while
+ *    the datapath runs are made safe by the control thread (it stops a
+ *    queue and waits until no burst is inside it); the datapath only pays a
+ *    plain load and two plain stores per burst for that.
+ *
+ * Errors: functions return 0 or -errno. Misbehaviour of the front-end is
+ * counted (struct tvh_vq_stats / tvh_dev_stats), logged once, rate limited,
+ * and marks the queue (descriptor errors) or the connection (message errors
+ * that break the protocol) broken until the front-end resets it.
+ */
+#ifndef TVH_H
+#define TVH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct tvh_dev;
+
+/* Maximum queue pairs one device serves (virtqueues = 2 * pairs). */
+#define TVH_MAX_QUEUE_PAIRS 128u
+
+struct tvh_ops {
+	/* The front-end made the device usable (features set, memory mapped,
+	 * queue pair 0 ready): a link-up event. */
+	void (*device_ready)(struct tvh_dev *dev, void *ctx);
+	/* The device stopped being usable (disconnect, reset, GET_VRING_BASE
+	 * of queue pair 0): a link-down event. Datapath calls keep working
+	 * and return 0. */
+	void (*device_gone)(struct tvh_dev *dev, void *ctx);
+	/* A virtqueue was enabled or disabled by the front-end (optional). */
+	void (*vring_state)(struct tvh_dev *dev, void *ctx, uint16_t vq,
+			    bool enabled);
+};
+
+struct tvh_config {
+	const char *path; /* unix socket path */
+	bool client; /* connect to a listening front-end and reconnect */
+	uint16_t n_queue_pairs; /* offered to the front-end, >= 1 */
+	uint64_t features; /* virtio feature bits offered; 0: the default */
+	uint64_t protocol_features; /* offered; 0: the default */
+	const char *log_name; /* prefix of log lines, e.g. the port name */
+};
+
+/* Default virtio features Tandem's back-end offers. */
+uint64_t tvh_default_features(void);
+/* Default vhost-user protocol features (MQ, REPLY_ACK, STATUS, ...). */
+uint64_t tvh_default_protocol_features(void);
+
+/* Create a device and start listening (or connecting). Returns 0 and sets
+ * *out, or -errno (socket path unusable, out of memory). */
+int tvh_dev_create(const struct tvh_config *cfg, const struct tvh_ops *ops,
+		   void *ctx, struct tvh_dev **out);
+
+/* Disconnect the front-end, wait for the datapath to leave every queue,
+ * unmap its memory, close every fd and the socket (a server's socket file
+ * is removed) and free the device. */
+void tvh_dev_destroy(struct tvh_dev *dev);
+
+/* Is the device usable now (the state device_ready/device_gone report)? */
+bool tvh_dev_is_ready(const struct tvh_dev *dev);
+
+/* Negotiated virtio features (0 while no front-end is connected). */
+uint64_t tvh_dev_features(const struct tvh_dev *dev);
+
+/* Move up to n packets the front-end transmitted on virtqueue `vq` (odd:
+ * 2q+1) into new mbufs from `pool` (multi-segment when a packet exceeds
+ * one mbuf). Returns the number of packets stored in pkts[]. Frees nothing
+ * of the caller's; a packet the front-end described badly is counted and
+ * consumed (returned to the front-end with length 0), never delivered. */
+uint16_t tvh_dequeue_burst(struct tvh_dev *dev, uint16_t vq,
+			   struct rte_mempool *pool, struct rte_mbuf **pkts,
+			   uint16_t n);
+
+/* Copy up to n packets into the front-end's receive virtqueue `vq` (even:
+ * 2q). Returns how many were copied; the caller still owns (and frees)
+ * every mbuf, copied or not. */
+uint16_t tvh_enqueue_burst(struct tvh_dev *dev, uint16_t vq,
+			   struct rte_mbuf *const *pkts, uint16_t n);
+
+/* Per-virtqueue counters. Written only by the thread running the datapath
+ * of that queue; readers may see values a burst old. */
+struct tvh_vq_stats {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t no_mbufs; /* dequeue: mempool empty */
+	uint64_t no_room; /* enqueue: front-end offered no buffer */
+	uint64_t too_big; /* enqueue: packet larger than the buffers */
+	uint64_t calls_suppressed; /* notifications the front-end did not want */
+	uint64_t calls; /* eventfd writes to the front-end */
+	/* front-end misbehaviour, each marks the queue broken */
+	uint64_t err_avail_idx; /* avail index jumped more than the ring */
+	uint64_t err_desc_index; /* head or next index >= ring size */
+	uint64_t err_desc_addr; /* address/length outside the memory table */
+	uint64_t err_chain_loop; /* chain longer than the ring (loop) */
+	uint64_t err_indirect; /* bad indirect table (length, nesting) */
+	uint64_t err_desc_flags; /* write-only buffer in TX, read-only in RX */
+	uint64_t err_hdr; /* chain shorter than the virtio-net header */
+};
+
+/* Per-device counters of the control path. */
+struct tvh_dev_stats {
+	uint64_t connects;
+	uint64_t disconnects;
+	uint64_t msgs;
+	uint64_t err_msg; /* messages refused by validation */
+	uint64_t err_mem; /* memory regions refused (fstat/mmap/overlap) */
+	uint64_t err_ring; /* ring addresses refused */
+};
+
+int tvh_vq_stats_get(const struct tvh_dev *dev, uint16_t vq,
+		     struct tvh_vq_stats *stats);
+void tvh_vq_stats_reset(struct tvh_dev *dev, uint16_t vq);
+void tvh_dev_stats_get(const struct tvh_dev *dev, struct tvh_dev_stats *st);
+
+/* Number of queue pairs the front-end is using now (enabled rings), and
+ * whether one virtqueue is enabled and started. */
+uint16_t tvh_dev_active_queue_pairs(const struct tvh_dev *dev);
+bool tvh_vq_is_enabled(const struct tvh_dev *dev, uint16_t vq);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TVH_H */
