@@ -150,8 +150,11 @@ struct tvu_log {
 	uint64_t mmap_offset;
 };
 
-/* One message. The first TVU_HDR_SIZE + size bytes are the wire image;
- * fds[] and n_fds travel as SCM_RIGHTS ancillary data. */
+/* One message. On the wire: the TVU_HDR_SIZE header (request, flags,
+ * size) immediately followed by `size` payload bytes. In this struct the
+ * payload sits at offset 16 (its u64 alignment), so it is NOT one
+ * contiguous wire image: use tvu_send/tvu_recv, never write the struct
+ * raw. fds[] and n_fds travel as SCM_RIGHTS ancillary data. */
 struct tvu_msg {
 	uint32_t request;
 	uint32_t flags;
@@ -202,8 +205,15 @@ const char *tvu_request_name(uint32_t request);
  * (SET_MEM_TABLE: one per region; vring files: one unless NOFD), vring
  * index < n_vrings, and that any required protocol feature is in
  * `protocol_features` (the negotiated set).
- * Returns 0, or -EINVAL / -EPROTO / -ERANGE / -EBADMSG with a one-line
- * description of the offending values in err[errlen]. */
+ * Returns 0, or with a one-line description of the offending values in
+ * err[errlen]:
+ *   -EPROTO  unknown request code, version bits not 1, REPLY flag set, or
+ *            a protocol feature the request needs was not negotiated;
+ *   -EINVAL  payload size or contents (nregions, reserved bits in a vring
+ *            file's u64) wrong;
+ *   -EBADMSG wrong number of fds;
+ *   -ERANGE  vring index >= n_vrings.
+ * The caller still owns (and must close) the message's fds either way. */
 int tvu_validate_request(const struct tvu_msg *msg, uint32_t n_vrings,
 			 uint64_t protocol_features, char *err, size_t errlen);
 
@@ -229,8 +239,12 @@ void tvu_msg_close_fds(struct tvu_msg *msg);
 /* Read one message: header, then payload, with the fds that came with it.
  * A header announcing more than TVU_PAYLOAD_MAX bytes is -EMSGSIZE; the
  * stream cannot be resynchronised after that, so the caller must close the
- * connection. Returns 0, -ECONNRESET on orderly EOF, or -errno. On failure
- * no fd is left open. Blocks until the whole message is read. */
+ * connection. More than TVU_MAX_FDS fds is -EBADMSG (the message is
+ * consumed, the stream stays in step). Returns 0, -ECONNRESET on EOF (also
+ * in mid-message), or -errno. On failure no fd is left open. Blocks until
+ * the whole message is read; on a non-blocking socket returns -EAGAIN if
+ * no byte is waiting, and once a message has begun waits at most 1 s for
+ * each further chunk (-ETIMEDOUT). Received fds are close-on-exec. */
 int tvu_recv(int sock, struct tvu_msg *msg);
 
 /* Write one message with msg->fds[0..n_fds). Returns 0 or -errno
