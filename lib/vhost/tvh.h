@@ -15,7 +15,7 @@
  *    any one thread at a time per device. Protocol messages are handled on
  *    one control thread that the library owns (shared by all devices of the
  *    process); the callbacks in struct tvh_ops run on that thread and must
- *    not call tvh_dev_destroy() on the same device.
+ *    not call tvh_dev_create() or tvh_dev_destroy() (of any device).
  *  - Datapath: tvh_dequeue_burst/tvh_enqueue_burst on one virtqueue may be
  *    called by one thread at a time (the DPDK rule for a queue); different
  *    virtqueues may be served by different threads. They never block, take
@@ -55,7 +55,7 @@ struct tvh_ops {
 	void (*device_ready)(struct tvh_dev *dev, void *ctx);
 	/* The device stopped being usable (disconnect, reset, GET_VRING_BASE
 	 * of queue pair 0): a link-down event. Datapath calls keep working
-	 * and return 0. */
+	 * and return 0. Not called from tvh_dev_destroy(). */
 	void (*device_gone)(struct tvh_dev *dev, void *ctx);
 	/* A virtqueue was enabled or disabled by the front-end (optional). */
 	void (*vring_state)(struct tvh_dev *dev, void *ctx, uint16_t vq,
@@ -64,7 +64,7 @@ struct tvh_ops {
 
 struct tvh_config {
 	const char *path; /* unix socket path */
-	bool client; /* connect to a listening front-end and reconnect */
+	bool client;	  /* connect to a listening front-end and reconnect */
 	uint16_t n_queue_pairs; /* offered to the front-end, >= 1 */
 	uint64_t features; /* virtio feature bits offered; 0: the default */
 	uint64_t protocol_features; /* offered; 0: the default */
@@ -75,6 +75,12 @@ struct tvh_config {
 uint64_t tvh_default_features(void);
 /* Default vhost-user protocol features (MQ, REPLY_ACK, STATUS, ...). */
 uint64_t tvh_default_protocol_features(void);
+
+/* Everything the library implements (added): cfg->features and
+ * cfg->protocol_features must be subsets, else tvh_dev_create fails with
+ * -ENOTSUP. */
+uint64_t tvh_supported_features(void);
+uint64_t tvh_supported_protocol_features(void);
 
 /* Create a device and start listening (or connecting). Returns 0 and sets
  * *out, or -errno (socket path unusable, out of memory). */
@@ -102,8 +108,10 @@ uint16_t tvh_dequeue_burst(struct tvh_dev *dev, uint16_t vq,
 			   uint16_t n);
 
 /* Copy up to n packets into the front-end's receive virtqueue `vq` (even:
- * 2q). Returns how many were copied; the caller still owns (and frees)
- * every mbuf, copied or not. */
+ * 2q). Returns how many of pkts[0..) were consumed: copied, or dropped
+ * because they can never fit the front-end's buffers (counted in too_big).
+ * The rest found no room (no_room) and may be retried. The caller still
+ * owns (and frees) every mbuf, consumed or not. */
 uint16_t tvh_enqueue_burst(struct tvh_dev *dev, uint16_t vq,
 			   struct rte_mbuf *const *pkts, uint16_t n);
 
@@ -113,27 +121,34 @@ struct tvh_vq_stats {
 	uint64_t packets;
 	uint64_t bytes;
 	uint64_t no_mbufs; /* dequeue: mempool empty */
-	uint64_t no_room; /* enqueue: front-end offered no buffer */
-	uint64_t too_big; /* enqueue: packet larger than the buffers */
-	uint64_t calls_suppressed; /* notifications the front-end did not want */
+	uint64_t no_room;  /* enqueue: front-end offered no buffer */
+	uint64_t too_big;  /* enqueue: packet larger than the buffers */
+	/* notifications the front-end did not want */
+	uint64_t calls_suppressed;
 	uint64_t calls; /* eventfd writes to the front-end */
 	/* front-end misbehaviour, each marks the queue broken */
-	uint64_t err_avail_idx; /* avail index jumped more than the ring */
+	uint64_t err_avail_idx;	 /* avail index jumped more than the ring */
 	uint64_t err_desc_index; /* head or next index >= ring size */
-	uint64_t err_desc_addr; /* address/length outside the memory table */
+	uint64_t err_desc_addr;	 /* address/length outside the memory table */
 	uint64_t err_chain_loop; /* chain longer than the ring (loop) */
-	uint64_t err_indirect; /* bad indirect table (length, nesting) */
+	uint64_t err_indirect;	 /* bad indirect table (length, nesting) */
 	uint64_t err_desc_flags; /* write-only buffer in TX, read-only in RX */
-	uint64_t err_hdr; /* chain shorter than the virtio-net header */
+	uint64_t err_hdr;	 /* chain shorter than the virtio-net header */
+	/* added: TX packet of 0 bytes or more than TVH_MAX_PKT_LEN */
+	uint64_t err_pkt_len;
 };
+
+/* Longest packet tvh_dequeue_burst accepts from the front-end (no TSO/GSO
+ * is offered, so anything longer is a front-end error). */
+#define TVH_MAX_PKT_LEN 65535u
 
 /* Per-device counters of the control path. */
 struct tvh_dev_stats {
 	uint64_t connects;
 	uint64_t disconnects;
 	uint64_t msgs;
-	uint64_t err_msg; /* messages refused by validation */
-	uint64_t err_mem; /* memory regions refused (fstat/mmap/overlap) */
+	uint64_t err_msg;  /* messages refused by validation */
+	uint64_t err_mem;  /* memory regions refused (fstat/mmap/overlap) */
 	uint64_t err_ring; /* ring addresses refused */
 };
 

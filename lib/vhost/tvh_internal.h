@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 Tandem developers
+ *
+ * tvh_internal.h - lib/vhost's private structures, shared by its files.
+ *
+ * Ownership of the fields (who writes what, and when) is the core of the
+ * library's safety: every field says which thread writes it. "control"
+ * means the library's control thread (or an application thread holding the
+ * control lock, e.g. in tvh_dev_destroy); "datapath" means the one thread
+ * running bursts on that virtqueue.
+ */
+#ifndef TVH_INTERNAL_H
+#define TVH_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <rte_common.h>
+#include <rte_log.h>
+
+#include "tv_vring.h"
+#include "tvh.h"
+#include "tvu.h"
+
+/* ---- Logging ---- */
+
+extern int tvh_logtype_ctrl;
+extern int tvh_logtype_data;
+
+#define TVH_LOG_CTRL(level, dev, fmt, ...)                                     \
+	rte_log(RTE_LOG_##level, tvh_logtype_ctrl, "%s: " fmt "\n",            \
+		(dev)->log_name, ##__VA_ARGS__)
+
+/* One rate limiter: at most one line per TVH_RL_PERIOD_MS, then a count of
+ * what was suppressed in between. */
+#define TVH_RL_PERIOD_MS 1000u
+
+struct tvh_ratelimit {
+	uint64_t next_tsc;
+	uint32_t suppressed;
+};
+
+/* True if a line may be printed now; *suppressed gets the number of lines
+ * dropped since the last one printed. */
+bool tvh_ratelimit_ok(struct tvh_ratelimit *rl, uint32_t *suppressed);
+
+/* ---- Guest memory ---- */
+
+struct tvh_region {
+	uint64_t gpa;	/* guest-physical start */
+	uint64_t size;	/* bytes */
+	uint64_t uva;	/* front-end process virtual start */
+	uint8_t *host;	/* our pointer to gpa */
+	void *map_addr; /* what mmap returned */
+	size_t map_len;
+};
+
+struct tvh_mem {
+	uint32_t n_regions;
+	struct tvh_region regions[TVU_MAX_MEM_REGIONS];
+};
+
+/* Host pointer for guest-physical [gpa, gpa + len): the part that lies in
+ * one region. *contig gets the bytes usable from the returned pointer
+ * (1..len); NULL if gpa is in no region. len must be > 0. */
+static inline uint8_t *
+tvh_gpa_to_host(const struct tvh_mem *mem, uint64_t gpa, uint64_t len,
+		uint64_t *contig)
+{
+	for (uint32_t i = 0; i < mem->n_regions; i++) {
+		const struct tvh_region *r = &mem->regions[i];
+		uint64_t off = gpa - r->gpa;
+
+		/* off wraps (huge) when gpa < r->gpa: one compare covers both
+		 * ends of the region. */
+		if (off < r->size) {
+			uint64_t left = r->size - off;
+
+			*contig = len < left ? len : left;
+			return r->host + off;
+		}
+	}
+	return NULL;
+}
+
+/* Host pointer for front-end virtual [uva, uva + len), which must lie in one
+ * region entirely; NULL otherwise. */
+void *tvh_uva_to_host(const struct tvh_mem *mem, uint64_t uva, uint64_t len);
+
+/* Map the regions of a SET_MEM_TABLE message into *out. Takes ownership of
+ * msg's fds (all closed on return, success or not). On failure nothing
+ * stays mapped; *why describes the refusal. */
+int tvh_mem_map(struct tvh_mem *out, struct tvu_msg *msg, char *why,
+		size_t whylen);
+void tvh_mem_unmap(struct tvh_mem *mem);
+
+/* ---- Virtqueues ---- */
+
+/* Error classes for rate limiting datapath logs. */
+enum tvh_dp_err {
+	TVH_DP_ERR_AVAIL_IDX,
+	TVH_DP_ERR_DESC_INDEX,
+	TVH_DP_ERR_DESC_ADDR,
+	TVH_DP_ERR_CHAIN_LOOP,
+	TVH_DP_ERR_INDIRECT,
+	TVH_DP_ERR_DESC_FLAGS,
+	TVH_DP_ERR_HDR,
+	TVH_DP_ERR_PKT_LEN,
+	TVH_DP_ERR_MAX
+};
+
+struct tvh_dev;
+
+struct tvh_vq {
+	/* ---- datapath's view, published by the control thread ----
+	 * in_burst: written by the datapath (1 on entry, 0 on exit), read by
+	 * the control thread while it waits for a stop to take effect.
+	 * ready: written by the control thread only (see tvh_vq.c for the
+	 * protocol between the two). */
+	uint8_t in_burst;
+	uint8_t ready;
+	/* Written by the datapath when the front-end broke the ring; cleared
+	 * by the control thread only while the queue is stopped. */
+	bool broken;
+	bool event_idx;		 /* RING_EVENT_IDX negotiated */
+	bool mrg_rxbuf;		 /* MRG_RXBUF negotiated */
+	bool indirect_ok;	 /* RING_INDIRECT_DESC negotiated */
+	uint16_t index;		 /* virtqueue number */
+	uint32_t hdr_len;	 /* virtio-net header bytes */
+	uint32_t num;		 /* ring size */
+	uint16_t last_avail_idx; /* datapath while running */
+	uint16_t last_used_idx;	 /* datapath while running */
+	struct tv_split ring;	 /* host pointers, valid while ready */
+	int call_fd;		 /* -1: the front-end wants no calls */
+	const struct tvh_mem *mem;
+	struct tvh_dev *dev;
+	struct tvh_vq_stats stats;
+	struct tvh_ratelimit rl[TVH_DP_ERR_MAX];
+
+	/* ---- control thread only ---- */
+	bool num_set, addr_set;
+	bool kicked;   /* SET_VRING_KICK received: started */
+	bool enabled;  /* SET_VRING_ENABLE (or implied) */
+	bool running;  /* ready was published */
+	bool reported; /* vring_state(enabled) was reported */
+	uint32_t cfg_num;
+	uint16_t cfg_base;
+	struct tvu_vring_addr cfg_addr;
+	int kick_fd;
+	int err_fd;
+} __rte_cache_aligned;
+
+/* Library-wide: is membarrier usable (else the datapath fences)? */
+extern bool tvh_use_membarrier;
+
+/* Register membarrier once; selects the datapath variant. */
+void tvh_barrier_init(void);
+
+/* Datapath entry: announce the burst, then look at ready. Returns false
+ * (and leaves) if the queue is stopped or broken.
+ *
+ * Pairs with tvh_vq_quiesce(): either the control thread's wait sees
+ * in_burst == 1 (and waits for the release store in tvh_burst_leave), or
+ * this load of ready sees 0. The membarrier syscall in tvh_vq_quiesce turns
+ * the compiler barrier here into a full barrier at the moment it matters;
+ * without membarrier, a seq_cst fence does it on every burst. */
+static inline bool
+tvh_burst_enter(struct tvh_vq *vq)
+{
+	__atomic_store_n(&vq->in_burst, 1, __ATOMIC_RELAXED);
+	if (tvh_use_membarrier)
+		rte_compiler_barrier();
+	else
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* acquire: pairs with the release store of ready in tvh_vq_publish,
+	 * so the ring pointers and memory table read below are the ones
+	 * published with it. */
+	if (likely(__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) != 0 &&
+		   !vq->broken))
+		return true;
+	__atomic_store_n(&vq->in_burst, 0, __ATOMIC_RELEASE);
+	return false;
+}
+
+/* Datapath exit: release pairs with the acquire load of in_burst in
+ * tvh_vq_quiesce, so everything this burst did with guest memory happens
+ * before the control thread unmaps or moves it. */
+static inline void
+tvh_burst_leave(struct tvh_vq *vq)
+{
+	__atomic_store_n(&vq->in_burst, 0, __ATOMIC_RELEASE);
+}
+
+/* Count a front-end error on a vq, log it rate limited, mark it broken. */
+void tvh_vq_error(struct tvh_vq *vq, enum tvh_dp_err cls, const char *fmt, ...)
+	__rte_format_printf(3, 4) __rte_cold;
+
+/* Notify the front-end after used->idx moved from old_used to new_used
+ * (already stored). */
+void tvh_vq_notify(struct tvh_vq *vq, uint16_t old_used, uint16_t new_used);
+
+/* Control side of a queue's life cycle (tvh_vq.c). */
+void tvh_vq_init(struct tvh_dev *dev, struct tvh_vq *vq, uint16_t index);
+/* Stop the given queues' datapath and wait until no burst is inside. */
+void tvh_vqs_quiesce(struct tvh_vq *const *vqs, unsigned int n);
+/* Stop one queue (no-op if not running), or every running one of an
+ * array with a single barrier. A stopped queue's cfg_base is where its
+ * datapath stopped. */
+void tvh_vq_stop(struct tvh_vq *vq);
+void tvh_vqs_stop(struct tvh_vq *vqs, unsigned int n);
+/* Start a queue if everything it needs is there (kicked, enabled, num,
+ * addr, memory). Returns 0, or -errno if its addresses are refused. */
+int tvh_vq_try_start(struct tvh_vq *vq);
+/* Forget the ring set-up (after GET_VRING_BASE or on reset); fds closed. */
+void tvh_vq_reset(struct tvh_vq *vq, bool close_call);
+
+/* ---- Device ---- */
+
+enum tvh_ev_kind {
+	TVH_EV_WAKE = 1,
+	TVH_EV_LISTEN,
+	TVH_EV_CONN,
+	TVH_EV_TIMER,
+};
+
+struct tvh_dev {
+	TAILQ_ENTRY(tvh_dev) link;
+	uint32_t id; /* names the device in epoll events */
+	char path[108];
+	char log_name[64];
+	bool client;
+	struct tvh_ops ops;
+	void *ctx;
+	uint16_t n_queue_pairs;
+	uint32_t n_vqs;
+	uint64_t offered_features;
+	uint64_t offered_protocol_features;
+
+	/* control thread (under the control lock) */
+	int listen_fd;
+	int conn_fd;
+	int timer_fd;
+	uint32_t conn_gen; /* bumped per connection: stale events ignored */
+	uint64_t features; /* acked */
+	bool features_set;
+	uint64_t protocol_features; /* acked */
+	uint8_t status;
+	bool ready_reported;
+	bool ready; /* for tvh_dev_is_ready (atomic access) */
+	struct tvh_mem mem;
+	struct tvh_dev_stats stats;
+	struct tvh_ratelimit rl_msg;
+	struct tvh_ratelimit rl_mem;
+	struct tvh_ratelimit rl_ring;
+
+	struct tvh_vq *vqs; /* n_vqs, cache aligned */
+};
+
+/* Message dispatch (tvh_msg.c): validate and handle one received message;
+ * returns 0, or -errno if the connection must be closed. */
+int tvh_msg_handle(struct tvh_dev *dev, struct tvu_msg *msg);
+
+/* Device state changes (tvh_dev.c). */
+void tvh_dev_update_ready(struct tvh_dev *dev);
+/* Stop every queue, forget features, ring set-ups and memory. */
+void tvh_dev_reset(struct tvh_dev *dev);
+/* Stop every running queue (before a memory or feature change)... */
+void tvh_dev_pause(struct tvh_dev *dev);
+/* ...and start again whatever can run. */
+void tvh_dev_resume(struct tvh_dev *dev);
+
+#endif /* TVH_INTERNAL_H */

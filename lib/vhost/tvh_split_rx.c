@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 Tandem developers
+ *
+ * Split ring, front-end receive queues (even virtqueues): mbufs -> guest
+ * buffers. Each packet gets a virtio-net header of zeros (no offloads are
+ * offered) except num_buffers, the number of chains it used (always 1
+ * without MRG_RXBUF). Only device-writable descriptors are written.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+#include <rte_memcpy.h>
+
+#include "tvh_chain.h"
+
+/* Write cursor over one chain's buffers. */
+struct rx_dst {
+	struct tvh_chain c;
+	uint16_t head;
+	uint64_t addr;	  /* next guest address to write */
+	uint32_t left;	  /* bytes left in the current descriptor */
+	uint32_t written; /* bytes written into this chain: the used len */
+};
+
+/* Make room in the cursor: move to the next non-empty descriptor if the
+ * current one is full. Returns 1 (room), 0 (chain full) or -EINVAL. */
+static inline int
+rx_dst_room(struct tvh_vq *vq, struct rx_dst *dst)
+{
+	struct tv_desc d;
+	int rc;
+
+	while (dst->left == 0) {
+		rc = tvh_chain_next(vq, &dst->c, &d);
+		if (rc <= 0)
+			return rc;
+		if (unlikely(!(d.flags & TV_DESC_F_WRITE))) {
+			tvh_vq_error(vq, TVH_DP_ERR_DESC_FLAGS,
+				     "front-end put a read-only buffer in "
+				     "receive chain %u",
+				     dst->head);
+			return -EINVAL;
+		}
+		dst->addr = d.addr;
+		dst->left = d.len;
+	}
+	return 1;
+}
+
+/* Host pointer for the next up to `want` bytes of the cursor; *n gets how
+ * many are contiguous. NULL (counted) if outside the memory table. */
+static inline uint8_t *
+rx_dst_ptr(struct tvh_vq *vq, struct rx_dst *dst, uint32_t want, uint32_t *n)
+{
+	uint64_t contig;
+	uint8_t *p;
+
+	if (want > dst->left)
+		want = dst->left;
+	p = tvh_gpa_to_host(vq->mem, dst->addr, want, &contig);
+	if (unlikely(p == NULL)) {
+		tvh_vq_error(vq, TVH_DP_ERR_DESC_ADDR,
+			     "front-end's receive buffer at 0x%" PRIx64
+			     " (%u bytes left) of chain %u is outside its "
+			     "memory table",
+			     dst->addr, dst->left, dst->head);
+		return NULL;
+	}
+	*n = (uint32_t)contig;
+	return p;
+}
+
+static inline void
+rx_dst_advance(struct rx_dst *dst, uint32_t n)
+{
+	dst->addr += n;
+	dst->left -= n;
+	dst->written += n;
+}
+
+/* Write a zero header of hdr_len bytes, remembering where the two bytes of
+ * num_buffers landed (the header may be split anywhere). Returns 0,
+ * -ENOSPC (chain shorter than the header: counted) or -EINVAL. */
+static int
+rx_write_hdr(struct tvh_vq *vq, struct rx_dst *dst, uint8_t *nb[2])
+{
+	const uint32_t nb_off = offsetof(struct tv_net_hdr_mrg, num_buffers);
+	uint32_t off = 0;
+
+	nb[0] = NULL;
+	nb[1] = NULL;
+	while (off < vq->hdr_len) {
+		uint32_t n;
+		uint8_t *p;
+		int rc = rx_dst_room(vq, dst);
+
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			tvh_vq_error(vq, TVH_DP_ERR_HDR,
+				     "front-end's receive chain %u is shorter "
+				     "than the %u-byte virtio-net header",
+				     dst->head, vq->hdr_len);
+			return -EINVAL;
+		}
+		p = rx_dst_ptr(vq, dst, vq->hdr_len - off, &n);
+		if (p == NULL)
+			return -EINVAL;
+		memset(p, 0, n);
+		for (uint32_t i = 0; i < 2; i++)
+			if (nb_off + i >= off && nb_off + i < off + n)
+				nb[i] = p + (nb_off + i - off);
+		rx_dst_advance(dst, n);
+		off += n;
+	}
+	return 0;
+}
+
+/* Source cursor over an mbuf chain. */
+struct rx_src {
+	const struct rte_mbuf *seg;
+	uint32_t off;  /* in seg */
+	uint32_t left; /* packet bytes not yet copied */
+};
+
+/* Copy from src into the chain until one of them is exhausted. Returns 0
+ * or -EINVAL. */
+static int
+rx_copy(struct tvh_vq *vq, struct rx_dst *dst, struct rx_src *src)
+{
+	while (src->left > 0) {
+		uint32_t seg_left, want, n;
+		uint8_t *p;
+		int rc = rx_dst_room(vq, dst);
+
+		if (rc <= 0)
+			return rc;
+		while (src->off == src->seg->data_len) {
+			/* pkt_len promised more than the segments hold (an
+			 * application bug): send what there is. */
+			if (src->seg->next == NULL) {
+				src->left = 0;
+				return 0;
+			}
+			src->seg = src->seg->next;
+			src->off = 0;
+		}
+		seg_left = src->seg->data_len - src->off;
+		want = seg_left < src->left ? seg_left : src->left;
+		p = rx_dst_ptr(vq, dst, want, &n);
+		if (p == NULL)
+			return -EINVAL;
+		rte_memcpy(p,
+			   rte_pktmbuf_mtod_offset(src->seg, const uint8_t *,
+						   src->off),
+			   n);
+		rx_dst_advance(dst, n);
+		src->off += n;
+		src->left -= n;
+	}
+	return 0;
+}
+
+enum rx_result {
+	RX_DONE,    /* packet delivered */
+	RX_TOO_BIG, /* dropped: can never fit */
+	RX_NO_ROOM, /* not now: stop the burst */
+	RX_BROKEN,  /* front-end error: stop the burst */
+};
+
+/* Working state of one burst. */
+struct rx_burst {
+	uint16_t avail_idx; /* front-end's, read once per burst */
+	uint16_t next_avail;
+	uint16_t used_idx;
+	uint16_t mask;
+};
+
+static enum rx_result
+rx_one(struct tvh_vq *vq, struct rx_burst *b, const struct rte_mbuf *m)
+{
+	const uint16_t start_avail = b->next_avail;
+	const uint16_t start_used = b->used_idx;
+	struct rx_src src = {.seg = m, .off = 0, .left = m->pkt_len};
+	uint8_t *nb[2] = {NULL, NULL};
+	uint16_t heads = 0;
+
+	for (;;) {
+		struct rx_dst dst = {.left = 0, .written = 0};
+		struct tv_used_elem *ue;
+
+		if (b->next_avail == b->avail_idx) {
+			/* Out of buffers. If every buffer of the ring was
+			 * offered and the packet still does not fit, it
+			 * never will. */
+			b->next_avail = start_avail;
+			b->used_idx = start_used;
+			if ((uint16_t)(b->avail_idx - start_avail) == vq->num)
+				return RX_TOO_BIG;
+			return RX_NO_ROOM;
+		}
+		dst.head = *(volatile uint16_t *)&vq->ring.avail
+				    ->ring[b->next_avail & b->mask];
+		if (tvh_chain_start(vq, dst.head, &dst.c) < 0 ||
+		    (heads == 0 && rx_write_hdr(vq, &dst, nb) < 0) ||
+		    rx_copy(vq, &dst, &src) < 0) {
+			/* Earlier chains of this packet are not published
+			 * either: the packet is not delivered. */
+			b->next_avail = start_avail;
+			b->used_idx = start_used;
+			return RX_BROKEN;
+		}
+		b->next_avail++;
+		heads++;
+		ue = &vq->ring.used->ring[b->used_idx & b->mask];
+		ue->id = dst.head;
+		ue->len = dst.written;
+		b->used_idx++;
+		if (src.left == 0)
+			break;
+		if (!vq->mrg_rxbuf) {
+			/* One chain per packet: this one is too small. It
+			 * stays available for the next packet. */
+			b->next_avail = start_avail;
+			b->used_idx = start_used;
+			return RX_TOO_BIG;
+		}
+	}
+	/* num_buffers: little-endian, possibly split across buffers. A
+	 * 10-byte legacy header has no such field. */
+	if (nb[0] != NULL)
+		*nb[0] = (uint8_t)heads;
+	if (nb[1] != NULL)
+		*nb[1] = (uint8_t)(heads >> 8);
+	return RX_DONE;
+}
+
+uint16_t
+tvh_enqueue_burst(struct tvh_dev *dev, uint16_t vq_idx,
+		  struct rte_mbuf *const *pkts, uint16_t n)
+{
+	struct tvh_vq *vq;
+	struct rx_burst b;
+	uint16_t old_used, done = 0;
+
+	if (unlikely(dev == NULL || vq_idx >= dev->n_vqs ||
+		     tv_net_vq_is_guest_tx(vq_idx) || n == 0))
+		return 0;
+	vq = &dev->vqs[vq_idx];
+	if (!tvh_burst_enter(vq))
+		return 0;
+
+	/* Acquire: pairs with the front-end's write barrier between filling
+	 * avail->ring[] (and the descriptors) and publishing avail->idx. */
+	b.avail_idx = __atomic_load_n(&vq->ring.avail->idx, __ATOMIC_ACQUIRE);
+	b.next_avail = vq->last_avail_idx;
+	if (unlikely((uint16_t)(b.avail_idx - b.next_avail) > vq->num)) {
+		tvh_vq_error(vq, TVH_DP_ERR_AVAIL_IDX,
+			     "front-end moved avail idx from %u to %u, more "
+			     "than the ring size %u",
+			     b.next_avail, b.avail_idx, vq->num);
+		goto out;
+	}
+	b.mask = (uint16_t)(vq->num - 1);
+	old_used = vq->last_used_idx;
+	b.used_idx = old_used;
+	while (done < n) {
+		enum rx_result r = rx_one(vq, &b, pkts[done]);
+
+		if (r == RX_NO_ROOM) {
+			vq->stats.no_room++;
+			break;
+		}
+		if (r == RX_BROKEN)
+			break;
+		if (r == RX_TOO_BIG) {
+			vq->stats.too_big++;
+		} else {
+			vq->stats.packets++;
+			vq->stats.bytes += pkts[done]->pkt_len;
+		}
+		done++;
+	}
+	vq->last_avail_idx = b.next_avail;
+	if (b.used_idx != old_used) {
+		/* Release: the buffers' contents and used entries become
+		 * visible before the index; pairs with the front-end's read
+		 * barrier after it reads used->idx. */
+		__atomic_store_n(&vq->ring.used->idx, b.used_idx,
+				 __ATOMIC_RELEASE);
+		vq->last_used_idx = b.used_idx;
+		tvh_vq_notify(vq, old_used, b.used_idx);
+	}
+out:
+	tvh_burst_leave(vq);
+	return done;
+}

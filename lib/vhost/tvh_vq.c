@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 Tandem developers
+ *
+ * Virtqueue life cycle on the control side: translating the ring once when
+ * it starts, stopping it safely while a datapath thread may be inside a
+ * burst, and the datapath's two slow helpers (error accounting and
+ * notifications).
+ *
+ * Stopping a queue without costing the datapath an atomic read-modify-write
+ * (the asymmetric barrier):
+ *
+ *   datapath (tvh_burst_enter/leave)      control (tvh_vqs_quiesce)
+ *   in_burst = 1          (A)             ready = 0              (C)
+ *   compiler barrier                      membarrier()           (D)
+ *   r = ready             (B)             while (in_burst) pause (E)
+ *   ... burst if r ...
+ *   in_burst = 0 (release)
+ *
+ * membarrier(PRIVATE_EXPEDITED) makes every running thread of the process
+ * execute a full memory barrier before it returns. If the datapath thread
+ * was past (A) when (D) ran, (A) is globally visible afterwards and (E)
+ * waits for the burst to end; otherwise (B) executes after (D), i.e. after
+ * the store (C) became visible, and the burst sees ready == 0 and leaves
+ * without touching the ring. Either way, once (E) is done no burst uses
+ * the old ring pointers or memory table. The datapath pays a plain store,
+ * a compiler barrier and a load per burst; the control thread pays one
+ * syscall per stop. Without membarrier (old kernels), the datapath uses a
+ * seq_cst fence between (A) and (B), and (D) is a seq_cst fence too
+ * (classic store-buffering pairing).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/membarrier.h>
+#include <sched.h>
+#include <string.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <rte_pause.h>
+
+#include "tvh_internal.h"
+
+bool tvh_use_membarrier;
+
+static long
+membarrier(int cmd)
+{
+	return syscall(__NR_membarrier, cmd, 0, 0);
+}
+
+void
+tvh_barrier_init(void)
+{
+	static bool done;
+	long cmds;
+
+	if (done)
+		return;
+	done = true;
+	cmds = membarrier(MEMBARRIER_CMD_QUERY);
+	if (cmds >= 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+	    membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0) {
+		tvh_use_membarrier = true;
+		rte_log(RTE_LOG_DEBUG, tvh_logtype_ctrl,
+			"tandem_vhost: membarrier registered: datapath pays no "
+			"fence per burst\n");
+		return;
+	}
+	rte_log(RTE_LOG_INFO, tvh_logtype_ctrl,
+		"tandem_vhost: membarrier unavailable: datapath uses a fence "
+		"per burst\n");
+}
+
+void
+tvh_vqs_quiesce(struct tvh_vq *const *vqs, unsigned int n)
+{
+	/* (C) in the comment at the top of this file. */
+	for (unsigned int i = 0; i < n; i++)
+		__atomic_store_n(&vqs[i]->ready, 0, __ATOMIC_RELAXED);
+	/* (D): pairs with the compiler barrier (or fence) between the
+	 * in_burst store and the ready load in tvh_burst_enter. */
+	if (!tvh_use_membarrier ||
+	    membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) < 0)
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* (E): acquire pairs with the release store in tvh_burst_leave. A
+	 * burst is short (bounded by its size and the ring); yield now and
+	 * then in case the datapath thread shares our core. */
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int spins = 0;
+
+		while (__atomic_load_n(&vqs[i]->in_burst, __ATOMIC_ACQUIRE)) {
+			rte_pause();
+			if (++spins % 1024 == 0)
+				sched_yield();
+		}
+	}
+}
+
+void
+tvh_vqs_stop(struct tvh_vq *vqs, unsigned int n)
+{
+	struct tvh_vq *run[2 * TVH_MAX_QUEUE_PAIRS];
+	unsigned int n_run = 0;
+
+	for (unsigned int i = 0; i < n && n_run < RTE_DIM(run); i++)
+		if (vqs[i].running)
+			run[n_run++] = &vqs[i];
+	if (n_run == 0)
+		return;
+	/* One membarrier for all of them. */
+	tvh_vqs_quiesce(run, n_run);
+	for (unsigned int i = 0; i < n_run; i++) {
+		run[i]->running = false;
+		/* Where a restart (or GET_VRING_BASE) continues from. */
+		run[i]->cfg_base = run[i]->last_avail_idx;
+	}
+}
+
+void
+tvh_vq_stop(struct tvh_vq *vq)
+{
+	tvh_vqs_stop(vq, 1);
+}
+
+void
+tvh_vq_init(struct tvh_dev *dev, struct tvh_vq *vq, uint16_t index)
+{
+	memset(vq, 0, sizeof(*vq));
+	vq->dev = dev;
+	vq->index = index;
+	vq->call_fd = -1;
+	vq->kick_fd = -1;
+	vq->err_fd = -1;
+}
+
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void
+tvh_vq_reset(struct tvh_vq *vq, bool close_call)
+{
+	tvh_vq_stop(vq);
+	close_fd(&vq->kick_fd);
+	close_fd(&vq->err_fd);
+	if (close_call)
+		close_fd(&vq->call_fd);
+	vq->num_set = false;
+	vq->addr_set = false;
+	vq->kicked = false;
+	vq->enabled = false;
+	vq->broken = false;
+	vq->cfg_base = 0;
+	vq->cfg_num = 0;
+}
+
+static void
+ring_refused(struct tvh_vq *vq, const char *what, uint64_t addr, size_t size)
+{
+	struct tvh_dev *dev = vq->dev;
+	uint32_t supp;
+
+	dev->stats.err_ring++;
+	if (tvh_ratelimit_ok(&dev->rl_ring, &supp))
+		TVH_LOG_CTRL(ERR, dev,
+			     "front-end placed vring %u's %s at 0x%" PRIx64
+			     " (%zu bytes, ring size %u): not inside one "
+			     "memory region or misaligned; ring not started "
+			     "(%u similar suppressed)",
+			     vq->index, what, addr, size, vq->cfg_num, supp);
+}
+
+/* Translate one part of the ring; NULL (counted) if refused. */
+static void *
+ring_part(struct tvh_vq *vq, const char *what, uint64_t uva, size_t size,
+	  uintptr_t align)
+{
+	void *p = NULL;
+
+	if ((uva & (align - 1)) == 0)
+		p = tvh_uva_to_host(&vq->dev->mem, uva, size);
+	/* The host pointer's alignment matters for the atomic accesses;
+	 * a region whose mmap offset is odd could break it. */
+	if (p == NULL || ((uintptr_t)p & (align - 1)) != 0) {
+		ring_refused(vq, what, uva, size);
+		return NULL;
+	}
+	return p;
+}
+
+int
+tvh_vq_try_start(struct tvh_vq *vq)
+{
+	struct tvh_dev *dev = vq->dev;
+	const struct tvu_vring_addr *a = &vq->cfg_addr;
+	uint32_t num = vq->cfg_num;
+	struct tv_split ring;
+
+	if (vq->running)
+		return 0;
+	if (!vq->kicked || !vq->enabled || !vq->num_set || !vq->addr_set ||
+	    !dev->features_set || dev->mem.n_regions == 0)
+		return 0;
+	if (a->flags & (1u << TVU_VRING_F_LOG)) {
+		ring_refused(vq, "log (dirty logging is not offered)",
+			     a->log_guest_addr, 0);
+		return -EINVAL;
+	}
+	ring.num = num;
+	ring.desc = ring_part(vq, "descriptor table", a->desc_user_addr,
+			      tv_split_desc_size(num), 16);
+	ring.avail = ring_part(vq, "avail ring", a->avail_user_addr,
+			       tv_split_avail_size(num), 2);
+	ring.used = ring_part(vq, "used ring", a->used_user_addr,
+			      tv_split_used_size(num), 4);
+	if (ring.desc == NULL || ring.avail == NULL || ring.used == NULL)
+		return -EINVAL;
+
+	vq->ring = ring;
+	vq->num = num;
+	vq->last_avail_idx = vq->cfg_base;
+	vq->last_used_idx = vq->cfg_base;
+	vq->event_idx = tv_has_feature(dev->features, TV_F_RING_EVENT_IDX);
+	vq->mrg_rxbuf = tv_has_feature(dev->features, TV_NET_F_MRG_RXBUF);
+	vq->indirect_ok =
+		tv_has_feature(dev->features, TV_F_RING_INDIRECT_DESC);
+	vq->hdr_len = tv_net_hdr_len(dev->features);
+	vq->mem = &dev->mem;
+	vq->broken = false;
+	/* The library polls: ask the front-end not to kick. With EVENT_IDX
+	 * the flag is ignored; avail_event then stays where the front-end
+	 * zeroed it, so it kicks once per 2^16 buffers at most. */
+	if (!vq->event_idx)
+		*(volatile uint16_t *)&ring.used->flags = TV_USED_F_NO_NOTIFY;
+	/* Release: pairs with the acquire load of ready in tvh_burst_enter;
+	 * the datapath sees the pointers above once it sees ready. */
+	__atomic_store_n(&vq->ready, 1, __ATOMIC_RELEASE);
+	vq->running = true;
+	return 0;
+}
+
+void
+tvh_vq_error(struct tvh_vq *vq, enum tvh_dp_err cls, const char *fmt, ...)
+{
+	static const char *const names[TVH_DP_ERR_MAX] = {
+		[TVH_DP_ERR_AVAIL_IDX] = "avail index",
+		[TVH_DP_ERR_DESC_INDEX] = "descriptor index",
+		[TVH_DP_ERR_DESC_ADDR] = "descriptor address",
+		[TVH_DP_ERR_CHAIN_LOOP] = "descriptor chain",
+		[TVH_DP_ERR_INDIRECT] = "indirect table",
+		[TVH_DP_ERR_DESC_FLAGS] = "descriptor flags",
+		[TVH_DP_ERR_HDR] = "virtio-net header",
+		[TVH_DP_ERR_PKT_LEN] = "packet length",
+	};
+	struct tvh_vq_stats *st = &vq->stats;
+	char msg[256];
+	uint32_t supp;
+	va_list ap;
+
+	switch (cls) {
+	case TVH_DP_ERR_AVAIL_IDX:
+		st->err_avail_idx++;
+		break;
+	case TVH_DP_ERR_DESC_INDEX:
+		st->err_desc_index++;
+		break;
+	case TVH_DP_ERR_DESC_ADDR:
+		st->err_desc_addr++;
+		break;
+	case TVH_DP_ERR_CHAIN_LOOP:
+		st->err_chain_loop++;
+		break;
+	case TVH_DP_ERR_INDIRECT:
+		st->err_indirect++;
+		break;
+	case TVH_DP_ERR_DESC_FLAGS:
+		st->err_desc_flags++;
+		break;
+	case TVH_DP_ERR_HDR:
+		st->err_hdr++;
+		break;
+	case TVH_DP_ERR_PKT_LEN:
+	default:
+		st->err_pkt_len++;
+		break;
+	}
+	vq->broken = true;
+	if (!tvh_ratelimit_ok(&vq->rl[cls], &supp))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rte_log(RTE_LOG_ERR, tvh_logtype_data,
+		"%s: vring %u: bad %s: %s; queue stopped until the front-end "
+		"resets it (%u similar suppressed)\n",
+		vq->dev->log_name, vq->index, names[cls], msg, supp);
+}
+
+void
+tvh_vq_notify(struct tvh_vq *vq, uint16_t old_used, uint16_t new_used)
+{
+	static const uint64_t one = 1;
+	bool want;
+
+	if (vq->call_fd < 0) {
+		vq->stats.calls_suppressed++;
+		return;
+	}
+	/* Full barrier: our store of used->idx must be visible before we
+	 * read used_event / avail->flags. Pairs with the front-end's full
+	 * barrier between writing used_event (or clearing NO_INTERRUPT) and
+	 * re-reading used->idx; without it both sides could miss each other
+	 * and the front-end would sleep forever. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (vq->event_idx) {
+		uint16_t ev =
+			*(volatile uint16_t *)tv_split_used_event(&vq->ring);
+
+		want = tv_need_event(ev, new_used, old_used);
+	} else {
+		uint16_t flags = *(volatile uint16_t *)&vq->ring.avail->flags;
+
+		want = !(flags & TV_AVAIL_F_NO_INTERRUPT);
+	}
+	if (!want) {
+		vq->stats.calls_suppressed++;
+		return;
+	}
+	/* The one system call the datapath makes, because the front-end
+	 * asked for it. A full counter (EAGAIN) still wakes the reader. */
+	if (write(vq->call_fd, &one, sizeof(one)) < 0) {
+		vq->stats.calls_suppressed++;
+		return;
+	}
+	vq->stats.calls++;
+}
