@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 Tandem developers
+ *
+ * tv_devargs.c - devargs of net_tandem_virtio. Names and defaults follow
+ * the stock net_virtio_user where it has the same argument, so a user can
+ * switch drivers by changing only the driver name.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_kvargs.h>
+
+#include "tv_pmd.h"
+
+typedef int (*tv_arg_fn)(const char *key, const char *val,
+			 struct tv_config *cfg);
+
+static int
+parse_uint(const char *key, const char *val, unsigned long min,
+	   unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (val == NULL || *val == '\0' || *val == '-') {
+		TV_LOG(ERR, "devarg %s: a number is required", key);
+		return -EINVAL;
+	}
+	errno = 0;
+	v = strtoul(val, &end, 0);
+	if (errno != 0 || *end != '\0' || v < min || v > max) {
+		TV_LOG(ERR, "devarg %s=%s: expected a number in [%lu, %lu]",
+		       key, val, min, max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+parse_bool(const char *key, const char *val, bool *out)
+{
+	unsigned long v;
+	int ret = parse_uint(key, val, 0, 1, &v);
+
+	if (ret == 0)
+		*out = v != 0;
+	return ret;
+}
+
+static int
+arg_path(const char *key, const char *val, struct tv_config *cfg)
+{
+	if (val == NULL || *val == '\0') {
+		TV_LOG(ERR, "devarg %s: a socket path is required", key);
+		return -EINVAL;
+	}
+	if (strlen(val) >= sizeof(cfg->path)) {
+		TV_LOG(ERR, "devarg %s=%s: longer than %zu bytes", key, val,
+		       sizeof(cfg->path) - 1);
+		return -ENAMETOOLONG;
+	}
+	strcpy(cfg->path, val);
+	return 0;
+}
+
+static int
+arg_server(const char *key, const char *val, struct tv_config *cfg)
+{
+	return parse_bool(key, val, &cfg->server);
+}
+
+static int
+arg_queues(const char *key, const char *val, struct tv_config *cfg)
+{
+	unsigned long v;
+	int ret = parse_uint(key, val, 1, TV_MAX_QUEUE_PAIRS, &v);
+
+	if (ret == 0)
+		cfg->queues = (uint16_t)v;
+	return ret;
+}
+
+static int
+arg_queue_size(const char *key, const char *val, struct tv_config *cfg)
+{
+	unsigned long v;
+	int ret = parse_uint(key, val, 1, TV_QUEUE_SIZE_MAX, &v);
+
+	if (ret != 0)
+		return ret;
+	if (!tv_split_num_valid((uint32_t)v)) {
+		TV_LOG(ERR, "devarg %s=%s: must be a power of two", key, val);
+		return -EINVAL;
+	}
+	/* ethdev carries descriptor counts in uint16_t: 32768 still fits. */
+	cfg->queue_size = (uint16_t)v;
+	return 0;
+}
+
+static int
+arg_mac(const char *key, const char *val, struct tv_config *cfg)
+{
+	if (val == NULL || rte_ether_unformat_addr(val, &cfg->mac) != 0) {
+		TV_LOG(ERR, "devarg %s=%s: expected xx:xx:xx:xx:xx:xx", key,
+		       val ? val : "");
+		return -EINVAL;
+	}
+	if (!rte_is_unicast_ether_addr(&cfg->mac)) {
+		TV_LOG(ERR, "devarg %s=%s: not a unicast address", key, val);
+		return -EINVAL;
+	}
+	cfg->mac_set = true;
+	return 0;
+}
+
+static int
+arg_mrg_rxbuf(const char *key, const char *val, struct tv_config *cfg)
+{
+	return parse_bool(key, val, &cfg->mrg_rxbuf);
+}
+
+static int
+arg_in_order(const char *key, const char *val, struct tv_config *cfg)
+{
+	return parse_bool(key, val, &cfg->in_order);
+}
+
+static int
+arg_event_idx(const char *key, const char *val, struct tv_config *cfg)
+{
+	return parse_bool(key, val, &cfg->event_idx);
+}
+
+static int
+arg_packed_vq(const char *key, const char *val, struct tv_config *cfg)
+{
+	bool on;
+	int ret = parse_bool(key, val, &on);
+
+	RTE_SET_USED(cfg);
+	if (ret == 0 && on) {
+		TV_LOG(ERR, "packed_vq=1 is not supported yet");
+		return -ENOTSUP;
+	}
+	return ret;
+}
+
+static int
+arg_vectorized(const char *key, const char *val, struct tv_config *cfg)
+{
+	bool on;
+	int ret = parse_bool(key, val, &on);
+
+	RTE_SET_USED(cfg);
+	if (ret == 0 && on) {
+		TV_LOG(ERR, "vectorized=1 is not supported yet (scalar "
+			    "datapath only)");
+		return -ENOTSUP;
+	}
+	return ret;
+}
+
+static int
+arg_speed(const char *key, const char *val, struct tv_config *cfg)
+{
+	unsigned long v;
+	int ret = parse_uint(key, val, 1, RTE_ETH_SPEED_NUM_200G, &v);
+
+	if (ret == 0)
+		cfg->speed = (uint32_t)v;
+	return ret;
+}
+
+static int
+arg_mtu(const char *key, const char *val, struct tv_config *cfg)
+{
+	unsigned long v;
+	int ret = parse_uint(key, val, RTE_ETHER_MIN_MTU,
+			     TV_MAX_RX_PKTLEN - RTE_ETHER_HDR_LEN, &v);
+
+	if (ret == 0)
+		cfg->mtu = (uint16_t)v;
+	return ret;
+}
+
+static const struct {
+	const char *key;
+	tv_arg_fn fn;
+} tv_args[] = {
+	{"path", arg_path},
+	{"server", arg_server},
+	{"queues", arg_queues},
+	{"queue_size", arg_queue_size},
+	{"mac", arg_mac},
+	{"mrg_rxbuf", arg_mrg_rxbuf},
+	{"in_order", arg_in_order},
+	{"packed_vq", arg_packed_vq},
+	{"vectorized", arg_vectorized},
+	{"speed", arg_speed},
+	{"mtu", arg_mtu},
+	{"event_idx", arg_event_idx},
+};
+
+static void
+config_defaults(struct tv_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->queues = 1;
+	cfg->queue_size = TV_DEFAULT_QUEUE_SIZE;
+	cfg->mrg_rxbuf = true;
+	cfg->in_order = true;
+	cfg->event_idx = true;
+	cfg->speed = TV_DEFAULT_SPEED;
+	cfg->mtu = TV_DEFAULT_MTU;
+}
+
+int
+tv_parse_devargs(const char *args, struct tv_config *cfg)
+{
+	struct rte_kvargs *kv;
+	unsigned int i, j;
+	int ret = 0;
+
+	config_defaults(cfg);
+	if (args == NULL || *args == '\0') {
+		TV_LOG(ERR,
+		       "devarg path is required (path=<vhost-user socket>)");
+		return -EINVAL;
+	}
+	/* Parse without a key list so an unknown key can be named. */
+	kv = rte_kvargs_parse(args, NULL);
+	if (kv == NULL) {
+		TV_LOG(ERR, "cannot parse devargs \"%s\"", args);
+		return -EINVAL;
+	}
+	for (i = 0; i < kv->count && ret == 0; i++) {
+		const struct rte_kvargs_pair *p = &kv->pairs[i];
+
+		for (j = 0; j < RTE_DIM(tv_args); j++)
+			if (strcmp(p->key, tv_args[j].key) == 0)
+				break;
+		if (j == RTE_DIM(tv_args)) {
+			TV_LOG(ERR, "unknown devarg \"%s\"", p->key);
+			ret = -EINVAL;
+			break;
+		}
+		ret = tv_args[j].fn(p->key, p->value, cfg);
+	}
+	rte_kvargs_free(kv);
+	if (ret == 0 && cfg->path[0] == '\0') {
+		TV_LOG(ERR,
+		       "devarg path is required (path=<vhost-user socket>)");
+		ret = -EINVAL;
+	}
+	return ret;
+}

@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 Tandem developers
+ *
+ * tv_ethdev.c - the net_tandem_virtio vdev driver: probe/remove and the
+ * ethdev ops. Control of the back-end is in tv_vhost_user.c, rings in
+ * tv_queue.c, the datapath in tv_rxtx.c.
+ *
+ * Threading: ethdev ops run on the application's control thread (ethdev
+ * rules: not concurrently with each other for one port); they share struct
+ * tv_dev with the EAL interrupt thread through tv_vhost_user.c, which
+ * locks.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <bus_vdev_driver.h>
+#include <ethdev_driver.h>
+#include <ethdev_vdev.h>
+#include <rte_malloc.h>
+
+#include "tv_pmd.h"
+
+bool
+tv_link_refresh(struct tv_dev *dev)
+{
+	uint8_t up = dev->connected && dev->started;
+
+	if (up == __atomic_load_n(&dev->link_up, __ATOMIC_RELAXED))
+		return false;
+	__atomic_store_n(&dev->link_up, up, __ATOMIC_RELAXED);
+	return true;
+}
+
+static int
+tv_link_update(struct rte_eth_dev *eth_dev, int wait_to_complete)
+{
+	struct tv_dev *dev = eth_dev->data->dev_private;
+	struct rte_eth_link link = {
+		.link_speed = dev->cfg.speed,
+		.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
+		.link_autoneg = RTE_ETH_LINK_FIXED,
+		.link_status = __atomic_load_n(&dev->link_up, __ATOMIC_RELAXED)
+				       ? RTE_ETH_LINK_UP
+				       : RTE_ETH_LINK_DOWN,
+	};
+
+	RTE_SET_USED(wait_to_complete);
+	return rte_eth_linkstatus_set(eth_dev, &link);
+}
+
+void
+tv_raise_lsc(struct tv_dev *dev)
+{
+	struct rte_eth_dev *eth_dev = dev->eth_dev;
+
+	tv_link_update(eth_dev, 0);
+	if (eth_dev->data->dev_conf.intr_conf.lsc)
+		rte_eth_dev_callback_process(eth_dev, RTE_ETH_EVENT_INTR_LSC,
+					     NULL);
+}
+
+static int
+tv_dev_configure(struct rte_eth_dev *eth_dev)
+{
+	struct tv_dev *dev = eth_dev->data->dev_private;
+	uint16_t nb_rx = eth_dev->data->nb_rx_queues;
+	uint16_t nb_tx = eth_dev->data->nb_tx_queues;
+
+	/* virtio-net queues come in pairs (receiveq 2q, transmitq 2q+1). */
+	if (nb_rx != nb_tx) {
+		TV_LOG(ERR,
+		       "%s: %u rx and %u tx queues: virtio queues come in "
+		       "pairs, configure as many of each",
+		       eth_dev->data->name, nb_rx, nb_tx);
+		return -EINVAL;
+	}
+	if (nb_rx > dev->cfg.queues) {
+		TV_LOG(ERR, "%s: %u queue pairs configured, devarg queues=%u",
+		       eth_dev->data->name, nb_rx, dev->cfg.queues);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+tv_dev_infos_get(struct rte_eth_dev *eth_dev, struct rte_eth_dev_info *info)
+{
+	struct tv_dev *dev = eth_dev->data->dev_private;
+
+	info->max_rx_queues = dev->cfg.queues;
+	info->max_tx_queues = dev->cfg.queues;
+	info->max_mac_addrs = 1;
+	info->min_rx_bufsize = RTE_PKTMBUF_HEADROOM + 64;
+	/* With mergeable buffers a packet spans buffers; without, it must fit
+	 * one buffer, which the mempool decides (checked by the back-end). */
+	info->max_rx_pktlen = TV_MAX_RX_PKTLEN;
+	info->min_mtu = RTE_ETHER_MIN_MTU;
+	info->max_mtu = TV_MAX_RX_PKTLEN - RTE_ETHER_HDR_LEN;
+	info->rx_offload_capa =
+		dev->cfg.mrg_rxbuf ? RTE_ETH_RX_OFFLOAD_SCATTER : 0;
+	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	info->rx_desc_lim.nb_max = TV_QUEUE_SIZE_MAX;
+	info->rx_desc_lim.nb_min = 1;
+	info->rx_desc_lim.nb_align = 1;
+	info->tx_desc_lim = info->rx_desc_lim;
+	info->default_rxportconf.ring_size = dev->cfg.queue_size;
+	info->default_txportconf.ring_size = dev->cfg.queue_size;
+	info->default_rxportconf.nb_queues = 1;
+	info->default_txportconf.nb_queues = 1;
+	info->speed_capa =
+		rte_eth_speed_bitflag(dev->cfg.speed, RTE_ETH_LINK_FULL_DUPLEX);
+	return 0;
+}
+
+static void
+tv_rx_queue_release(struct rte_eth_dev *eth_dev, uint16_t qid)
+{
+	tv_rxq_free(eth_dev->data->rx_queues[qid]);
+	eth_dev->data->rx_queues[qid] = NULL;
+}
+
+static void
+tv_tx_queue_release(struct rte_eth_dev *eth_dev, uint16_t qid)
+{
+	tv_txq_free(eth_dev->data->tx_queues[qid]);
+	eth_dev->data->tx_queues[qid] = NULL;
+}
+
+static int
+tv_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
+		  unsigned int socket_id, const struct rte_eth_rxconf *conf,
+		  struct rte_mempool *mp)
+{
+	struct tv_rxq *rxq;
+	int ret;
+
+	RTE_SET_USED(conf);
+	tv_rx_queue_release(eth_dev, qid);
+	ret = tv_rxq_create(&rxq, eth_dev->data->port_id, qid, nb_desc,
+			    (int)socket_id, mp);
+	if (ret < 0)
+		return ret;
+	eth_dev->data->rx_queues[qid] = rxq;
+	return 0;
+}
+
+static int
+tv_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
+		  unsigned int socket_id, const struct rte_eth_txconf *conf)
+{
+	struct tv_txq *txq;
+	int ret;
+
+	RTE_SET_USED(conf);
+	tv_tx_queue_release(eth_dev, qid);
+	ret = tv_txq_create(&txq, qid, nb_desc, (int)socket_id);
+	if (ret < 0)
+		return ret;
+	eth_dev->data->tx_queues[qid] = txq;
+	return 0;
+}
+
+static void
+set_queue_states(struct rte_eth_dev *eth_dev, uint8_t state)
+{
+	uint16_t q;
+
+	for (q = 0; q < eth_dev->data->nb_rx_queues; q++)
+		eth_dev->data->rx_queue_state[q] = state;
+	for (q = 0; q < eth_dev->data->nb_tx_queues; q++)
+		eth_dev->data->tx_queue_state[q] = state;
+}
+
+static int
+tv_dev_start(struct rte_eth_dev *eth_dev)
+{
+	struct tv_dev *dev = eth_dev->data->dev_private;
+	uint16_t q;
+	int ret;
+
+	for (q = 0; q < eth_dev->data->nb_rx_queues; q++) {
+		if (eth_dev->data->rx_queues[q] == NULL ||
+		    eth_dev->data->tx_queues[q] == NULL) {
+			TV_LOG(ERR, "%s: queue pair %u is not set up",
+			       eth_dev->data->name, q);
+			return -EINVAL;
+		}
+	}
+	ret = tv_vu_start(dev);
+	if (ret < 0)
+		return ret;
+	set_queue_states(eth_dev, RTE_ETH_QUEUE_STATE_STARTED);
+	return 0;
+}
+
+static int
+tv_dev_stop(struct rte_eth_dev *eth_dev)
+{
+	struct tv_dev *dev = eth_dev->data->dev_private;
+
+	tv_vu_stop(dev);
+	set_queue_states(eth_dev, RTE_ETH_QUEUE_STATE_STOPPED);
+	eth_dev->data->dev_started = 0;
+	return 0;
+}
+
+static int
+tv_dev_close(struct rte_eth_dev *eth_dev)
+{
+	struct tv_dev *dev = eth_dev->data->dev_private;
+	uint16_t q;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return 0;
+	if (eth_dev->data->dev_started)
+		tv_dev_stop(eth_dev);
+	/* Callbacks and the alarm are gone after this: nobody else touches
+	 * the queues or the device any more. */
+	tv_vu_fini(dev);
+	for (q = 0; q < eth_dev->data->nb_rx_queues; q++)
+		tv_rx_queue_release(eth_dev, q);
+	for (q = 0; q < eth_dev->data->nb_tx_queues; q++)
+		tv_tx_queue_release(eth_dev, q);
+	pthread_mutex_destroy(&dev->lock);
+	/* dev_private and mac_addrs are freed by rte_eth_dev_release_port. */
+	return 0;
+}
+
+static int
+tv_ok(struct rte_eth_dev *eth_dev)
+{
+	RTE_SET_USED(eth_dev);
+	/* A virtio-user port without a control queue receives whatever the
+	 * back-end delivers: there is no filter to program. */
+	return 0;
+}
+
+static int
+tv_mtu_set(struct rte_eth_dev *eth_dev, uint16_t mtu)
+{
+	RTE_SET_USED(eth_dev);
+	RTE_SET_USED(mtu);
+	/* Within [min_mtu, max_mtu] (checked by ethdev) nothing to program:
+	 * the back-end is not told (no NET_MTU protocol feature). */
+	return 0;
+}
+
+static int
+tv_mac_addr_set(struct rte_eth_dev *eth_dev, struct rte_ether_addr *addr)
+{
+	RTE_SET_USED(eth_dev);
+	RTE_SET_USED(addr);
+	return 0; /* ethdev stores it in data->mac_addrs */
+}
+
+static const struct eth_dev_ops tv_ops = {
+	.dev_configure = tv_dev_configure,
+	.dev_infos_get = tv_dev_infos_get,
+	.dev_start = tv_dev_start,
+	.dev_stop = tv_dev_stop,
+	.dev_close = tv_dev_close,
+	.link_update = tv_link_update,
+	.rx_queue_setup = tv_rx_queue_setup,
+	.tx_queue_setup = tv_tx_queue_setup,
+	.rx_queue_release = tv_rx_queue_release,
+	.tx_queue_release = tv_tx_queue_release,
+	.stats_get = tv_stats_get,
+	.stats_reset = tv_stats_reset,
+	.xstats_get = tv_xstats_get,
+	.xstats_get_names = tv_xstats_get_names,
+	.xstats_reset = tv_stats_reset,
+	.promiscuous_enable = tv_ok,
+	.promiscuous_disable = tv_ok,
+	.allmulticast_enable = tv_ok,
+	.allmulticast_disable = tv_ok,
+	.mtu_set = tv_mtu_set,
+	.mac_addr_set = tv_mac_addr_set,
+};
+
+static int
+tv_probe(struct rte_vdev_device *vdev)
+{
+	const char *name = rte_vdev_device_name(vdev);
+	struct rte_ether_addr *mac;
+	struct rte_eth_dev *eth_dev;
+	struct tv_config cfg;
+	struct tv_dev *dev;
+	char mac_str[RTE_ETHER_ADDR_FMT_SIZE];
+	int ret;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
+		TV_LOG(ERR, "%s: secondary processes are not supported", name);
+		return -ENOTSUP;
+	}
+	ret = tv_parse_devargs(rte_vdev_device_args(vdev), &cfg);
+	if (ret < 0) {
+		TV_LOG(ERR, "%s: invalid devargs, probe failed", name);
+		return ret;
+	}
+	eth_dev = rte_eth_vdev_allocate(vdev, sizeof(*dev));
+	if (eth_dev == NULL)
+		return -ENOMEM;
+	mac = rte_zmalloc_socket(name, sizeof(*mac), 0, vdev->device.numa_node);
+	if (mac == NULL) {
+		rte_eth_dev_release_port(eth_dev);
+		return -ENOMEM;
+	}
+	if (!cfg.mac_set) {
+		/* Locally administered, unique per port in this process. */
+		cfg.mac = (struct rte_ether_addr){
+			{0x02, 0x54, 0x56, 0x00,
+			 (uint8_t)(eth_dev->data->port_id >> 8),
+			 (uint8_t)eth_dev->data->port_id}};
+	}
+	*mac = cfg.mac;
+
+	dev = eth_dev->data->dev_private;
+	dev->cfg = cfg;
+	dev->eth_dev = eth_dev;
+	dev->sock = -1;
+	dev->listen_fd = -1;
+	pthread_mutex_init(&dev->lock, NULL);
+	eth_dev->data->mac_addrs = mac;
+	eth_dev->data->mtu = cfg.mtu;
+	eth_dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC;
+	eth_dev->data->dev_link.link_speed = cfg.speed;
+	eth_dev->data->dev_link.link_duplex = RTE_ETH_LINK_FULL_DUPLEX;
+	eth_dev->data->dev_link.link_status = RTE_ETH_LINK_DOWN;
+	eth_dev->dev_ops = &tv_ops;
+	eth_dev->rx_pkt_burst = tv_rx_burst_split;
+	eth_dev->tx_pkt_burst = tv_tx_burst_split;
+
+	ret = tv_vu_init(dev);
+	if (ret < 0) {
+		tv_vu_fini(dev);
+		pthread_mutex_destroy(&dev->lock);
+		rte_eth_dev_release_port(eth_dev);
+		return ret;
+	}
+	rte_ether_format_addr(mac_str, sizeof(mac_str), &cfg.mac);
+	TV_LOG(NOTICE,
+	       "%s: port %u path=%s server=%d queues=%u queue_size=%u mac=%s "
+	       "mrg_rxbuf=%d in_order=%d event_idx=%d speed=%u mtu=%u%s",
+	       name, eth_dev->data->port_id, cfg.path, cfg.server, cfg.queues,
+	       cfg.queue_size, mac_str, cfg.mrg_rxbuf, cfg.in_order,
+	       cfg.event_idx, cfg.speed, cfg.mtu,
+	       dev->connected ? " (back-end attached)" : "");
+	rte_eth_dev_probing_finish(eth_dev);
+	return 0;
+}
+
+static int
+tv_remove(struct rte_vdev_device *vdev)
+{
+	struct rte_eth_dev *eth_dev;
+
+	eth_dev = rte_eth_dev_allocated(rte_vdev_device_name(vdev));
+	if (eth_dev == NULL)
+		return 0; /* closed already: everything is released */
+	if (eth_dev->data->dev_started)
+		rte_eth_dev_stop(eth_dev->data->port_id);
+	return rte_eth_dev_close(eth_dev->data->port_id);
+}
+
+static struct rte_vdev_driver tv_vdev_driver = {
+	.probe = tv_probe,
+	.remove = tv_remove,
+};
+
+RTE_PMD_REGISTER_VDEV(TV_DRIVER_NAME, tv_vdev_driver);
+RTE_PMD_REGISTER_PARAM_STRING(TV_DRIVER_NAME,
+			      "path=<socket> server=<0|1> queues=<int> "
+			      "queue_size=<int> mac=<xx:xx:xx:xx:xx:xx> "
+			      "mrg_rxbuf=<0|1> in_order=<0|1> packed_vq=0 "
+			      "vectorized=0 speed=<Mbps> mtu=<int> "
+			      "event_idx=<0|1>");

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 Tandem developers
+ *
+ * tv_pmd.h - internal definitions of the net_tandem_virtio PMD (the guest,
+ * virtio-user side): configuration, queues, device state.
+ *
+ * Threading:
+ * - A struct tv_rxq / tv_txq is used by one datapath lcore at a time
+ *   (ethdev rule). Its ring pointers never change while the port is
+ *   started; the control path only (re)initialises a queue while the port is
+ *   stopped.
+ * - struct tv_dev is shared by the application thread (ethdev ops) and the
+ *   EAL interrupt thread (socket hang-up, accept, reconnect alarm); both
+ *   take tv_dev.lock. link_up is read without the lock (link_update).
+ */
+#ifndef TV_PMD_H
+#define TV_PMD_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/un.h>
+
+#include <rte_common.h>
+#include <rte_ether.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+
+#include "tv_vring.h"
+#include "tvu.h"
+
+#define TV_DRIVER_NAME net_tandem_virtio
+
+extern int tv_logtype;
+extern int tv_logtype_dp;
+
+#define TV_LOG(level, fmt, ...)                                                \
+	rte_log(RTE_LOG_##level, tv_logtype, "net_tandem_virtio: " fmt "\n",   \
+		##__VA_ARGS__)
+/* Datapath messages: a separate log type so they can be silenced, and only
+ * ever emitted once per queue state change (a broken back-end cannot flood
+ * the log). */
+#define TV_DP_LOG(level, fmt, ...)                                             \
+	rte_log(RTE_LOG_##level, tv_logtype_dp,                                \
+		"net_tandem_virtio: " fmt "\n", ##__VA_ARGS__)
+
+#define TV_MAX_QUEUE_PAIRS    128u
+#define TV_DEFAULT_QUEUE_SIZE 256u
+#define TV_MAX_RX_PKTLEN      9728u
+#define TV_DEFAULT_SPEED      10000u
+#define TV_DEFAULT_MTU	      1500u
+
+/* Devargs, parsed once at probe (tv_devargs.c). */
+struct tv_config {
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	bool server;
+	uint16_t queues;     /* queue pairs */
+	uint16_t queue_size; /* default ring size */
+	struct rte_ether_addr mac;
+	bool mac_set;
+	bool mrg_rxbuf;
+	bool in_order;
+	bool event_idx;
+	uint32_t speed; /* Mbps */
+	uint16_t mtu;
+};
+
+int tv_parse_devargs(const char *args, struct tv_config *cfg);
+
+/* ---- Queues (tv_queue.c, tv_rxtx.c) ---- */
+
+/* Per-queue counters. The datapath is the only writer; reset stores a
+ * snapshot in *_base instead of writing the live counters. */
+struct tv_rxq_stats {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t err_used_idx;	  /* used->idx moved too far */
+	uint64_t err_used_id;	  /* used id not a posted buffer */
+	uint64_t err_used_len;	  /* used len out of bounds */
+	uint64_t err_num_buffers; /* mergeable count 0 or too large */
+	uint64_t drop_scatter;	  /* multi-buffer packet, scatter off */
+	uint64_t nombuf;	  /* refill allocation failures */
+	uint64_t kicks;
+};
+
+struct tv_txq_stats {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t err_used_idx;
+	uint64_t err_used_id;
+	uint64_t drop_too_many_segs; /* chain longer than the ring */
+	uint64_t kicks;
+};
+
+/* Datapath features, copied into each queue at (re)initialisation. */
+struct tv_dp_features {
+	bool mrg_rxbuf;
+	bool in_order;
+	bool event_idx;
+};
+
+/* RX (virtio receiveq 2q). Fixed avail layout: avail->ring[i] = i, written
+ * once; buffer k of the stream always sits in descriptor k % num. */
+struct tv_rxq {
+	struct tv_split ring;
+	uint16_t mask;
+	uint16_t avail_idx;	/* next avail index we publish */
+	uint16_t used_idx;	/* next used entry we consume */
+	uint16_t n_posted;	/* buffers owned by the back-end */
+	uint16_t used_event_at; /* used_idx when used_event was last moved */
+	uint16_t port_id;
+	bool mrg_rxbuf;
+	bool in_order;
+	bool event_idx;
+	bool scatter;
+	bool broken;	  /* back-end misbehaved: no RX until restart */
+	bool drop_logged; /* scatter drop reported once */
+	uint32_t hdr_len;
+	uint32_t buf_len; /* bytes posted per descriptor, header included */
+	struct rte_mempool *mp;
+	struct rte_mbuf **sw; /* [num]: mbuf posted in descriptor i, or NULL */
+	int kick_fd;
+	struct tv_rxq_stats stats;
+
+	/* control path only */
+	struct tv_rxq_stats stats_base;
+	uint16_t queue_id;
+	int call_fd;
+	void *ring_mem;
+	size_t ring_bytes;
+};
+
+/* Descriptor bookkeeping of TX: one entry per descriptor position; a chain
+ * head holds the mbuf (NULL once completed) and its descriptor count. */
+struct tv_tx_slot {
+	struct rte_mbuf *m;
+	uint16_t ndesc; /* 0: not the head of a chain in flight */
+};
+
+/* TX (virtio transmitq 2q+1). Chains occupy consecutive descriptor
+ * positions [desc_tail, desc_head) in ring order (what IN_ORDER requires). */
+struct tv_txq {
+	struct tv_split ring;
+	uint16_t mask;
+	uint16_t avail_idx; /* next avail index we publish */
+	uint16_t used_idx;  /* next used entry we consume */
+	uint16_t desc_head; /* next free descriptor position (mod 2^16) */
+	uint16_t desc_tail; /* oldest descriptor still owned by the back-end */
+	uint16_t nb_free; /* descriptors free: num - (desc_head - desc_tail) */
+	uint16_t n_inflight; /* chains not yet completed */
+	uint16_t used_event_at;
+	bool in_order;
+	bool event_idx;
+	bool broken;
+	bool drop_logged;
+	uint32_t hdr_len;
+	struct tv_tx_slot *sw;	     /* [num] */
+	struct tv_net_hdr_mrg *hdrs; /* [num], DPDK memory: separate headers */
+	int kick_fd;
+	struct tv_txq_stats stats;
+
+	/* control path only */
+	struct tv_txq_stats stats_base;
+	uint16_t queue_id;
+	int call_fd;
+	void *ring_mem;
+	size_t ring_bytes;
+};
+
+int tv_rxq_create(struct tv_rxq **out, uint16_t port_id, uint16_t queue_id,
+		  uint16_t nb_desc, int socket_id, struct rte_mempool *mp);
+void tv_rxq_free(struct tv_rxq *rxq);
+int tv_rxq_reset(struct tv_rxq *rxq, const struct tv_dp_features *f,
+		 bool scatter);
+void tv_rxq_drain(struct tv_rxq *rxq);
+
+int tv_txq_create(struct tv_txq **out, uint16_t queue_id, uint16_t nb_desc,
+		  int socket_id);
+void tv_txq_free(struct tv_txq *txq);
+void tv_txq_reset(struct tv_txq *txq, const struct tv_dp_features *f);
+void tv_txq_drain(struct tv_txq *txq);
+
+/* Scalar split-ring datapath (tv_rxtx.c). */
+uint16_t tv_rx_burst_split(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts);
+uint16_t tv_tx_burst_split(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts);
+/* Post free RX buffers; returns how many were posted. */
+uint16_t tv_rxq_refill(struct tv_rxq *rxq);
+
+/* ---- Memory table (tv_mem.c) ---- */
+
+/* Describe all fd-backed EAL memory as vhost-user regions (guest physical
+ * address = user address = virtual address). fds[] are EAL's own: do not
+ * close them. Returns 0 or -errno with a message in err[errlen]. */
+int tv_mem_table_build(struct tvu_memory *mem, int fds[TVU_MAX_MEM_REGIONS],
+		       char *err, size_t errlen);
+
+/* ---- Device ---- */
+
+struct rte_eth_dev;
+struct rte_intr_handle;
+
+struct tv_dev {
+	struct tv_config cfg;
+	struct rte_eth_dev *eth_dev;
+	pthread_mutex_t lock; /* control path: ops vs interrupt thread */
+
+	int sock;      /* connection to the back-end, -1 if none */
+	int listen_fd; /* server mode */
+	struct rte_intr_handle *sock_intr;
+	struct rte_intr_handle *listen_intr;
+	bool sock_intr_on;
+	bool listen_intr_on;
+	bool alarm_on;
+	bool closing;
+
+	bool connected; /* negotiated with the back-end on `sock` */
+	bool started;	/* dev_start done */
+	bool dp_valid;	/* dp holds what the started queues assume */
+	struct tv_dp_features dp;
+	uint64_t features;	    /* negotiated virtio features */
+	uint64_t protocol_features; /* negotiated vhost-user features */
+	uint32_t backend_queue_pairs;
+	uint16_t nb_pairs; /* vrings set up at start: min(nb_rxq, nb_txq) */
+
+	uint8_t link_up; /* read lock-free by link_update */
+};
+
+/* Front-end control (tv_vhost_user.c). All take dev->lock themselves
+ * except where noted. */
+int tv_vu_init(struct tv_dev *dev);  /* probe: connect or listen */
+void tv_vu_fini(struct tv_dev *dev); /* close: stop callbacks, close fds */
+int tv_vu_start(struct tv_dev *dev); /* dev_start */
+void tv_vu_stop(struct tv_dev *dev); /* dev_stop */
+void tv_vu_features_wanted(const struct tv_config *cfg, uint64_t *features);
+
+/* Called with dev->lock held, from tv_vhost_user.c: recompute link state and
+ * report whether it changed (the caller raises LSC after unlocking). */
+bool tv_link_refresh(struct tv_dev *dev);
+void tv_raise_lsc(struct tv_dev *dev);
+
+/* Stats (tv_stats.c) */
+struct rte_eth_stats;
+struct rte_eth_xstat;
+struct rte_eth_xstat_name;
+int tv_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *st);
+int tv_stats_reset(struct rte_eth_dev *eth_dev);
+int tv_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xs,
+		  unsigned int n);
+int tv_xstats_get_names(struct rte_eth_dev *eth_dev,
+			struct rte_eth_xstat_name *names, unsigned int size);
+
+#endif /* TV_PMD_H */

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 Tandem developers
+ *
+ * tv_queue.c - allocation and (re)initialisation of the guest's split
+ * rings. Rings live in DPDK memory (rte_zmalloc) so that they are inside
+ * the memory table shared with the back-end, and they never move for the
+ * lifetime of the queue: a back-end reconnect only hands the same addresses
+ * to the new back-end.
+ *
+ * Called from the control path only, while the queue is not polled.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "tv_pmd.h"
+
+/* Smallest useful RX buffer after the headroom. */
+#define TV_MIN_RX_ROOM 64u
+
+static int
+queue_eventfds(int *kick_fd, int *call_fd)
+{
+	/* Non-blocking: a kick must never stall the datapath, and an eventfd
+	 * counter that is never read only saturates after 2^64 writes. */
+	*kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (*kick_fd < 0)
+		return -errno;
+	*call_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (*call_fd < 0) {
+		int ret = -errno;
+
+		close(*kick_fd);
+		*kick_fd = -1;
+		return ret;
+	}
+	return 0;
+}
+
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Zero the ring and write the parts that never change afterwards: the
+ * fixed avail layout (avail->ring[i] = i) and interrupt suppression. */
+static void
+ring_init(struct tv_split *ring, void *mem, size_t bytes, uint32_t num,
+	  bool event_idx)
+{
+	uint32_t i;
+
+	memset(mem, 0, bytes);
+	tv_split_init(ring, mem, num, TV_SPLIT_USED_ALIGN);
+	for (i = 0; i < num; i++)
+		ring->avail->ring[i] = (uint16_t)i;
+	/* Poll mode: ask the back-end never to call us. Without EVENT_IDX
+	 * that is the flag; with it, used_event parked just behind our
+	 * consumer index (the datapath keeps it there, see tv_rxtx.c). */
+	if (event_idx)
+		*tv_split_used_event(ring) = UINT16_MAX;
+	else
+		ring->avail->flags = TV_AVAIL_F_NO_INTERRUPT;
+}
+
+int
+tv_rxq_create(struct tv_rxq **out, uint16_t port_id, uint16_t queue_id,
+	      uint16_t nb_desc, int socket_id, struct rte_mempool *mp)
+{
+	struct tv_rxq *rxq;
+	uint16_t room = rte_pktmbuf_data_room_size(mp);
+	int ret;
+
+	if (!tv_split_num_valid(nb_desc)) {
+		TV_LOG(ERR,
+		       "rx queue %u: %u descriptors: must be a power of "
+		       "two <= %u",
+		       queue_id, nb_desc, TV_QUEUE_SIZE_MAX);
+		return -EINVAL;
+	}
+	if (room < RTE_PKTMBUF_HEADROOM + TV_MIN_RX_ROOM) {
+		TV_LOG(ERR,
+		       "rx queue %u: mbuf data room %u is too small (need "
+		       "headroom %u + %u)",
+		       queue_id, room, RTE_PKTMBUF_HEADROOM, TV_MIN_RX_ROOM);
+		return -EINVAL;
+	}
+	/* The virtio-net header is received into the headroom. */
+	RTE_BUILD_BUG_ON(RTE_PKTMBUF_HEADROOM < sizeof(struct tv_net_hdr_mrg));
+
+	rxq = rte_zmalloc_socket("tv_rxq", sizeof(*rxq), RTE_CACHE_LINE_SIZE,
+				 socket_id);
+	if (rxq == NULL)
+		return -ENOMEM;
+	rxq->kick_fd = -1;
+	rxq->call_fd = -1;
+	rxq->port_id = port_id;
+	rxq->queue_id = queue_id;
+	rxq->mp = mp;
+	rxq->mask = nb_desc - 1;
+	rxq->ring.num = nb_desc;
+	rxq->ring_bytes = tv_split_size(nb_desc, TV_SPLIT_USED_ALIGN);
+	rxq->ring_mem = rte_zmalloc_socket("tv_rxring", rxq->ring_bytes,
+					   TV_SPLIT_USED_ALIGN, socket_id);
+	rxq->sw = rte_zmalloc_socket("tv_rxsw", nb_desc * sizeof(rxq->sw[0]),
+				     RTE_CACHE_LINE_SIZE, socket_id);
+	if (rxq->ring_mem == NULL || rxq->sw == NULL) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = queue_eventfds(&rxq->kick_fd, &rxq->call_fd);
+	if (ret < 0)
+		goto fail;
+	tv_split_init(&rxq->ring, rxq->ring_mem, nb_desc, TV_SPLIT_USED_ALIGN);
+	*out = rxq;
+	return 0;
+fail:
+	tv_rxq_free(rxq);
+	return ret;
+}
+
+void
+tv_rxq_drain(struct tv_rxq *rxq)
+{
+	uint32_t i;
+
+	for (i = 0; i < rxq->ring.num; i++) {
+		if (rxq->sw[i] != NULL) {
+			rte_pktmbuf_free(rxq->sw[i]);
+			rxq->sw[i] = NULL;
+		}
+	}
+	rxq->n_posted = 0;
+}
+
+void
+tv_rxq_free(struct tv_rxq *rxq)
+{
+	if (rxq == NULL)
+		return;
+	if (rxq->sw != NULL)
+		tv_rxq_drain(rxq);
+	close_fd(&rxq->kick_fd);
+	close_fd(&rxq->call_fd);
+	rte_free(rxq->sw);
+	rte_free(rxq->ring_mem);
+	rte_free(rxq);
+}
+
+int
+tv_rxq_reset(struct tv_rxq *rxq, const struct tv_dp_features *f, bool scatter)
+{
+	uint32_t num = rxq->ring.num;
+
+	tv_rxq_drain(rxq);
+	ring_init(&rxq->ring, rxq->ring_mem, rxq->ring_bytes, num,
+		  f->event_idx);
+	rxq->avail_idx = 0;
+	rxq->used_idx = 0;
+	rxq->used_event_at = 0;
+	rxq->mrg_rxbuf = f->mrg_rxbuf;
+	rxq->in_order = f->in_order;
+	rxq->event_idx = f->event_idx;
+	rxq->scatter = scatter;
+	rxq->broken = false;
+	rxq->drop_logged = false;
+	/* Tandem always negotiates VERSION_1: the header is 12 bytes. */
+	rxq->hdr_len = tv_net_hdr_len(TV_BIT(TV_F_VERSION_1));
+	rxq->buf_len = rte_pktmbuf_data_room_size(rxq->mp) -
+		       RTE_PKTMBUF_HEADROOM + rxq->hdr_len;
+	if (tv_rxq_refill(rxq) == 0) {
+		TV_LOG(ERR, "rx queue %u: no mbuf for the ring (pool %s empty)",
+		       rxq->queue_id, rxq->mp->name);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int
+tv_txq_create(struct tv_txq **out, uint16_t queue_id, uint16_t nb_desc,
+	      int socket_id)
+{
+	struct tv_txq *txq;
+	int ret;
+
+	if (!tv_split_num_valid(nb_desc)) {
+		TV_LOG(ERR,
+		       "tx queue %u: %u descriptors: must be a power of "
+		       "two <= %u",
+		       queue_id, nb_desc, TV_QUEUE_SIZE_MAX);
+		return -EINVAL;
+	}
+	txq = rte_zmalloc_socket("tv_txq", sizeof(*txq), RTE_CACHE_LINE_SIZE,
+				 socket_id);
+	if (txq == NULL)
+		return -ENOMEM;
+	txq->kick_fd = -1;
+	txq->call_fd = -1;
+	txq->queue_id = queue_id;
+	txq->mask = nb_desc - 1;
+	txq->ring.num = nb_desc;
+	txq->ring_bytes = tv_split_size(nb_desc, TV_SPLIT_USED_ALIGN);
+	txq->ring_mem = rte_zmalloc_socket("tv_txring", txq->ring_bytes,
+					   TV_SPLIT_USED_ALIGN, socket_id);
+	txq->sw = rte_zmalloc_socket("tv_txsw", nb_desc * sizeof(txq->sw[0]),
+				     RTE_CACHE_LINE_SIZE, socket_id);
+	/* Separate headers (for mbufs whose headroom we may not write) must
+	 * be in shared memory too. */
+	txq->hdrs =
+		rte_zmalloc_socket("tv_txhdr", nb_desc * sizeof(txq->hdrs[0]),
+				   RTE_CACHE_LINE_SIZE, socket_id);
+	if (txq->ring_mem == NULL || txq->sw == NULL || txq->hdrs == NULL) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = queue_eventfds(&txq->kick_fd, &txq->call_fd);
+	if (ret < 0)
+		goto fail;
+	tv_split_init(&txq->ring, txq->ring_mem, nb_desc, TV_SPLIT_USED_ALIGN);
+	txq->nb_free = nb_desc;
+	*out = txq;
+	return 0;
+fail:
+	tv_txq_free(txq);
+	return ret;
+}
+
+void
+tv_txq_drain(struct tv_txq *txq)
+{
+	uint32_t i;
+
+	for (i = 0; i < txq->ring.num; i++) {
+		if (txq->sw[i].m != NULL)
+			rte_pktmbuf_free(txq->sw[i].m);
+		txq->sw[i].m = NULL;
+		txq->sw[i].ndesc = 0;
+	}
+	txq->n_inflight = 0;
+	txq->desc_tail = txq->desc_head;
+	txq->nb_free = txq->ring.num;
+}
+
+void
+tv_txq_free(struct tv_txq *txq)
+{
+	if (txq == NULL)
+		return;
+	if (txq->sw != NULL)
+		tv_txq_drain(txq);
+	close_fd(&txq->kick_fd);
+	close_fd(&txq->call_fd);
+	rte_free(txq->hdrs);
+	rte_free(txq->sw);
+	rte_free(txq->ring_mem);
+	rte_free(txq);
+}
+
+void
+tv_txq_reset(struct tv_txq *txq, const struct tv_dp_features *f)
+{
+	tv_txq_drain(txq);
+	ring_init(&txq->ring, txq->ring_mem, txq->ring_bytes, txq->ring.num,
+		  f->event_idx);
+	memset(txq->hdrs, 0, txq->ring.num * sizeof(txq->hdrs[0]));
+	txq->avail_idx = 0;
+	txq->used_idx = 0;
+	txq->desc_head = 0;
+	txq->desc_tail = 0;
+	txq->nb_free = txq->ring.num;
+	txq->n_inflight = 0;
+	txq->used_event_at = 0;
+	txq->in_order = f->in_order;
+	txq->event_idx = f->event_idx;
+	txq->broken = false;
+	txq->drop_logged = false;
+	txq->hdr_len = tv_net_hdr_len(TV_BIT(TV_F_VERSION_1));
+}

@@ -1,0 +1,646 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 Tandem developers
+ *
+ * tv_vhost_user.c - front-end control of net_tandem_virtio: connect (or
+ * listen), negotiate features, share memory, hand rings to the back-end,
+ * notice a hang-up and attach the next back-end.
+ *
+ * Two threads meet here: the application thread (probe, dev_start/stop,
+ * close) and the EAL interrupt thread (socket hang-up, accept in server
+ * mode, the reconnect alarm in client mode). Both hold dev->lock while they
+ * talk to the back-end or change the connection state; LSC is raised after
+ * the lock is dropped so an application callback may call back into us.
+ *
+ * Only the interrupt thread tears a connection down (it must unregister its
+ * own callback). When the application thread sees the back-end fail, it
+ * shuts the socket down, which wakes the interrupt thread to do so.
+ *
+ * The datapath keeps running through all of this: rings never move, only
+ * the back-end changes; a new back-end resumes at the used index in the
+ * ring, so buffers the old one never completed are simply offered again.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <ethdev_driver.h>
+#include <rte_alarm.h>
+#include <rte_interrupts.h>
+
+#include "tv_pmd.h"
+
+#define TV_RECONNECT_US	   1000000 /* client mode: retry period */
+#define TV_REPLY_TIMEOUT_S 5	   /* a back-end that does not answer is dead */
+
+static void vu_sock_event(void *arg);
+
+void
+tv_vu_features_wanted(const struct tv_config *cfg, uint64_t *features)
+{
+	uint64_t f = TV_BIT(TV_F_VERSION_1) |
+		     TV_BIT(TV_F_VHOST_USER_PROTOCOL_FEATURES);
+
+	if (cfg->mrg_rxbuf)
+		f |= TV_BIT(TV_NET_F_MRG_RXBUF);
+	if (cfg->in_order)
+		f |= TV_BIT(TV_F_IN_ORDER);
+	if (cfg->event_idx)
+		f |= TV_BIT(TV_F_RING_EVENT_IDX);
+	if (cfg->queues > 1)
+		f |= TV_BIT(TV_NET_F_MQ);
+	*features = f;
+}
+
+static void
+dp_from_features(uint64_t features, struct tv_dp_features *dp)
+{
+	dp->mrg_rxbuf = tv_has_feature(features, TV_NET_F_MRG_RXBUF);
+	dp->in_order = tv_has_feature(features, TV_F_IN_ORDER);
+	dp->event_idx = tv_has_feature(features, TV_F_RING_EVENT_IDX);
+}
+
+static bool
+reply_ack(const struct tv_dev *dev)
+{
+	return (dev->protocol_features & TV_BIT(TVU_PROTOCOL_F_REPLY_ACK)) != 0;
+}
+
+/* Feature negotiation on a fresh connection. */
+static int
+vu_negotiate(struct tv_dev *dev, int sock, char *err, size_t errlen)
+{
+	uint64_t want, offered, features, pf = 0, pf_offered, qnum;
+	int ret;
+
+	tv_vu_features_wanted(&dev->cfg, &want);
+	ret = tvu_fe_set_owner(sock);
+	if (ret < 0) {
+		snprintf(err, errlen, "SET_OWNER failed: %s", strerror(-ret));
+		return ret;
+	}
+	ret = tvu_fe_get_u64(sock, TVU_GET_FEATURES, &offered);
+	if (ret < 0) {
+		snprintf(err, errlen, "GET_FEATURES failed: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	if (!tv_has_feature(offered, TV_F_VERSION_1)) {
+		snprintf(err, errlen,
+			 "back-end does not offer VIRTIO_F_VERSION_1 (features "
+			 "0x%" PRIx64 "); a virtio 1.0 back-end is required",
+			 offered);
+		return -ENOTSUP;
+	}
+	if (tv_has_feature(offered, TV_F_VHOST_USER_PROTOCOL_FEATURES)) {
+		ret = tvu_fe_get_u64(sock, TVU_GET_PROTOCOL_FEATURES,
+				     &pf_offered);
+		if (ret < 0) {
+			snprintf(err, errlen,
+				 "GET_PROTOCOL_FEATURES failed: %s",
+				 strerror(-ret));
+			return ret;
+		}
+		pf = pf_offered & (TV_BIT(TVU_PROTOCOL_F_REPLY_ACK) |
+				   TV_BIT(TVU_PROTOCOL_F_MQ));
+		ret = tvu_fe_set_u64(sock, TVU_SET_PROTOCOL_FEATURES, pf,
+				     false);
+		if (ret < 0) {
+			snprintf(err, errlen,
+				 "SET_PROTOCOL_FEATURES failed: %s",
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	dev->protocol_features = pf;
+	dev->backend_queue_pairs = 1;
+	if (pf & TV_BIT(TVU_PROTOCOL_F_MQ)) {
+		ret = tvu_fe_get_u64(sock, TVU_GET_QUEUE_NUM, &qnum);
+		if (ret < 0) {
+			snprintf(err, errlen, "GET_QUEUE_NUM failed: %s",
+				 strerror(-ret));
+			return ret;
+		}
+		dev->backend_queue_pairs =
+			(uint32_t)RTE_MIN(qnum, (uint64_t)UINT32_MAX);
+	}
+	if (dev->cfg.queues > 1 && (!(pf & TV_BIT(TVU_PROTOCOL_F_MQ)) ||
+				    !tv_has_feature(offered, TV_NET_F_MQ))) {
+		snprintf(err, errlen,
+			 "queues=%u needs multiqueue, which the back-end does "
+			 "not offer",
+			 dev->cfg.queues);
+		return -ENOTSUP;
+	}
+	if (dev->cfg.queues > dev->backend_queue_pairs) {
+		snprintf(
+			err, errlen,
+			"back-end supports %u queue pairs, queues=%u requested",
+			dev->backend_queue_pairs, dev->cfg.queues);
+		return -ERANGE;
+	}
+	features = want & offered;
+	ret = tvu_fe_set_u64(sock, TVU_SET_FEATURES, features, reply_ack(dev));
+	if (ret < 0) {
+		snprintf(err, errlen, "SET_FEATURES failed: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	dev->features = features;
+	return 0;
+}
+
+/* Hand one ring to the back-end, resuming at the used index in the ring. */
+static int
+vu_vring_setup(struct tv_dev *dev, int sock, uint32_t vq,
+	       const struct tv_split *ring, int kick_fd, int call_fd, char *err,
+	       size_t errlen)
+{
+	bool ack = reply_ack(dev);
+	struct tvu_vring_addr addr = {
+		.index = vq,
+		.desc_user_addr = (uint64_t)(uintptr_t)ring->desc,
+		.used_user_addr = (uint64_t)(uintptr_t)ring->used,
+		.avail_user_addr = (uint64_t)(uintptr_t)ring->avail,
+	};
+	/* The back-end is stopped or gone: nobody writes used->idx now. */
+	uint16_t base = __atomic_load_n(&ring->used->idx, __ATOMIC_ACQUIRE);
+	const char *step;
+	int ret;
+
+	step = "SET_VRING_CALL";
+	ret = tvu_fe_set_vring_fd(sock, TVU_SET_VRING_CALL, vq, call_fd);
+	if (ret == 0) {
+		step = "SET_VRING_NUM";
+		ret = tvu_fe_set_vring_state(sock, TVU_SET_VRING_NUM, vq,
+					     ring->num, ack);
+	}
+	if (ret == 0) {
+		step = "SET_VRING_BASE";
+		ret = tvu_fe_set_vring_state(sock, TVU_SET_VRING_BASE, vq, base,
+					     ack);
+	}
+	if (ret == 0) {
+		step = "SET_VRING_ADDR";
+		ret = tvu_fe_set_vring_addr(sock, &addr, ack);
+	}
+	if (ret == 0) {
+		step = "SET_VRING_KICK";
+		ret = tvu_fe_set_vring_fd(sock, TVU_SET_VRING_KICK, vq,
+					  kick_fd);
+	}
+	if (ret == 0 &&
+	    tv_has_feature(dev->features, TV_F_VHOST_USER_PROTOCOL_FEATURES)) {
+		/* With protocol features, rings start disabled. */
+		step = "SET_VRING_ENABLE";
+		ret = tvu_fe_set_vring_state(sock, TVU_SET_VRING_ENABLE, vq, 1,
+					     ack);
+	}
+	if (ret < 0)
+		snprintf(err, errlen, "%s for vring %u failed: %s", step, vq,
+			 strerror(-ret));
+	return ret;
+}
+
+/* Memory table, then every configured queue pair. Lock held. */
+static int
+vu_rings_setup(struct tv_dev *dev, int sock, char *err, size_t errlen)
+{
+	struct rte_eth_dev_data *data = dev->eth_dev->data;
+	struct tvu_memory mem;
+	int fds[TVU_MAX_MEM_REGIONS];
+	uint16_t q;
+	int ret;
+
+	ret = tv_mem_table_build(&mem, fds, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = tvu_fe_set_mem_table(sock, &mem, fds, reply_ack(dev));
+	if (ret < 0) {
+		snprintf(err, errlen, "SET_MEM_TABLE (%u regions) failed: %s",
+			 mem.nregions, strerror(-ret));
+		return ret;
+	}
+	for (q = 0; q < dev->nb_pairs; q++) {
+		struct tv_rxq *rxq = data->rx_queues[q];
+		struct tv_txq *txq = data->tx_queues[q];
+
+		ret = vu_vring_setup(dev, sock, tv_net_rxq_to_vq(q), &rxq->ring,
+				     rxq->kick_fd, rxq->call_fd, err, errlen);
+		if (ret == 0)
+			ret = vu_vring_setup(dev, sock, tv_net_txq_to_vq(q),
+					     &txq->ring, txq->kick_fd,
+					     txq->call_fd, err, errlen);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* Stop the back-end using our rings: GET_VRING_BASE is the request after
+ * which it must not touch a ring. Lock held. */
+static int
+vu_rings_stop(struct tv_dev *dev, int sock)
+{
+	uint32_t vq, base;
+	int ret = 0;
+
+	for (vq = 0; vq < 2u * dev->nb_pairs && ret == 0; vq++) {
+		if (tv_has_feature(dev->features,
+				   TV_F_VHOST_USER_PROTOCOL_FEATURES))
+			ret = tvu_fe_set_vring_state(sock, TVU_SET_VRING_ENABLE,
+						     vq, 0, reply_ack(dev));
+		if (ret == 0)
+			ret = tvu_fe_get_vring_base(sock, vq, &base);
+	}
+	if (ret < 0)
+		TV_LOG(ERR, "%s: stopping vring %u failed: %s",
+		       dev->eth_dev->data->name, vq - 1, strerror(-ret));
+	return ret;
+}
+
+/* The back-end failed a request: let the interrupt thread tear the
+ * connection down (shutdown makes the socket readable with EOF). */
+static void
+vu_drop(struct tv_dev *dev)
+{
+	if (dev->sock >= 0)
+		shutdown(dev->sock, SHUT_RDWR);
+	dev->connected = false;
+}
+
+static void
+set_timeouts(int sock)
+{
+	struct timeval tv = {.tv_sec = TV_REPLY_TIMEOUT_S};
+
+	/* A back-end that stops answering mid-request must not hang the
+	 * application's control thread forever. */
+	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* Take a fresh connection into use. Lock held. On failure the caller still
+ * owns `sock`. */
+static int
+vu_attach(struct tv_dev *dev, int sock)
+{
+	char err[256] = "";
+	struct tv_dp_features dp;
+	int ret;
+
+	set_timeouts(sock);
+	ret = vu_negotiate(dev, sock, err, sizeof(err));
+	if (ret < 0)
+		goto fail;
+	dp_from_features(dev->features, &dp);
+	if (dev->started && (dp.mrg_rxbuf != dev->dp.mrg_rxbuf ||
+			     dp.in_order != dev->dp.in_order ||
+			     dp.event_idx != dev->dp.event_idx)) {
+		snprintf(
+			err, sizeof(err),
+			"back-end negotiated mrg_rxbuf=%d in_order=%d "
+			"event_idx=%d but the started port runs with %d/%d/%d; "
+			"stop and start the port",
+			dp.mrg_rxbuf, dp.in_order, dp.event_idx,
+			dev->dp.mrg_rxbuf, dev->dp.in_order, dev->dp.event_idx);
+		ret = -EPROTO;
+		goto fail;
+	}
+	if (dev->started) {
+		ret = vu_rings_setup(dev, sock, err, sizeof(err));
+		if (ret < 0)
+			goto fail;
+	}
+	if (rte_intr_fd_set(dev->sock_intr, sock) != 0 ||
+	    rte_intr_callback_register(dev->sock_intr, vu_sock_event, dev) !=
+		    0) {
+		snprintf(err, sizeof(err),
+			 "cannot watch the socket for hang-up");
+		ret = -EIO;
+		goto fail;
+	}
+	dev->sock_intr_on = true;
+	dev->sock = sock;
+	dev->connected = true;
+	TV_LOG(INFO,
+	       "%s: back-end at %s attached, features 0x%" PRIx64
+	       " protocol features 0x%" PRIx64,
+	       dev->eth_dev->data->name, dev->cfg.path, dev->features,
+	       dev->protocol_features);
+	return 0;
+fail:
+	TV_LOG(ERR, "%s: back-end at %s: %s", dev->eth_dev->data->name,
+	       dev->cfg.path, err);
+	return ret;
+}
+
+static void vu_reconnect_alarm(void *arg);
+
+static void
+arm_reconnect(struct tv_dev *dev)
+{
+	if (dev->cfg.server || dev->closing || dev->alarm_on)
+		return;
+	if (rte_eal_alarm_set(TV_RECONNECT_US, vu_reconnect_alarm, dev) == 0)
+		dev->alarm_on = true;
+	else
+		TV_LOG(ERR, "%s: cannot arm the reconnect timer",
+		       dev->eth_dev->data->name);
+}
+
+static void
+vu_reconnect_alarm(void *arg)
+{
+	struct tv_dev *dev = arg;
+	bool lsc = false;
+	int fd;
+
+	pthread_mutex_lock(&dev->lock);
+	dev->alarm_on = false;
+	if (dev->closing || dev->sock >= 0)
+		goto out;
+	fd = tvu_connect(dev->cfg.path);
+	if (fd < 0) {
+		arm_reconnect(dev);
+		goto out;
+	}
+	if (vu_attach(dev, fd) < 0) {
+		close(fd);
+		arm_reconnect(dev);
+		goto out;
+	}
+	lsc = tv_link_refresh(dev);
+out:
+	pthread_mutex_unlock(&dev->lock);
+	if (lsc)
+		tv_raise_lsc(dev);
+}
+
+/* Called by EAL once the socket's callback is really unregistered. */
+static void
+vu_sock_closed(struct rte_intr_handle *intr_handle, void *arg)
+{
+	int fd = rte_intr_fd_get(intr_handle);
+
+	RTE_SET_USED(arg);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Interrupt thread: the socket is readable. A back-end sends nothing
+ * unsolicited on this socket (we negotiate no back-end requests), so this
+ * is a hang-up, or a protocol error we treat as one. */
+static void
+vu_sock_event(void *arg)
+{
+	struct tv_dev *dev = arg;
+	bool lsc;
+	char c;
+	ssize_t r;
+
+	pthread_mutex_lock(&dev->lock);
+	if (dev->closing || dev->sock < 0) {
+		pthread_mutex_unlock(&dev->lock);
+		return;
+	}
+	r = recv(dev->sock, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (r < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+		/* Woken by a reply an ethdev op has consumed meanwhile. */
+		pthread_mutex_unlock(&dev->lock);
+		return;
+	}
+	if (r > 0)
+		TV_LOG(ERR,
+		       "%s: back-end at %s sent an unsolicited message; "
+		       "closing the connection",
+		       dev->eth_dev->data->name, dev->cfg.path);
+	else
+		TV_LOG(WARNING, "%s: back-end at %s disconnected%s",
+		       dev->eth_dev->data->name, dev->cfg.path,
+		       dev->cfg.server ? "; waiting for the next one"
+				       : "; reconnecting");
+	/* We are inside this very callback: unregister after it returns,
+	 * and close the fd only then. */
+	if (rte_intr_callback_unregister_pending(dev->sock_intr, vu_sock_event,
+						 dev, vu_sock_closed) < 0)
+		close(dev->sock);
+	dev->sock_intr_on = false;
+	dev->sock = -1;
+	dev->connected = false;
+	lsc = tv_link_refresh(dev);
+	arm_reconnect(dev);
+	pthread_mutex_unlock(&dev->lock);
+	if (lsc)
+		tv_raise_lsc(dev);
+}
+
+/* Interrupt thread, server mode: a back-end connects. */
+static void
+vu_listen_event(void *arg)
+{
+	struct tv_dev *dev = arg;
+	bool lsc = false;
+	int fd;
+
+	pthread_mutex_lock(&dev->lock);
+	if (dev->closing)
+		goto out;
+	fd = tvu_accept(dev->listen_fd);
+	if (fd < 0)
+		goto out;
+	if (dev->sock >= 0) {
+		TV_LOG(WARNING,
+		       "%s: a second back-end connected to %s; "
+		       "refused, one is attached already",
+		       dev->eth_dev->data->name, dev->cfg.path);
+		close(fd);
+		goto out;
+	}
+	if (vu_attach(dev, fd) < 0) {
+		close(fd);
+		goto out;
+	}
+	lsc = tv_link_refresh(dev);
+out:
+	pthread_mutex_unlock(&dev->lock);
+	if (lsc)
+		tv_raise_lsc(dev);
+}
+
+int
+tv_vu_init(struct tv_dev *dev)
+{
+	int fd, ret;
+
+	dev->sock = -1;
+	dev->listen_fd = -1;
+	dev->sock_intr = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+	dev->listen_intr = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+	if (dev->sock_intr == NULL || dev->listen_intr == NULL ||
+	    rte_intr_type_set(dev->sock_intr, RTE_INTR_HANDLE_EXT) != 0 ||
+	    rte_intr_type_set(dev->listen_intr, RTE_INTR_HANDLE_EXT) != 0) {
+		TV_LOG(ERR, "%s: cannot allocate interrupt handles",
+		       dev->eth_dev->data->name);
+		return -ENOMEM;
+	}
+
+	if (dev->cfg.server) {
+		fd = tvu_listen(dev->cfg.path);
+		if (fd < 0) {
+			TV_LOG(ERR, "%s: cannot listen on %s: %s",
+			       dev->eth_dev->data->name, dev->cfg.path,
+			       strerror(-fd));
+			return fd;
+		}
+		dev->listen_fd = fd;
+		if (rte_intr_fd_set(dev->listen_intr, fd) != 0 ||
+		    rte_intr_callback_register(dev->listen_intr,
+					       vu_listen_event, dev) != 0) {
+			TV_LOG(ERR, "%s: cannot watch %s for back-ends",
+			       dev->eth_dev->data->name, dev->cfg.path);
+			return -EIO;
+		}
+		dev->listen_intr_on = true;
+		TV_LOG(NOTICE,
+		       "%s: waiting for a vhost-user back-end to "
+		       "connect to %s",
+		       dev->eth_dev->data->name, dev->cfg.path);
+		return 0;
+	}
+
+	fd = tvu_connect(dev->cfg.path);
+	if (fd < 0) {
+		TV_LOG(ERR,
+		       "%s: cannot connect to the vhost-user back-end at "
+		       "%s: %s (start the back-end first, or use server=1 "
+		       "to wait for it)",
+		       dev->eth_dev->data->name, dev->cfg.path, strerror(-fd));
+		return fd;
+	}
+	pthread_mutex_lock(&dev->lock);
+	ret = vu_attach(dev, fd);
+	pthread_mutex_unlock(&dev->lock);
+	if (ret < 0)
+		close(fd);
+	return ret;
+}
+
+void
+tv_vu_fini(struct tv_dev *dev)
+{
+	bool sock_on, listen_on;
+
+	/* From here on, callbacks and alarms do nothing and re-arm nothing,
+	 * so unregistering and cancelling below are final. They must run
+	 * without the lock: they wait for a running callback, which may be
+	 * waiting for the lock. */
+	pthread_mutex_lock(&dev->lock);
+	dev->closing = true;
+	sock_on = dev->sock_intr_on;
+	listen_on = dev->listen_intr_on;
+	pthread_mutex_unlock(&dev->lock);
+
+	if (sock_on)
+		rte_intr_callback_unregister_sync(dev->sock_intr, vu_sock_event,
+						  dev);
+	if (listen_on)
+		rte_intr_callback_unregister_sync(dev->listen_intr,
+						  vu_listen_event, dev);
+	rte_eal_alarm_cancel(vu_reconnect_alarm, dev);
+
+	pthread_mutex_lock(&dev->lock);
+	dev->sock_intr_on = false;
+	dev->listen_intr_on = false;
+	dev->alarm_on = false;
+	if (dev->sock >= 0) {
+		close(dev->sock);
+		dev->sock = -1;
+	}
+	dev->connected = false;
+	if (dev->listen_fd >= 0) {
+		close(dev->listen_fd);
+		dev->listen_fd = -1;
+		/* Our socket file: leave nothing behind. */
+		unlink(dev->cfg.path);
+	}
+	rte_intr_instance_free(dev->sock_intr);
+	rte_intr_instance_free(dev->listen_intr);
+	dev->sock_intr = NULL;
+	dev->listen_intr = NULL;
+	pthread_mutex_unlock(&dev->lock);
+}
+
+int
+tv_vu_start(struct tv_dev *dev)
+{
+	struct rte_eth_dev_data *data = dev->eth_dev->data;
+	char err[256];
+	uint64_t wanted;
+	bool lsc;
+	uint16_t q;
+	int ret = 0;
+
+	pthread_mutex_lock(&dev->lock);
+	/* Without a back-end yet (server mode, or reconnecting), assume it
+	 * grants what we ask; vu_attach refuses one that does not. */
+	tv_vu_features_wanted(&dev->cfg, &wanted);
+	dp_from_features(dev->connected ? dev->features : wanted, &dev->dp);
+	dev->nb_pairs = data->nb_rx_queues;
+	for (q = 0; q < dev->nb_pairs && ret == 0; q++) {
+		bool scatter = (data->dev_conf.rxmode.offloads &
+				RTE_ETH_RX_OFFLOAD_SCATTER) != 0;
+
+		ret = tv_rxq_reset(data->rx_queues[q], &dev->dp, scatter);
+		tv_txq_reset(data->tx_queues[q], &dev->dp);
+	}
+	if (ret < 0) {
+		for (q = 0; q < dev->nb_pairs; q++)
+			tv_rxq_drain(data->rx_queues[q]);
+		pthread_mutex_unlock(&dev->lock);
+		return ret;
+	}
+	dev->started = true;
+	if (dev->connected &&
+	    vu_rings_setup(dev, dev->sock, err, sizeof(err)) < 0) {
+		/* The port starts anyway, link down; the next back-end gets
+		 * the rings. */
+		TV_LOG(ERR, "%s: back-end at %s: %s; dropping the connection",
+		       data->name, dev->cfg.path, err);
+		vu_drop(dev);
+	}
+	lsc = tv_link_refresh(dev);
+	pthread_mutex_unlock(&dev->lock);
+	if (lsc)
+		tv_raise_lsc(dev);
+	return 0;
+}
+
+void
+tv_vu_stop(struct tv_dev *dev)
+{
+	struct rte_eth_dev_data *data = dev->eth_dev->data;
+	bool lsc;
+	uint16_t q;
+
+	pthread_mutex_lock(&dev->lock);
+	if (dev->started && dev->connected && vu_rings_stop(dev, dev->sock) < 0)
+		vu_drop(dev);
+	dev->started = false;
+	/* The back-end no longer touches the rings (stopped or gone): every
+	 * mbuf can go back to its pool. */
+	for (q = 0; q < dev->nb_pairs; q++) {
+		if (data->rx_queues[q] != NULL)
+			tv_rxq_drain(data->rx_queues[q]);
+		if (data->tx_queues[q] != NULL)
+			tv_txq_drain(data->tx_queues[q]);
+	}
+	lsc = tv_link_refresh(dev);
+	pthread_mutex_unlock(&dev->lock);
+	if (lsc)
+		tv_raise_lsc(dev);
+}

@@ -1,0 +1,642 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 Tandem developers
+ *
+ * test_tv_rings.c - unit tests of net_tandem_virtio's split-ring datapath
+ * (drivers/net/tandem_virtio/tv_queue.c, tv_rxtx.c) with this program
+ * playing the back-end: it reads descriptors, writes packets and used
+ * entries, and misbehaves on purpose.
+ *
+ * Checks payload bytes, lengths, counters, that every mbuf goes back to its
+ * pool and that no fd leaks. Needs EAL (--no-huge); exits 77 (skip) if EAL
+ * cannot start here.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "tv_pmd.h"
+
+static int failures;
+
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "FAIL %s:%d: %s\n", __func__,          \
+				__LINE__, #cond);                              \
+			failures++;                                            \
+		}                                                              \
+	} while (0)
+
+static struct rte_mempool *pool;
+static unsigned int pool_full;
+
+static int
+count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* ---- The fake back-end ---- */
+
+struct fake_dev {
+	struct tv_split *ring;
+	uint16_t last_avail; /* next avail entry to take */
+	uint16_t used_idx;   /* next used entry to write */
+};
+
+static uint16_t
+fd_avail_idx(const struct fake_dev *d)
+{
+	return __atomic_load_n(&d->ring->avail->idx, __ATOMIC_ACQUIRE);
+}
+
+static uint16_t
+fd_next_avail(struct fake_dev *d)
+{
+	return d->ring->avail->ring[d->last_avail++ & (d->ring->num - 1)];
+}
+
+static void
+fd_put_used(struct fake_dev *d, uint32_t id, uint32_t len)
+{
+	struct tv_used_elem *u =
+		&d->ring->used->ring[d->used_idx & (d->ring->num - 1)];
+
+	u->id = id;
+	u->len = len;
+	d->used_idx++;
+}
+
+static void
+fd_publish(struct fake_dev *d)
+{
+	__atomic_store_n(&d->ring->used->idx, d->used_idx, __ATOMIC_RELEASE);
+}
+
+static uint8_t
+pattern(unsigned int pkt, unsigned int i)
+{
+	return (uint8_t)(pkt * 31 + i * 7 + 1);
+}
+
+/* Write a received packet (header + payload) into RX descriptor `id`. */
+static void
+fd_rx_write(struct fake_dev *d, uint16_t id, uint16_t num_buffers,
+	    unsigned int pkt, unsigned int off, unsigned int len, bool hdr)
+{
+	uint8_t *p = (uint8_t *)(uintptr_t)d->ring->desc[id].addr;
+	unsigned int i;
+
+	if (hdr) {
+		struct tv_net_hdr_mrg h = {.num_buffers = num_buffers};
+
+		memcpy(p, &h, sizeof(h));
+		p += sizeof(h);
+	}
+	for (i = 0; i < len; i++)
+		p[i] = pattern(pkt, off + i);
+}
+
+static bool
+mbuf_matches(const struct rte_mbuf *m, unsigned int pkt, unsigned int len)
+{
+	unsigned int off = 0, i;
+
+	if (m->pkt_len != len)
+		return false;
+	for (; m != NULL; m = m->next) {
+		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+
+		for (i = 0; i < m->data_len; i++)
+			if (p[i] != pattern(pkt, off + i))
+				return false;
+		off += m->data_len;
+	}
+	return off == len;
+}
+
+static const struct tv_dp_features f_inorder = {true, true, true};
+static const struct tv_dp_features f_plain = {false, false, false};
+
+/* ---- RX ---- */
+
+static void
+test_rx_basic(void)
+{
+	struct tv_rxq *rxq;
+	struct rte_mbuf *pkts[32];
+	struct fake_dev d;
+	const uint32_t hdr = sizeof(struct tv_net_hdr_mrg);
+	uint16_t n, i;
+
+	CHECK(tv_rxq_create(&rxq, 7, 0, 16, SOCKET_ID_ANY, pool) == 0);
+	CHECK(tv_rxq_reset(rxq, &f_plain, false) == 0);
+	d = (struct fake_dev){.ring = &rxq->ring};
+	CHECK(fd_avail_idx(&d) == 16);
+	CHECK(rxq->ring.avail->flags == TV_AVAIL_F_NO_INTERRUPT);
+	for (i = 0; i < 5; i++) {
+		uint16_t id = fd_next_avail(&d);
+
+		CHECK(id == i); /* fixed avail layout */
+		CHECK(rxq->ring.desc[id].flags == TV_DESC_F_WRITE);
+		CHECK(rxq->ring.desc[id].len == rxq->buf_len);
+		fd_rx_write(&d, id, 1, i, 0, 60 + i, true);
+		fd_put_used(&d, id, hdr + 60 + i);
+	}
+	fd_publish(&d);
+	n = tv_rx_burst_split(rxq, pkts, 3);
+	CHECK(n == 3);
+	n += tv_rx_burst_split(rxq, pkts + 3, 32);
+	CHECK(n == 5);
+	for (i = 0; i < n; i++) {
+		CHECK(mbuf_matches(pkts[i], i, 60 + i));
+		CHECK(pkts[i]->port == 7);
+		CHECK(pkts[i]->nb_segs == 1);
+		CHECK(pkts[i]->data_off == RTE_PKTMBUF_HEADROOM);
+	}
+	CHECK(rxq->stats.packets == 5);
+	CHECK(rxq->stats.bytes == 60 + 61 + 62 + 63 + 64);
+	rte_pktmbuf_free_bulk(pkts, n);
+	/* Nothing new: nothing returned. */
+	CHECK(tv_rx_burst_split(rxq, pkts, 32) == 0);
+	tv_rxq_free(rxq);
+	CHECK(rte_mempool_avail_count(pool) == pool_full);
+}
+
+static void
+test_rx_mergeable(bool scatter)
+{
+	struct tv_rxq *rxq;
+	struct rte_mbuf *pkts[4];
+	struct fake_dev d;
+	const uint32_t hdr = sizeof(struct tv_net_hdr_mrg);
+	uint32_t room;
+	uint16_t id0, id1, id2;
+
+	CHECK(tv_rxq_create(&rxq, 0, 1, 64, SOCKET_ID_ANY, pool) == 0);
+	CHECK(tv_rxq_reset(rxq, &f_inorder, scatter) == 0);
+	d = (struct fake_dev){.ring = &rxq->ring};
+	room = rxq->buf_len;
+	id0 = fd_next_avail(&d);
+	id1 = fd_next_avail(&d);
+	id2 = fd_next_avail(&d);
+	/* A 5000-byte packet over three buffers. */
+	fd_rx_write(&d, id0, 3, 9, 0, room - hdr, true);
+	fd_rx_write(&d, id1, 0, 9, room - hdr, room, false);
+	fd_rx_write(&d, id2, 0, 9, 2 * room - hdr, 5000 - (2 * room - hdr),
+		    false);
+	fd_put_used(&d, id0, room);
+	fd_put_used(&d, id1, room);
+	fd_publish(&d);
+	/* Two of three buffers used: wait for the third. */
+	CHECK(tv_rx_burst_split(rxq, pkts, 4) == 0);
+	CHECK(!rxq->broken);
+	fd_put_used(&d, id2, 5000 - (2 * room - hdr));
+	fd_publish(&d);
+	if (scatter) {
+		CHECK(tv_rx_burst_split(rxq, pkts, 4) == 1);
+		CHECK(pkts[0]->nb_segs == 3);
+		CHECK(mbuf_matches(pkts[0], 9, 5000));
+		rte_pktmbuf_free(pkts[0]);
+	} else {
+		CHECK(tv_rx_burst_split(rxq, pkts, 4) == 0);
+		CHECK(rxq->stats.drop_scatter == 1);
+	}
+	CHECK(!rxq->broken);
+	tv_rxq_free(rxq);
+	CHECK(rte_mempool_avail_count(pool) == pool_full);
+}
+
+/* Used entries a broken back-end might write; each must stop the queue,
+ * count in the right class, return nothing and leak nothing. */
+enum rx_fault {
+	BAD_ID,
+	BAD_LEN_LONG,
+	BAD_LEN_SHORT,
+	BAD_ORDER,
+	BAD_NUMBUF0,
+	BAD_NUMBUF_BIG,
+	BAD_USED_IDX
+};
+
+static void
+test_rx_fault(enum rx_fault fault)
+{
+	struct tv_rxq *rxq;
+	struct rte_mbuf *pkts[4];
+	struct fake_dev d;
+	const uint32_t hdr = sizeof(struct tv_net_hdr_mrg);
+	uint16_t id;
+
+	CHECK(tv_rxq_create(&rxq, 0, 0, 16, SOCKET_ID_ANY, pool) == 0);
+	CHECK(tv_rxq_reset(rxq, &f_inorder, true) == 0);
+	d = (struct fake_dev){.ring = &rxq->ring};
+	id = fd_next_avail(&d);
+	fd_rx_write(&d, id,
+		    fault == BAD_NUMBUF0      ? 0
+		    : fault == BAD_NUMBUF_BIG ? 17
+					      : 1,
+		    0, 0, 64, true);
+	switch (fault) {
+	case BAD_ID:
+		fd_put_used(&d, 16, hdr + 64);
+		break;
+	case BAD_LEN_LONG:
+		fd_put_used(&d, id, rxq->buf_len + 1);
+		break;
+	case BAD_LEN_SHORT:
+		fd_put_used(&d, id, hdr - 1);
+		break;
+	case BAD_ORDER:
+		fd_put_used(&d, id + 1, hdr + 64);
+		break;
+	default:
+		fd_put_used(&d, id, hdr + 64);
+		break;
+	}
+	if (fault == BAD_USED_IDX)
+		d.used_idx = 17; /* more used than the 16 posted */
+	fd_publish(&d);
+	CHECK(tv_rx_burst_split(rxq, pkts, 4) == 0);
+	CHECK(rxq->broken);
+	CHECK(rxq->stats.err_used_id ==
+	      (fault == BAD_ID || fault == BAD_ORDER));
+	CHECK(rxq->stats.err_used_len ==
+	      (fault == BAD_LEN_LONG || fault == BAD_LEN_SHORT));
+	CHECK(rxq->stats.err_num_buffers ==
+	      (fault == BAD_NUMBUF0 || fault == BAD_NUMBUF_BIG));
+	CHECK(rxq->stats.err_used_idx == (fault == BAD_USED_IDX));
+	/* Broken stays broken, quietly. */
+	CHECK(tv_rx_burst_split(rxq, pkts, 4) == 0);
+	tv_rxq_free(rxq);
+	CHECK(rte_mempool_avail_count(pool) == pool_full);
+}
+
+/* Without IN_ORDER the back-end may return buffers in any order; a buffer
+ * it still holds blocks refill of its own descriptor only. */
+static void
+test_rx_out_of_order(void)
+{
+	struct tv_rxq *rxq;
+	struct rte_mbuf *pkts[40];
+	struct fake_dev d;
+	const uint32_t hdr = sizeof(struct tv_net_hdr_mrg);
+	uint16_t i, n;
+
+	CHECK(tv_rxq_create(&rxq, 0, 0, 32, SOCKET_ID_ANY, pool) == 0);
+	CHECK(tv_rxq_reset(rxq, &f_plain, false) == 0);
+	d = (struct fake_dev){.ring = &rxq->ring};
+	for (i = 0; i < 32; i++)
+		fd_next_avail(&d);
+	/* Return every buffer except descriptor 0, backwards. */
+	for (i = 31; i >= 1; i--) {
+		fd_rx_write(&d, i, 1, i, 0, 100, true);
+		fd_put_used(&d, i, hdr + 100);
+	}
+	fd_publish(&d);
+	n = tv_rx_burst_split(rxq, pkts, 40);
+	CHECK(n == 31);
+	for (i = 0; i < n; i++)
+		CHECK(mbuf_matches(pkts[i], 31 - i, 100));
+	rte_pktmbuf_free_bulk(pkts, n);
+	/* Descriptor 0 is still out: refill must not reuse it. */
+	CHECK(rxq->sw[0] != NULL);
+	CHECK(rxq->n_posted == 1);
+	CHECK(tv_rxq_refill(rxq) == 0);
+	fd_rx_write(&d, 0, 1, 0, 0, 70, true);
+	fd_put_used(&d, 0, hdr + 70);
+	fd_publish(&d);
+	n = tv_rx_burst_split(rxq, pkts, 40);
+	CHECK(n == 1);
+	CHECK(mbuf_matches(pkts[0], 0, 70));
+	rte_pktmbuf_free(pkts[0]);
+	CHECK(rxq->n_posted == 32); /* refilled after the burst */
+	CHECK(fd_avail_idx(&d) == 64);
+	CHECK(!rxq->broken);
+	tv_rxq_free(rxq);
+	CHECK(rte_mempool_avail_count(pool) == pool_full);
+}
+
+/* ---- TX ---- */
+
+static struct rte_mbuf *
+make_pkt(unsigned int pkt, unsigned int len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint8_t *p;
+	unsigned int i;
+
+	if (m == NULL)
+		return NULL;
+	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
+	for (i = 0; i < len; i++)
+		p[i] = pattern(pkt, i);
+	return m;
+}
+
+/* Gather the chain at avail entry `a` as the back-end would; check the
+ * zero header and the payload. Returns the head id. */
+static uint16_t
+fd_tx_take(struct fake_dev *d, unsigned int pkt, unsigned int len,
+	   unsigned int *ndesc)
+{
+	uint8_t buf[4096];
+	unsigned int got = 0, n = 0, i;
+	uint16_t head = fd_next_avail(d), id = head;
+	const struct tv_desc *desc;
+	static const uint8_t zero[sizeof(struct tv_net_hdr_mrg)];
+
+	for (;;) {
+		desc = &d->ring->desc[id];
+		CHECK(!(desc->flags & TV_DESC_F_WRITE));
+		CHECK(got + desc->len <= sizeof(buf));
+		if (got + desc->len > sizeof(buf))
+			break;
+		memcpy(buf + got, (void *)(uintptr_t)desc->addr, desc->len);
+		got += desc->len;
+		n++;
+		if (!(desc->flags & TV_DESC_F_NEXT) || n > d->ring->num)
+			break;
+		/* IN_ORDER chain rule: next is the following position. */
+		CHECK(desc->next == ((id + 1) & (d->ring->num - 1)));
+		id = desc->next;
+	}
+	CHECK(got == sizeof(zero) + len);
+	CHECK(memcmp(buf, zero, sizeof(zero)) == 0);
+	for (i = 0; i < len && i + sizeof(zero) < got; i++)
+		if (buf[sizeof(zero) + i] != pattern(pkt, i)) {
+			CHECK(!"tx payload mismatch");
+			break;
+		}
+	*ndesc = n;
+	return head;
+}
+
+static void
+test_tx(bool in_order)
+{
+	const struct tv_dp_features *f = in_order ? &f_inorder : &f_plain;
+	struct rte_mbuf *pkts[8];
+	struct tv_txq *txq;
+	struct fake_dev d;
+	uint16_t heads[8], n;
+	unsigned int ndesc;
+
+	CHECK(tv_txq_create(&txq, 0, 8, SOCKET_ID_ANY) == 0);
+	tv_txq_reset(txq, f);
+	d = (struct fake_dev){.ring = &txq->ring};
+	/* 0: headroom push; 1: two segments; 2: shared (refcnt 2). */
+	pkts[0] = make_pkt(0, 100);
+	pkts[1] = make_pkt(1, 50);
+	pkts[2] = make_pkt(2, 70);
+	CHECK(pkts[0] && pkts[1] && pkts[2]);
+	{
+		struct rte_mbuf *seg = make_pkt(0, 30);
+		uint8_t *p = rte_pktmbuf_mtod(seg, uint8_t *);
+		unsigned int i;
+
+		for (i = 0; i < 30; i++)
+			p[i] = pattern(1, 50 + i);
+		CHECK(rte_pktmbuf_chain(pkts[1], seg) == 0);
+	}
+	rte_mbuf_refcnt_update(pkts[2], 1);
+	n = tv_tx_burst_split(txq, pkts, 3);
+	CHECK(n == 3);
+	CHECK(fd_avail_idx(&d) == 3);
+	heads[0] = fd_tx_take(&d, 0, 100, &ndesc);
+	CHECK(ndesc == 1 && heads[0] == 0);
+	heads[1] = fd_tx_take(&d, 1, 80, &ndesc);
+	CHECK(ndesc == 3 && heads[1] == 1);
+	heads[2] = fd_tx_take(&d, 2, 70, &ndesc);
+	CHECK(ndesc == 2 && heads[2] == 4);
+	CHECK(txq->nb_free == 2);
+	/* A 3-descriptor chain does not fit in the 2 left. */
+	pkts[3] = make_pkt(3, 40);
+	pkts[4] = make_pkt(4, 40);
+	for (unsigned int i = 0; i < 40; i++)
+		rte_pktmbuf_mtod(pkts[4], uint8_t *)[i] = pattern(3, 40 + i);
+	CHECK(rte_pktmbuf_chain(pkts[3], pkts[4]) == 0);
+	CHECK(tv_tx_burst_split(txq, &pkts[3], 1) == 0);
+
+	if (in_order) {
+		/* One used entry for the last chain completes all three. */
+		fd_put_used(&d, heads[2], 0);
+	} else {
+		/* Out of order: the middle chain first. Descriptors come back
+		 * only once the oldest chain is done. */
+		fd_put_used(&d, heads[1], 0);
+		fd_publish(&d);
+		CHECK(tv_tx_burst_split(txq, NULL, 0) == 0);
+		CHECK(txq->nb_free == 2);
+		CHECK(txq->n_inflight == 2);
+		fd_put_used(&d, heads[0], 0);
+		fd_put_used(&d, heads[2], 0);
+	}
+	fd_publish(&d);
+	/* The shared mbuf keeps one reference: ours. */
+	CHECK(tv_tx_burst_split(txq, &pkts[3], 1) == 1);
+	CHECK(txq->n_inflight == 1);
+	CHECK(txq->nb_free == 8 - 3);
+	CHECK(rte_mbuf_refcnt_read(pkts[2]) == 1);
+	rte_pktmbuf_free(pkts[2]);
+	/* The chain wrapped around the ring end: positions 6, 7, 0. */
+	heads[3] = fd_tx_take(&d, 3, 80, &ndesc);
+	CHECK(ndesc == 3 && heads[3] == 6);
+	CHECK(txq->stats.packets == 4);
+	CHECK(!txq->broken);
+	tv_txq_free(txq); /* frees the one still in flight */
+	CHECK(rte_mempool_avail_count(pool) == pool_full);
+}
+
+static void
+test_tx_fault(bool in_order)
+{
+	const struct tv_dp_features *f = in_order ? &f_inorder : &f_plain;
+	struct rte_mbuf *pkts[2];
+	struct tv_txq *txq;
+	struct fake_dev d;
+	unsigned int ndesc;
+
+	CHECK(tv_txq_create(&txq, 0, 8, SOCKET_ID_ANY) == 0);
+	tv_txq_reset(txq, f);
+	d = (struct fake_dev){.ring = &txq->ring};
+	pkts[0] = make_pkt(0, 64);
+	pkts[1] = make_pkt(1, 64);
+	CHECK(tv_tx_burst_split(txq, pkts, 1) == 1);
+	fd_tx_take(&d, 0, 64, &ndesc);
+	fd_put_used(&d, 0, 0);
+	fd_put_used(&d, 0, 0); /* the same chain twice */
+	fd_publish(&d);
+	CHECK(tv_tx_burst_split(txq, &pkts[1], 1) == 0);
+	CHECK(txq->broken);
+	CHECK(txq->stats.err_used_idx + txq->stats.err_used_id == 1);
+	rte_pktmbuf_free(pkts[1]);
+	tv_txq_free(txq);
+	CHECK(rte_mempool_avail_count(pool) == pool_full);
+}
+
+/* Kick only when the back-end asks for it. */
+static void
+test_kicks(void)
+{
+	struct tv_dp_features f = f_plain;
+	struct rte_mbuf *m;
+	struct tv_txq *txq;
+	uint64_t v;
+
+	CHECK(tv_txq_create(&txq, 0, 64, SOCKET_ID_ANY) == 0);
+	tv_txq_reset(txq, &f);
+	txq->ring.used->flags = TV_USED_F_NO_NOTIFY;
+	m = make_pkt(0, 60);
+	CHECK(tv_tx_burst_split(txq, &m, 1) == 1);
+	CHECK(txq->stats.kicks == 0);
+	CHECK(read(txq->kick_fd, &v, sizeof(v)) < 0);
+	txq->ring.used->flags = 0;
+	m = make_pkt(0, 60);
+	CHECK(tv_tx_burst_split(txq, &m, 1) == 1);
+	CHECK(txq->stats.kicks == 1);
+	CHECK(read(txq->kick_fd, &v, sizeof(v)) == sizeof(v) && v == 1);
+	tv_txq_free(txq);
+
+	/* EVENT_IDX: kick when avail->idx passes avail_event. */
+	f.event_idx = true;
+	CHECK(tv_txq_create(&txq, 0, 64, SOCKET_ID_ANY) == 0);
+	tv_txq_reset(txq, &f);
+	CHECK(txq->ring.avail->flags == 0);
+	*tv_split_avail_event(&txq->ring) = 5;
+	for (int i = 0; i < 10; i++) {
+		m = make_pkt(0, 60);
+		CHECK(tv_tx_burst_split(txq, &m, 1) == 1);
+	}
+	CHECK(txq->stats.kicks == 1); /* avail idx 5 -> 6 only */
+	tv_txq_free(txq);
+	CHECK(rte_mempool_avail_count(pool) == pool_full);
+}
+
+static void
+test_mem_table(void)
+{
+	struct tvu_memory mem;
+	int fds[TVU_MAX_MEM_REGIONS];
+	char err[256];
+	struct tv_rxq *rxq;
+	uint64_t va;
+	uint32_t i;
+	bool found = false;
+
+	CHECK(tv_rxq_create(&rxq, 0, 0, 16, SOCKET_ID_ANY, pool) == 0);
+	CHECK(tv_mem_table_build(&mem, fds, err, sizeof(err)) == 0);
+	CHECK(mem.nregions >= 1 && mem.nregions <= TVU_MAX_MEM_REGIONS);
+	va = (uint64_t)(uintptr_t)rxq->ring_mem;
+	for (i = 0; i < mem.nregions; i++) {
+		const struct tvu_mem_region *r = &mem.regions[i];
+
+		CHECK(fds[i] >= 0);
+		CHECK(r->guest_phys_addr == r->userspace_addr);
+		if (va >= r->userspace_addr &&
+		    va + rxq->ring_bytes <= r->userspace_addr + r->memory_size)
+			found = true;
+	}
+	CHECK(found); /* the ring is shareable */
+	tv_rxq_free(rxq);
+}
+
+static void
+test_devargs(void)
+{
+	struct tv_config c;
+
+	CHECK(tv_parse_devargs("path=/tmp/x.sock", &c) == 0);
+	CHECK(strcmp(c.path, "/tmp/x.sock") == 0 && c.queues == 1 &&
+	      c.queue_size == 256 && c.mrg_rxbuf && c.in_order && c.event_idx &&
+	      !c.server && c.speed == 10000 && c.mtu == 1500);
+	CHECK(tv_parse_devargs("path=/a,queues=8,queue_size=1024,server=1,"
+			       "mac=02:00:00:00:00:09,mrg_rxbuf=0,in_order=0,"
+			       "packed_vq=0,vectorized=0,event_idx=0,"
+			       "speed=25000,mtu=9000",
+			       &c) == 0);
+	CHECK(c.queues == 8 && c.queue_size == 1024 && c.server && c.mac_set &&
+	      c.mac.addr_bytes[5] == 9 && !c.mrg_rxbuf && !c.in_order &&
+	      !c.event_idx && c.speed == 25000 && c.mtu == 9000);
+	CHECK(tv_parse_devargs("path=/a,bogus=1", &c) < 0);
+	CHECK(tv_parse_devargs("queues=2", &c) < 0);
+	CHECK(tv_parse_devargs("path=/a,queue_size=100", &c) < 0);
+	CHECK(tv_parse_devargs("path=/a,queues=0", &c) < 0);
+	CHECK(tv_parse_devargs("path=/a,queues=129", &c) < 0);
+	CHECK(tv_parse_devargs("path=/a,packed_vq=1", &c) < 0);
+	CHECK(tv_parse_devargs("path=/a,vectorized=1", &c) < 0);
+	CHECK(tv_parse_devargs("path=/a,server=2", &c) < 0);
+	CHECK(tv_parse_devargs("path=/a,mac=zz", &c) < 0);
+	CHECK(tv_parse_devargs("path=/a,mac=01:00:00:00:00:01", &c) < 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	char prefix[64];
+	char *eal_argv[] = {argv[0],	   "--no-huge",	  "-m", "256",
+			    "--no-pci",	   "--no-shconf", "-l", "0",
+			    "--log-level", "lib.*:error", NULL, NULL};
+	int eal_argc = 10, fds_before;
+
+	RTE_SET_USED(argc);
+	snprintf(prefix, sizeof(prefix), "--file-prefix=tvtest%d", getpid());
+	eal_argv[eal_argc++] = prefix;
+	if (rte_eal_init(eal_argc, eal_argv) < 0) {
+		fprintf(stderr, "SKIP: EAL cannot start here\n");
+		return 77;
+	}
+	/* Quiet the datapath's (expected) reports of broken back-ends. */
+	rte_log_set_level_pattern("pmd.net.tandem_virtio*", RTE_LOG_CRIT);
+	pool = rte_pktmbuf_pool_create(
+		"tvtest", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (pool == NULL) {
+		fprintf(stderr, "cannot create mbuf pool\n");
+		return 1;
+	}
+	pool_full = rte_mempool_avail_count(pool);
+	fds_before = count_fds();
+
+	test_devargs();
+	test_rx_basic();
+	test_rx_mergeable(true);
+	test_rx_mergeable(false);
+	for (int f = BAD_ID; f <= BAD_USED_IDX; f++)
+		test_rx_fault((enum rx_fault)f);
+	test_rx_out_of_order();
+	test_tx(true);
+	test_tx(false);
+	test_tx_fault(true);
+	test_tx_fault(false);
+	test_kicks();
+	test_mem_table();
+
+	CHECK(count_fds() == fds_before);
+	CHECK(rte_mempool_avail_count(pool) == pool_full);
+	rte_mempool_free(pool);
+	rte_eal_cleanup();
+	if (failures) {
+		fprintf(stderr, "%d check(s) failed\n", failures);
+		return 1;
+	}
+	printf("test_tv_rings: all checks passed\n");
+	return 0;
+}
