@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 Tandem developers
+ *
+ * tvhp.h - internals of the net_tandem_vhost PMD (host side ethdev over
+ * lib/vhost). Not installed; nothing here is exported from the plugin.
+ *
+ * Threading:
+ *  - ethdev control ops (configure, start, stop, close, stats, ...) run on
+ *    the application's control thread, one at a time per port (DPDK rule);
+ *  - the tvh_ops callbacks (link up/down) run on lib/vhost's control
+ *    thread and touch only the link status (atomic in ethdev) and the
+ *    ethdev callback list (locked by ethdev);
+ *  - rx/tx bursts run on the datapath lcores, one thread per queue.
+ * tvh_dev_destroy() waits for lib/vhost's control thread, so after it
+ * returns no callback can run and the private data may be freed.
+ */
+#ifndef TVHP_H
+#define TVHP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/un.h>
+
+#include <ethdev_driver.h>
+#include <rte_log.h>
+
+#include "tvh.h"
+
+/* Largest frame (and the MTU derived from it) the port advertises. The
+ * library chains mbufs, so the limit only has to cover jumbo frames. */
+#define TVHP_MAX_RX_PKTLEN  9728u
+#define TVHP_MIN_RX_BUFSIZE 64u
+
+extern int tvhp_logtype;
+#define TVHP_LOG(level, fmt, ...)                                              \
+	rte_log(RTE_LOG_##level, tvhp_logtype, "net_tandem_vhost: " fmt "\n",  \
+		##__VA_ARGS__)
+
+/* What the devargs asked for (tvhp_args.c). */
+struct tvhp_args {
+	char iface[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	uint16_t queues; /* queue pairs offered to the guest */
+	bool client;
+};
+
+/* A receive queue: packets the guest transmitted (odd virtqueue 2q+1). */
+struct tvhp_rxq {
+	struct tvh_dev *dev;
+	struct rte_mempool *pool;
+	const bool *started; /* the port's started flag */
+	uint16_t vq;
+	uint16_t port_id;
+	uint16_t qid;
+} __rte_cache_aligned;
+
+/* A transmit queue: packets for the guest (even virtqueue 2q). */
+struct tvhp_txq {
+	struct tvh_dev *dev;
+	const bool *started;
+	uint16_t vq;
+	uint16_t qid;
+	/* Packets the burst could not send (no room in the guest's ring),
+	 * left to the caller: lib/vhost counts such bursts (no_room), ethdev
+	 * wants packets. Written only by the queue's datapath thread. */
+	uint64_t unsent;
+	uint64_t unsent_base; /* at the last stats reset; control thread */
+} __rte_cache_aligned;
+
+/* The ethdev's dev_private. */
+struct tvhp_priv {
+	struct rte_eth_dev *eth_dev;
+	struct tvh_dev *dev; /* NULL once closed */
+	struct tvhp_args args;
+	char name[RTE_DEV_NAME_MAX_LEN];
+	/* Set by dev_start/dev_stop, read by the bursts with a plain load.
+	 * ethdev forbids bursts concurrent with start/stop, so no ordering is
+	 * needed: the flag only makes a burst on a stopped port a no-op. */
+	bool started;
+	/* Counter values at the last stats reset, per virtqueue (2 * queues)
+	 * and for the device; see tvhp_stats.c for why not
+	 * tvh_vq_stats_reset(). */
+	struct tvh_vq_stats *vq_base;
+	struct tvh_dev_stats dev_base;
+};
+
+/* tvhp_args.c */
+int tvhp_args_parse(const char *name, const char *devargs,
+		    struct tvhp_args *out);
+
+/* tvhp_rxtx.c */
+uint16_t tvhp_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n);
+uint16_t tvhp_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n);
+
+/* tvhp_stats.c */
+int tvhp_stats_init(struct tvhp_priv *priv, int socket);
+void tvhp_stats_fini(struct tvhp_priv *priv);
+int tvhp_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *st);
+int tvhp_stats_reset(struct rte_eth_dev *eth_dev);
+int tvhp_xstats_get_names(struct rte_eth_dev *eth_dev,
+			  struct rte_eth_xstat_name *names, unsigned int size);
+int tvhp_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xstats,
+		    unsigned int n);
+
+#endif /* TVHP_H */

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 Tandem developers
+ *
+ * tvhp_args.c - devargs of net_tandem_vhost.
+ *
+ * Names and defaults follow the stock net_vhost where the meaning is the
+ * same, so a user switches drivers by changing only the driver name. The
+ * stock switches Tandem does not implement are accepted only at their stock
+ * default (0); anything else is refused by name rather than ignored.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_kvargs.h>
+
+#include "tvhp.h"
+
+/* Stock net_vhost switches whose non-default value is not implemented. */
+static const char *const tvhp_stock_only_default[] = {
+	"tso",
+	"linear-buffer",
+	"ext-buffer",
+	"iommu-support",
+	"postcopy-support",
+	"dequeue-zero-copy",
+	"legacy-ol-flags",
+};
+
+/* A plain decimal number in [min, max]: no sign, no spaces, no suffix. */
+static int
+parse_uint(const char *s, unsigned long min, unsigned long max,
+	   unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static bool
+is_stock_only_default(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < RTE_DIM(tvhp_stock_only_default); i++)
+		if (strcmp(key, tvhp_stock_only_default[i]) == 0)
+			return true;
+	return false;
+}
+
+static int
+parse_pair(const char *name, const char *key, const char *val,
+	   struct tvhp_args *out)
+{
+	unsigned long v;
+
+	if (strcmp(key, "iface") == 0) {
+		if (strlen(val) >= sizeof(out->iface)) {
+			TVHP_LOG(ERR, "%s: iface is longer than %zu bytes",
+				 name, sizeof(out->iface) - 1);
+			return -ENAMETOOLONG;
+		}
+		strcpy(out->iface, val);
+		return 0;
+	}
+	if (strcmp(key, "queues") == 0) {
+		if (parse_uint(val, 1, TVH_MAX_QUEUE_PAIRS, &v) != 0) {
+			TVHP_LOG(ERR, "%s: queues=%s is not a number in 1..%u",
+				 name, val, TVH_MAX_QUEUE_PAIRS);
+			return -EINVAL;
+		}
+		out->queues = (uint16_t)v;
+		return 0;
+	}
+	if (strcmp(key, "client") == 0) {
+		if (parse_uint(val, 0, 1, &v) != 0) {
+			TVHP_LOG(ERR, "%s: client=%s is not 0 or 1", name, val);
+			return -EINVAL;
+		}
+		out->client = v == 1;
+		return 0;
+	}
+	if (is_stock_only_default(key)) {
+		if (parse_uint(val, 0, 1, &v) != 0) {
+			TVHP_LOG(ERR, "%s: %s=%s is not 0 or 1", name, key,
+				 val);
+			return -EINVAL;
+		}
+		if (v != 0) {
+			TVHP_LOG(ERR, "%s: %s=%s is not supported yet", name,
+				 key, val);
+			return -ENOTSUP;
+		}
+		return 0;
+	}
+	TVHP_LOG(ERR,
+		 "%s: unknown devarg \"%s\" (known: iface, queues, client, "
+		 "and at 0: tso, linear-buffer, ext-buffer, iommu-support, "
+		 "postcopy-support, dequeue-zero-copy, legacy-ol-flags)",
+		 name, key);
+	return -EINVAL;
+}
+
+/* Parse `devargs` of device `name` into *out. Returns 0 or -errno after
+ * logging which argument is wrong. */
+int
+tvhp_args_parse(const char *name, const char *devargs, struct tvhp_args *out)
+{
+	struct rte_kvargs *kv;
+	unsigned int i, j;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->queues = 1;
+	out->client = false;
+
+	if (devargs == NULL || devargs[0] == '\0') {
+		TVHP_LOG(ERR, "%s: iface=<socket path> is required", name);
+		return -EINVAL;
+	}
+	/* No key list: unknown keys are reported by name below. */
+	kv = rte_kvargs_parse(devargs, NULL);
+	if (kv == NULL) {
+		TVHP_LOG(ERR,
+			 "%s: cannot parse devargs \"%s\" (expected "
+			 "key=value,...)",
+			 name, devargs);
+		return -EINVAL;
+	}
+	for (i = 0; i < kv->count && ret == 0; i++) {
+		const char *key = kv->pairs[i].key;
+		const char *val = kv->pairs[i].value;
+
+		if (val == NULL || val[0] == '\0') {
+			TVHP_LOG(ERR, "%s: devarg \"%s\" has no value", name,
+				 key);
+			ret = -EINVAL;
+			break;
+		}
+		for (j = 0; j < i; j++) {
+			if (strcmp(kv->pairs[j].key, key) == 0) {
+				TVHP_LOG(ERR,
+					 "%s: devarg \"%s\" is given more "
+					 "than once",
+					 name, key);
+				ret = -EINVAL;
+				break;
+			}
+		}
+		if (ret == 0)
+			ret = parse_pair(name, key, val, out);
+	}
+	rte_kvargs_free(kv);
+	if (ret == 0 && out->iface[0] == '\0') {
+		TVHP_LOG(ERR, "%s: iface=<socket path> is required", name);
+		ret = -EINVAL;
+	}
+	return ret;
+}

@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 Tandem developers
+ *
+ * tvhp_ethdev.c - the net_tandem_vhost vdev driver: probe/remove, the
+ * ethdev control ops and link state (LSC) events from lib/vhost.
+ *
+ * Life cycle: probe allocates the ethdev, then creates the tvh_dev (its
+ * socket listens or connects from then on, so a guest may attach at any
+ * time, even before dev_configure). Link is up exactly while the library
+ * says the device is ready. Close destroys the tvh_dev first, which waits
+ * for lib/vhost's control thread, so no callback can touch the private data
+ * that ethdev frees after close.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <bus_vdev_driver.h>
+#include <ethdev_vdev.h>
+#include <rte_malloc.h>
+
+#include "tvhp.h"
+
+RTE_LOG_REGISTER_SUFFIX(tvhp_logtype, init, NOTICE);
+
+static void
+tvhp_link_fill(struct rte_eth_link *link, bool up)
+{
+	memset(link, 0, sizeof(*link));
+	/* A software port has no speed; report what the stock vhost does. */
+	link->link_speed = RTE_ETH_SPEED_NUM_10G;
+	link->link_duplex = RTE_ETH_LINK_FULL_DUPLEX;
+	link->link_autoneg = RTE_ETH_LINK_FIXED;
+	link->link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+}
+
+/* ---- lib/vhost callbacks (its control thread) ---- */
+
+static void
+tvhp_link_event(struct tvhp_priv *priv, bool up)
+{
+	struct rte_eth_dev *eth_dev = priv->eth_dev;
+	struct rte_eth_link link;
+
+	tvhp_link_fill(&link, up);
+	/* rte_eth_linkstatus_set() is an atomic exchange: safe against
+	 * link_update on the application's thread. */
+	if (rte_eth_linkstatus_set(eth_dev, &link) != 0)
+		return; /* unchanged: no event */
+	TVHP_LOG(INFO, "%s: guest %s, link %s", priv->name,
+		 up ? "ready" : "gone", up ? "up" : "down");
+	rte_eth_dev_callback_process(eth_dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+}
+
+static void
+tvhp_device_ready(struct tvh_dev *dev, void *ctx)
+{
+	RTE_SET_USED(dev);
+	tvhp_link_event(ctx, true);
+}
+
+static void
+tvhp_device_gone(struct tvh_dev *dev, void *ctx)
+{
+	RTE_SET_USED(dev);
+	tvhp_link_event(ctx, false);
+}
+
+static void
+tvhp_vring_state(struct tvh_dev *dev, void *ctx, uint16_t vq, bool enabled)
+{
+	const struct tvhp_priv *priv = ctx;
+
+	RTE_SET_USED(dev);
+	TVHP_LOG(DEBUG, "%s: guest %s virtqueue %u", priv->name,
+		 enabled ? "enabled" : "disabled", vq);
+}
+
+static const struct tvh_ops tvhp_tvh_ops = {
+	.device_ready = tvhp_device_ready,
+	.device_gone = tvhp_device_gone,
+	.vring_state = tvhp_vring_state,
+};
+
+/* ---- ethdev ops (application's control thread) ---- */
+
+static int
+tvhp_dev_configure(struct rte_eth_dev *eth_dev)
+{
+	const struct tvhp_priv *priv = eth_dev->data->dev_private;
+	const struct rte_eth_conf *conf = &eth_dev->data->dev_conf;
+
+	if (eth_dev->data->nb_rx_queues > priv->args.queues ||
+	    eth_dev->data->nb_tx_queues > priv->args.queues) {
+		TVHP_LOG(ERR,
+			 "%s: %u rx / %u tx queues asked, the port has %u "
+			 "(devarg queues)",
+			 priv->name, eth_dev->data->nb_rx_queues,
+			 eth_dev->data->nb_tx_queues, priv->args.queues);
+		return -EINVAL;
+	}
+	if (conf->intr_conf.rxq != 0) {
+		TVHP_LOG(ERR, "%s: rx queue interrupts are not supported yet",
+			 priv->name);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int
+tvhp_dev_infos_get(struct rte_eth_dev *eth_dev, struct rte_eth_dev_info *info)
+{
+	const struct tvhp_priv *priv = eth_dev->data->dev_private;
+
+	info->max_mac_addrs = 1;
+	info->max_rx_queues = priv->args.queues;
+	info->max_tx_queues = priv->args.queues;
+	info->max_rx_pktlen = TVHP_MAX_RX_PKTLEN;
+	info->min_rx_bufsize = TVHP_MIN_RX_BUFSIZE;
+	info->min_mtu = RTE_ETHER_MIN_MTU;
+	info->max_mtu =
+		TVHP_MAX_RX_PKTLEN - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN;
+	/* The library chains mbufs both ways: a large packet from the guest
+	 * arrives multi-segment, a multi-segment mbuf is gathered. */
+	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
+	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	info->speed_capa = RTE_ETH_LINK_SPEED_10G;
+	return 0;
+}
+
+static void
+tvhp_set_queue_states(struct rte_eth_dev *eth_dev, uint8_t state)
+{
+	uint16_t q;
+
+	for (q = 0; q < eth_dev->data->nb_rx_queues; q++)
+		eth_dev->data->rx_queue_state[q] = state;
+	for (q = 0; q < eth_dev->data->nb_tx_queues; q++)
+		eth_dev->data->tx_queue_state[q] = state;
+}
+
+static int
+tvhp_dev_start(struct rte_eth_dev *eth_dev)
+{
+	struct tvhp_priv *priv = eth_dev->data->dev_private;
+	uint16_t q;
+
+	for (q = 0; q < eth_dev->data->nb_rx_queues; q++)
+		if (eth_dev->data->rx_queues[q] == NULL)
+			return -EINVAL;
+	for (q = 0; q < eth_dev->data->nb_tx_queues; q++)
+		if (eth_dev->data->tx_queues[q] == NULL)
+			return -EINVAL;
+	priv->started = true;
+	tvhp_set_queue_states(eth_dev, RTE_ETH_QUEUE_STATE_STARTED);
+	return 0;
+}
+
+/* Bursts return 0 from now on: the guest's packets stay in its rings and
+ * the application keeps what it did not send, nothing is lost. */
+static int
+tvhp_dev_stop(struct rte_eth_dev *eth_dev)
+{
+	struct tvhp_priv *priv = eth_dev->data->dev_private;
+
+	priv->started = false;
+	tvhp_set_queue_states(eth_dev, RTE_ETH_QUEUE_STATE_STOPPED);
+	return 0;
+}
+
+static void
+tvhp_rx_queue_release(struct rte_eth_dev *eth_dev, uint16_t qid)
+{
+	rte_free(eth_dev->data->rx_queues[qid]);
+	eth_dev->data->rx_queues[qid] = NULL;
+}
+
+static void
+tvhp_tx_queue_release(struct rte_eth_dev *eth_dev, uint16_t qid)
+{
+	rte_free(eth_dev->data->tx_queues[qid]);
+	eth_dev->data->tx_queues[qid] = NULL;
+}
+
+static int
+tvhp_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
+		    unsigned int socket, const struct rte_eth_rxconf *conf,
+		    struct rte_mempool *pool)
+{
+	struct tvhp_priv *priv = eth_dev->data->dev_private;
+	struct tvhp_rxq *rxq;
+
+	/* nb_desc: the guest sizes the rings, not the host. */
+	RTE_SET_USED(nb_desc);
+	RTE_SET_USED(conf);
+	rxq = rte_zmalloc_socket("tvhp_rxq", sizeof(*rxq), RTE_CACHE_LINE_SIZE,
+				 (int)socket);
+	if (rxq == NULL)
+		return -ENOMEM;
+	rxq->dev = priv->dev;
+	rxq->pool = pool;
+	rxq->started = &priv->started;
+	rxq->vq = (uint16_t)(2 * qid + 1);
+	rxq->port_id = eth_dev->data->port_id;
+	rxq->qid = qid;
+	eth_dev->data->rx_queues[qid] = rxq;
+	return 0;
+}
+
+static int
+tvhp_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
+		    unsigned int socket, const struct rte_eth_txconf *conf)
+{
+	struct tvhp_priv *priv = eth_dev->data->dev_private;
+	struct tvhp_txq *txq;
+
+	RTE_SET_USED(nb_desc);
+	RTE_SET_USED(conf);
+	txq = rte_zmalloc_socket("tvhp_txq", sizeof(*txq), RTE_CACHE_LINE_SIZE,
+				 (int)socket);
+	if (txq == NULL)
+		return -ENOMEM;
+	txq->dev = priv->dev;
+	txq->started = &priv->started;
+	txq->vq = (uint16_t)(2 * qid);
+	txq->qid = qid;
+	eth_dev->data->tx_queues[qid] = txq;
+	return 0;
+}
+
+/* ethdev then releases the port (rte_eth_dev_release_port), which frees
+ * data->mac_addrs (rte_zmalloc'ed at probe) and dev_private. */
+static int
+tvhp_dev_close(struct rte_eth_dev *eth_dev)
+{
+	struct tvhp_priv *priv = eth_dev->data->dev_private;
+	struct rte_eth_link link;
+	uint16_t q;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return 0;
+	priv->started = false;
+	if (priv->dev != NULL) {
+		/* Waits for lib/vhost's control thread: no callback runs
+		 * after this returns. */
+		tvh_dev_destroy(priv->dev);
+		priv->dev = NULL;
+	}
+	tvhp_link_fill(&link, false);
+	rte_eth_linkstatus_set(eth_dev, &link);
+	for (q = 0; q < eth_dev->data->nb_rx_queues; q++)
+		tvhp_rx_queue_release(eth_dev, q);
+	for (q = 0; q < eth_dev->data->nb_tx_queues; q++)
+		tvhp_tx_queue_release(eth_dev, q);
+	tvhp_stats_fini(priv);
+	TVHP_LOG(INFO, "%s: closed", priv->name);
+	return 0;
+}
+
+static int
+tvhp_link_update(struct rte_eth_dev *eth_dev, int wait_to_complete)
+{
+	const struct tvhp_priv *priv = eth_dev->data->dev_private;
+	struct rte_eth_link link;
+
+	RTE_SET_USED(wait_to_complete);
+	tvhp_link_fill(&link, priv->dev != NULL && tvh_dev_is_ready(priv->dev));
+	return rte_eth_linkstatus_set(eth_dev, &link);
+}
+
+/* The guest sees every packet we give it: receive filters have nothing to
+ * filter, so these only report success. */
+static int
+tvhp_filter_noop(struct rte_eth_dev *eth_dev)
+{
+	RTE_SET_USED(eth_dev);
+	return 0;
+}
+
+static int
+tvhp_mtu_set(struct rte_eth_dev *eth_dev, uint16_t mtu)
+{
+	/* ethdev checked mtu against min_mtu/max_mtu; the library has no
+	 * per-packet limit of its own to configure. */
+	RTE_SET_USED(eth_dev);
+	RTE_SET_USED(mtu);
+	return 0;
+}
+
+static int
+tvhp_mac_addr_set(struct rte_eth_dev *eth_dev, struct rte_ether_addr *addr)
+{
+	/* The host port's address is local to the application; ethdev
+	 * already stored it in data->mac_addrs[0]. */
+	RTE_SET_USED(eth_dev);
+	RTE_SET_USED(addr);
+	return 0;
+}
+
+static const struct eth_dev_ops tvhp_ops = {
+	.dev_configure = tvhp_dev_configure,
+	.dev_infos_get = tvhp_dev_infos_get,
+	.dev_start = tvhp_dev_start,
+	.dev_stop = tvhp_dev_stop,
+	.dev_close = tvhp_dev_close,
+	.link_update = tvhp_link_update,
+	.promiscuous_enable = tvhp_filter_noop,
+	.promiscuous_disable = tvhp_filter_noop,
+	.allmulticast_enable = tvhp_filter_noop,
+	.allmulticast_disable = tvhp_filter_noop,
+	.mtu_set = tvhp_mtu_set,
+	.mac_addr_set = tvhp_mac_addr_set,
+	.rx_queue_setup = tvhp_rx_queue_setup,
+	.tx_queue_setup = tvhp_tx_queue_setup,
+	.rx_queue_release = tvhp_rx_queue_release,
+	.tx_queue_release = tvhp_tx_queue_release,
+	.stats_get = tvhp_stats_get,
+	.stats_reset = tvhp_stats_reset,
+	.xstats_get = tvhp_xstats_get,
+	.xstats_get_names = tvhp_xstats_get_names,
+	.xstats_reset = tvhp_stats_reset,
+};
+
+/* ---- vdev driver ---- */
+
+static int
+tvhp_probe(struct rte_vdev_device *vdev)
+{
+	const char *name = rte_vdev_device_name(vdev);
+	struct rte_ether_addr *mac;
+	struct rte_eth_dev *eth_dev;
+	struct tvhp_priv *priv;
+	struct tvh_config cfg;
+	struct tvhp_args args;
+	uint16_t port;
+	int ret;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
+		TVHP_LOG(ERR, "%s: secondary processes are not supported yet",
+			 name);
+		return -ENOTSUP;
+	}
+	ret = tvhp_args_parse(name, rte_vdev_device_args(vdev), &args);
+	if (ret != 0)
+		return ret;
+
+	eth_dev = rte_eth_vdev_allocate(vdev, sizeof(*priv));
+	if (eth_dev == NULL) {
+		TVHP_LOG(ERR, "%s: cannot allocate the ethdev", name);
+		return -ENOMEM;
+	}
+	port = eth_dev->data->port_id;
+	priv = eth_dev->data->dev_private;
+	priv->eth_dev = eth_dev;
+	priv->args = args;
+	strlcpy(priv->name, name, sizeof(priv->name));
+	ret = tvhp_stats_init(priv, vdev->device.numa_node);
+	if (ret != 0)
+		goto fail;
+
+	mac = rte_zmalloc_socket(name, sizeof(*mac), 0, vdev->device.numa_node);
+	if (mac == NULL) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	/* Locally administered, "TDM", unique per port of this process. */
+	mac->addr_bytes[0] = 0x02;
+	mac->addr_bytes[1] = 0x54;
+	mac->addr_bytes[2] = 0x44;
+	mac->addr_bytes[3] = 0x4d;
+	mac->addr_bytes[4] = (uint8_t)(port >> 8);
+	mac->addr_bytes[5] = (uint8_t)port;
+	eth_dev->data->mac_addrs = mac;
+
+	eth_dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC;
+	tvhp_link_fill(&eth_dev->data->dev_link, false);
+	eth_dev->dev_ops = &tvhp_ops;
+	eth_dev->rx_pkt_burst = tvhp_rx_burst;
+	eth_dev->tx_pkt_burst = tvhp_tx_burst;
+
+	/* Last: from here on the guest may connect and callbacks run. */
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.path = priv->args.iface;
+	cfg.client = priv->args.client;
+	cfg.n_queue_pairs = priv->args.queues;
+	cfg.log_name = priv->name;
+	ret = tvh_dev_create(&cfg, &tvhp_tvh_ops, priv, &priv->dev);
+	if (ret != 0) {
+		TVHP_LOG(ERR, "%s: cannot %s vhost-user socket %s: %s", name,
+			 priv->args.client ? "connect to" : "listen on",
+			 priv->args.iface, strerror(-ret));
+		priv->dev = NULL;
+		goto fail;
+	}
+	rte_eth_dev_probing_finish(eth_dev);
+	/* NOTICE: shown at the default level, one line per port. */
+	TVHP_LOG(NOTICE,
+		 "%s: port %u, iface=%s (%s), queues=%u, mac "
+		 "02:54:44:4d:%02x:%02x",
+		 name, port, priv->args.iface,
+		 priv->args.client ? "client" : "server", priv->args.queues,
+		 mac->addr_bytes[4], mac->addr_bytes[5]);
+	return 0;
+
+fail:
+	tvhp_stats_fini(priv);
+	/* Frees data->mac_addrs and dev_private. */
+	rte_eth_dev_release_port(eth_dev);
+	return ret;
+}
+
+static int
+tvhp_remove(struct rte_vdev_device *vdev)
+{
+	struct rte_eth_dev *eth_dev;
+	uint16_t port;
+	int ret;
+
+	eth_dev = rte_eth_dev_allocated(rte_vdev_device_name(vdev));
+	if (eth_dev == NULL)
+		return 0; /* already closed: ethdev released the port */
+	port = eth_dev->data->port_id;
+	if (eth_dev->data->dev_started) {
+		ret = rte_eth_dev_stop(port);
+		if (ret != 0)
+			return ret;
+	}
+	return rte_eth_dev_close(port);
+}
+
+static struct rte_vdev_driver tvhp_vdev_drv = {
+	.probe = tvhp_probe,
+	.remove = tvhp_remove,
+};
+
+RTE_PMD_REGISTER_VDEV(net_tandem_vhost, tvhp_vdev_drv);
+RTE_PMD_REGISTER_PARAM_STRING(net_tandem_vhost,
+			      "iface=<path> queues=<int> client=<0|1> "
+			      "tso=0 linear-buffer=0 ext-buffer=0 "
+			      "iommu-support=0 postcopy-support=0 "
+			      "legacy-ol-flags=0");
