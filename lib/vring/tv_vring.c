@@ -19,6 +19,9 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 static size_t
 align_up(size_t v, size_t align)
 {
+	/* Callers' contract (tv_vring.h): a power of two, at least the used
+	 * ring's natural alignment. */
+	assert(align >= 4 && (align & (align - 1)) == 0);
 	return (v + align - 1) & ~(align - 1);
 }
 

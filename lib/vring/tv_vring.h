@@ -149,7 +149,8 @@ tv_split_used_size(uint32_t num)
 }
 
 /* Bytes needed for a contiguous split ring: desc, avail, pad to `align`,
- * used. `align` must be a power of two. */
+ * used. `align` must be a power of two >= 4 (the used ring's alignment,
+ * virtio 1.2 section 2.7); smaller values misalign struct tv_used. */
 size_t tv_split_size(uint32_t num, size_t align);
 
 /* Lay out a contiguous split ring at `mem` (which must be `align`-aligned
