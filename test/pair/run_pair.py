@@ -5,7 +5,9 @@
 
   run_pair.py --app tandem_pair --host stock|tandem --guest stock|tandem
               [--procs one|two] [--mrg 0|1] [--in-order 0|1] [--queues N]
-              [--packed 0|1] [--mode traffic|reconnect-guest|reconnect-host]
+              [--packed 0|1] [--huge]
+              [--mode traffic|reconnect-guest|reconnect-host|
+                      reconnect-host-mid]
               [--vhost-pmd librte_net_tandem_vhost.so]
               [--virtio-pmd librte_net_tandem_virtio.so]
 
@@ -18,6 +20,18 @@ reconnect-guest:  the host (vhost, server) keeps running while guests are
 reconnect-host:   the guest (virtio, server=1) keeps running in loop mode
                   while the host (vhost, client=1) is SIGKILLed and
                   restarted --rounds times; traffic must resume each time.
+reconnect-host-mid: as reconnect-host, but each host is killed while the
+                  guest's traffic is running (every queue keeps frames in
+                  flight until the link goes down).
+
+Every run checks that the virtio features it asked for (mrg_rxbuf,
+in_order, mq with --queues > 1) were negotiated, on each port whose driver
+exposes them (stock net_vhost does; the others print "not exposed").
+
+--huge: hugepage memory with --single-file-segments instead of --no-huge.
+As root, the runner reserves 2 MB pages (/proc/sys/vm/nr_hugepages), mounts
+a private hugetlbfs, and restores both at the end; exit 77 when pages
+cannot be had.
 
 Exit status: 0 pass, 1 fail, 77 skipped (a Tandem driver not built).
 """
@@ -26,6 +40,7 @@ import argparse
 import os
 import random
 import signal
+import subprocess
 import sys
 import time
 
@@ -34,6 +49,9 @@ import tproc  # noqa: E402
 
 GUEST_MAC = '02:74:6e:00:00:01'
 EAL = ['--no-huge', '-m', '1024', '--no-pci']
+# With hugepages: memory per process (MB), preallocated by EAL.
+HUGE_MB = 256
+HUGE_PAGE_KB = 2048
 
 
 def parse():
@@ -52,7 +70,10 @@ def parse():
     ap.add_argument('--packed', type=int, choices=[0, 1], default=0)
     ap.add_argument('--queues', type=int, default=1)
     ap.add_argument('--mode', default='traffic',
-                    choices=['traffic', 'reconnect-guest', 'reconnect-host'])
+                    choices=['traffic', 'reconnect-guest', 'reconnect-host',
+                             'reconnect-host-mid'])
+    ap.add_argument('--huge', action='store_true',
+                    help='hugepages + --single-file-segments (root)')
     ap.add_argument('--rounds', type=int, default=0,
                     help='reconnect rounds (20 guest kills, 5 host kills)')
     ap.add_argument('--timeout', type=float, default=90,
@@ -63,9 +84,10 @@ def parse():
 
 
 class Config:
-    def __init__(self, a, run):
+    def __init__(self, a, run, eal=EAL):
         self.a = a
         self.run = run
+        self.eal = eal
         self.sock = run.path('vhost.sock')
         self.dlopen = []
         for side, so in (('host', a.vhost_pmd), ('guest', a.virtio_pmd)):
@@ -98,6 +120,11 @@ class Config:
 
     def common(self, role):
         args = ['--queues', str(self.a.queues)]
+        # What the run asks for must be what it gets.
+        args += ['--expect-feature', 'mrg_rxbuf=%d' % self.a.mrg,
+                 '--expect-feature', 'in_order=%d' % self.a.in_order]
+        if self.a.queues > 1:
+            args += ['--expect-feature', 'mq=1']
         if self.a.mrg:
             # 9000 B frames need mergeable RX buffers on the guest
             args.append('--jumbo')
@@ -109,13 +136,17 @@ class Config:
         return args
 
     def argv(self, role, cores, app_args, timeout):
-        return ([self.a.app, '-l', cores] + EAL + self.dlopen +
+        return ([self.a.app, '-l', cores] + self.eal + self.dlopen +
                 ['--file-prefix=' + self.run.prefix(role), '--'] +
                 ['--timeout', str(int(timeout))] + app_args)
 
 
 def show(procs, verbose, failed):
     for p in procs:
+        # what the feature check found, always
+        for line in p.output().splitlines():
+            if line.startswith('features:') and not (failed or verbose):
+                print('  [%s] %s' % (p.name, line))
         if failed or verbose:
             print(p.tail(60 if failed else 10))
         else:
@@ -221,14 +252,17 @@ def reconnect_guest(cfg):
     return ok
 
 
-def reconnect_host(cfg):
-    """Guest (server) stays in loop mode, hosts (client) are SIGKILLed."""
+def reconnect_host(cfg, mid=False):
+    """Guest (server) stays in loop mode, hosts (client) are SIGKILLed:
+    between rounds, or (mid) while the guest's traffic runs."""
     a, run = cfg.a, cfg.run
     rounds = a.rounds or 5
+    rng = random.Random(4321)
     guest = run.start('guest', cfg.argv(
         'guest', '0',
         ['--role', 'guest', '--guest-vdev', cfg.guest_vdev(server=True),
          '--packets', '300', '--loop', str(rounds), '--link-timeout', '30']
+        + (['--until-down'] if mid else [])
         + cfg.common('guest'), rounds * 40 + 60))
     if not tproc.wait_path(cfg.sock, guest, 15):
         print('FAIL: guest did not create %s' % cfg.sock)
@@ -244,19 +278,114 @@ def reconnect_host(cfg):
             host.kill()
             show([guest, host], a.verbose, True)
             return False
+        if mid:
+            # the guest keeps every queue busy after its check
+            time.sleep(rng.uniform(0.1, 0.5))
+            if not guest.alive() or 'ROUND %d link down' % i in \
+                    guest.output():
+                print('FAIL: guest traffic stopped before host %d was '
+                      'killed' % i)
+                host.kill()
+                show([guest, host], a.verbose, True)
+                return False
         host.kill()
         if not guest.wait_line('ROUND %d link down' % i, 30):
             print('FAIL: guest did not see host %d go away' % i)
             show([guest, host], a.verbose, True)
             return False
-        print('host %d: traffic resumed, killed' % i)
+        print('host %d: traffic resumed, killed%s' % (
+            i, ' mid-traffic' if mid else ''))
         run.procs.remove(host)
         tproc.shutil.rmtree(tproc.dpdk_runtime_dir(run.prefixes[-1]),
                             ignore_errors=True)
     grc = guest.wait(30)
     ok = grc == 0 and guest.last_line('PASS') is not None
+    if mid:
+        for line in guest.output().splitlines():
+            if 'link down mid-traffic' in line:
+                print('  [guest] ' + line)
     show([guest], a.verbose, not ok)
     return ok
+
+
+def meminfo(field):
+    with open('/proc/meminfo') as f:
+        for line in f:
+            if line.startswith(field + ':'):
+                return int(line.split()[1])
+    return 0
+
+
+class Hugepages:
+    """Reserve 2 MB pages and mount a private hugetlbfs for one run;
+    put everything back on close. Raises Skip when pages cannot be had."""
+
+    NR = '/proc/sys/vm/nr_hugepages'
+
+    class Skip(Exception):
+        pass
+
+    def __init__(self, run, n_procs):
+        self.dir = run.path('hugetlbfs')
+        self.prev = None
+        self.mounted = False
+        if os.geteuid() != 0:
+            raise self.Skip('hugepages need root')
+        if meminfo('Hugepagesize') != HUGE_PAGE_KB:
+            raise self.Skip('default hugepage size is not 2 MB')
+        need = n_procs * HUGE_MB * 1024 // HUGE_PAGE_KB + 16
+        with open(self.NR) as f:
+            self.prev = int(f.read())
+        free = meminfo('HugePages_Free')
+        if free < need:
+            self._write_nr(self.prev + need - free)
+        free = meminfo('HugePages_Free')
+        if free < need:
+            raise self.Skip('only %d free hugepages, %d needed' % (free,
+                                                                    need))
+        os.mkdir(self.dir)
+        r = subprocess.run(['mount', '-t', 'hugetlbfs', '-o',
+                            'pagesize=2M', 'nodev', self.dir],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise self.Skip('cannot mount hugetlbfs: %s' % r.stderr.strip())
+        self.mounted = True
+        print('hugepages: %d free (nr_hugepages was %d), private '
+              'hugetlbfs at %s' % (free, self.prev, self.dir))
+
+    def _write_nr(self, n):
+        try:
+            with open(self.NR, 'w') as f:
+                f.write('%d\n' % n)
+        except OSError as e:
+            raise self.Skip('cannot set nr_hugepages: %s' % e)
+
+    def eal(self):
+        return ['-m', str(HUGE_MB), '--single-file-segments',
+                '--huge-dir', self.dir, '--no-pci']
+
+    def files(self):
+        try:
+            return sorted(os.listdir(self.dir))
+        except OSError:
+            return []
+
+    def close(self):
+        if self.mounted:
+            for name in self.files():
+                try:
+                    os.unlink(os.path.join(self.dir, name))
+                except OSError:
+                    pass
+            subprocess.run(['umount', self.dir], capture_output=True)
+            self.mounted = False
+        if self.prev is not None:
+            try:
+                self._write_nr(self.prev)
+            except self.Skip as e:
+                print('WARNING: could not restore nr_hugepages=%d: %s'
+                      % (self.prev, e))
+            self.prev = None
 
 
 def main():
@@ -265,16 +394,36 @@ def main():
             'queues=%d mode=%s' % (a.host, a.guest, a.procs, a.mrg,
                                    a.in_order, a.packed, a.queues, a.mode))
     print('config:', desc)
+    if a.huge:
+        desc += ' huge'
     with tproc.Run('pair') as run:
+        huge = None
+        if a.huge:
+            try:
+                huge = Hugepages(run, 1 if a.procs == 'one' else 2)
+            except Hugepages.Skip as e:
+                print('SKIP: %s' % e)
+                return tproc.SKIP
+            # the pages go back before the temporary directory does
+            run.on_close = huge.close
         tproc.install_signal_cleanup(run)
-        cfg = Config(a, run)
+        cfg = Config(a, run, huge.eal() if huge else EAL)
         t0 = time.monotonic()
         if a.mode == 'traffic':
             ok = traffic(cfg)
         elif a.mode == 'reconnect-guest':
             ok = reconnect_guest(cfg)
         else:
-            ok = reconnect_host(cfg)
+            ok = reconnect_host(cfg, mid=a.mode == 'reconnect-host-mid')
+        if huge:
+            # EAL leaves its (single-file) segment files behind: proof
+            # that the memory really came from our hugetlbfs.
+            used = [f for f in huge.files() if 'tandem-pair' in f]
+            print('hugepage files: %s' % (', '.join(used) or 'none'))
+            if not used:
+                print('FAIL: no process mapped hugepages from %s'
+                      % huge.dir)
+                ok = False
         print('%s %s (%.1f s)' % ('PASS' if ok else 'FAIL', desc,
                                   time.monotonic() - t0))
     signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -38,7 +38,7 @@ static struct {
 	enum role role;
 	const char *host_vdev, *guest_vdev;
 	uint16_t queues, nb_desc;
-	bool jumbo, hold;
+	bool jumbo, hold, until_down;
 	char allow_kind[32];
 	unsigned int allow_n;
 	uint32_t window, packets, loop;
@@ -71,6 +71,16 @@ usage(const char *prog)
 	       "  --loop K        guest: K rounds of link up, traffic, link "
 	       "down\n"
 	       "  --hold          guest: keep traffic running after the check\n"
+	       "  --until-down    guest with --loop: after each round's check "
+	       "keep\n"
+	       "                  traffic running until the link goes down "
+	       "(the host\n"
+	       "                  is killed mid-traffic)\n"
+	       "  --expect-feature NAME=0|1  check the negotiated virtio "
+	       "features\n"
+	       "                  where a driver exposes them (mrg_rxbuf, "
+	       "in_order,\n"
+	       "                  event_idx, mq, packed, version_1)\n"
 	       "  --timeout S     overall limit (120)\n"
 	       "  --stall S       fail when a queue gets nothing for S (5)\n"
 	       "  --link-timeout S  wait for a link change this long (15)\n"
@@ -95,6 +105,8 @@ parse_args(int argc, char **argv)
 		{"count", required_argument, NULL, 'c'},
 		{"loop", required_argument, NULL, 'l'},
 		{"hold", no_argument, NULL, 'o'},
+		{"until-down", no_argument, NULL, 'u'},
+		{"expect-feature", required_argument, NULL, 'F'},
 		{"timeout", required_argument, NULL, 't'},
 		{"stall", required_argument, NULL, 's'},
 		{"link-timeout", required_argument, NULL, 'L'},
@@ -146,6 +158,18 @@ parse_args(int argc, char **argv)
 		case 'o':
 			opt.hold = true;
 			break;
+		case 'u':
+			opt.until_down = true;
+			break;
+		case 'F':
+			if (tp_features_expect(optarg) != 0) {
+				fprintf(stderr,
+					"--expect-feature %s: want "
+					"NAME=0|1\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
 		case 't':
 			opt.timeout_s = (unsigned int)atoi(optarg);
 			break;
@@ -176,6 +200,10 @@ parse_args(int argc, char **argv)
 			TP_MAX_QUEUES);
 		return -EINVAL;
 	}
+	if (opt.until_down && (opt.loop == 0 || opt.hold)) {
+		fprintf(stderr, "--until-down needs --loop and no --hold\n");
+		return -EINVAL;
+	}
 	if ((opt.role != ROLE_GUEST && opt.host_vdev == NULL) ||
 	    (opt.role != ROLE_HOST && opt.guest_vdev == NULL)) {
 		fprintf(stderr, "role needs --host-vdev and/or --guest-vdev\n");
@@ -204,6 +232,7 @@ on_alarm(int sig)
 }
 
 static struct tp_sched sched;
+static bool host_features_bad;
 static struct tp_stats g2h, h2g;
 static struct tp_stream streams[TP_MAX_QUEUES];
 
@@ -258,6 +287,10 @@ run_both(struct tp_port *host, struct tp_port *guest, struct tp_port_cfg *hc,
 		ret = tp_port_wait_link(guest, true, opt.link_s);
 	if (ret == 0)
 		ret = tp_port_wait_link(host, true, opt.link_s);
+	if (ret == 0)
+		ret = tp_features_check(guest->port_id);
+	if (ret == 0)
+		ret = tp_features_check(host->port_id);
 	if (ret != 0)
 		return ret;
 
@@ -296,6 +329,41 @@ wait_down_draining(struct tp_port *p, const struct tp_run_cfg *rc)
 	return 0;
 }
 
+/* After round r's check: keep every queue sending until the host goes
+ * away under the traffic. Frames in flight then are lost with the host;
+ * the next round starts a new session, so late ones are recognised. */
+static int
+run_until_down(uint32_t r, struct tp_run_cfg *rc)
+{
+	uint64_t rx0 = g2h.rx, in_flight = 0;
+	uint16_t q;
+	int ret;
+
+	for (q = 0; q < opt.queues; q++)
+		streams[q].count = UINT32_MAX;
+	rc->until_link_down = true;
+	ret = tp_run_streams(streams, opt.queues, rc, &g2h);
+	rc->until_link_down = false;
+	for (q = 0; q < opt.queues; q++)
+		in_flight += streams[q].next_tx - streams[q].next_rx;
+	streams_drop_pending();
+	if (ret != -ENOTCONN) {
+		printf("ROUND %u FAIL while waiting for the host to go away\n",
+		       r);
+		return ret == 0 ? -EIO : ret;
+	}
+	printf("ROUND %u link down mid-traffic: %" PRIu64
+	       " frames echoed after the check, %" PRIu64 " in flight\n",
+	       r, g2h.rx - rx0, in_flight);
+	if (g2h.rx == rx0) {
+		printf("ROUND %u FAIL: no traffic between the check and the "
+		       "link going down\n",
+		       r);
+		return -EIO;
+	}
+	return 0;
+}
+
 static int
 run_guest(struct tp_port *guest, struct tp_port_cfg *gc,
 	  struct rte_mempool *tx_pool)
@@ -321,6 +389,8 @@ run_guest(struct tp_port *guest, struct tp_port_cfg *gc,
 		return ret;
 	for (r = 0; r < rounds; r++) {
 		ret = tp_port_wait_link(guest, true, opt.link_s);
+		if (ret == 0)
+			ret = tp_features_check(guest->port_id);
 		if (ret != 0)
 			return ret;
 		streams_init(guest->port_id, guest->port_id, TP_DIR_G2H,
@@ -342,6 +412,12 @@ run_guest(struct tp_port *guest, struct tp_port_cfg *gc,
 			/* only a stop request ends a hold cleanly */
 			return ret == -EINTR ? 0 : ret;
 		}
+		if (opt.until_down) {
+			ret = run_until_down(r, &rc);
+			if (ret != 0)
+				return ret;
+			continue;
+		}
 		streams_drop_pending();
 		if (opt.loop == 0)
 			break;
@@ -351,6 +427,13 @@ run_guest(struct tp_port *guest, struct tp_port_cfg *gc,
 		printf("ROUND %u link down\n", r);
 	}
 	return 0;
+}
+
+static void
+host_on_session(uint16_t port)
+{
+	if (tp_features_check(port) != 0)
+		host_features_bad = true;
 }
 
 static int
@@ -370,9 +453,12 @@ run_host(struct tp_port *host, struct tp_port_cfg *hc)
 		return ret;
 	printf("READY echo server on %s\n", host->name);
 	ec.port = host->port_id;
+	ec.on_session = host_on_session;
 	ret = tp_echo(&ec, &g2h);
 	if (ret == 0 && (g2h.bad || g2h.order))
 		ret = -EIO;
+	if (ret == 0 && host_features_bad)
+		ret = -EPROTO;
 	return ret;
 }
 
@@ -471,14 +557,16 @@ main(int argc, char **argv)
 	       " h2g tx=%" PRIu64 " rx=%" PRIu64 " bad=%" PRIu64
 	       " order=%" PRIu64 " stale=%" PRIu64 " sessions=%" PRIu64
 	       " echo_dropped=%" PRIu64 " alloc_fail=%" PRIu64
-	       " pools_not_full=%d fd_diff=%u close_err=%d\n",
+	       " pools_not_full=%d fd_diff=%u close_err=%d"
+	       " features_checked=%u features_bad=%u features_hidden=%u\n",
 	       (ret == 0 && pools_bad == 0 && fd_diff == 0 && !close_bad)
 		       ? "PASS"
 		       : "FAIL",
 	       role_name, opt.queues, opt.jumbo, g2h.tx, g2h.rx, h2g.tx, h2g.rx,
 	       g2h.bad + h2g.bad, g2h.order + h2g.order, g2h.stale + h2g.stale,
 	       g2h.sessions, g2h.echo_dropped, g2h.alloc_fail + h2g.alloc_fail,
-	       pools_bad, fd_diff, close_bad);
+	       pools_bad, fd_diff, close_bad, tp_features_checked,
+	       tp_features_bad, tp_features_hidden);
 	if (ret == 0 && (pools_bad || fd_diff || close_bad))
 		ret = -EIO;
 

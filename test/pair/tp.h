@@ -171,6 +171,10 @@ struct tp_run_cfg {
 	double stall_s;	  /* fail when nothing arrives for this long */
 	bool allow_stale; /* frames of another session: count, do not fail */
 	bool quiet;
+	/* Return -ENOTCONN as soon as the rx port's link goes down (the
+	 * peer went away mid-traffic): checked while nothing moves, before
+	 * the stall limit. */
+	bool until_link_down;
 };
 
 /* Run streams until each received its count (0) or a failure/stall
@@ -189,10 +193,23 @@ struct tp_echo_cfg {
 	const struct tp_sched *sched;
 	uint64_t count; /* stop after echoing this many; 0 = until stopped */
 	double max_s;	/* stop after this long; 0 = no limit */
+	/* Called when a new guest session starts (may be NULL). */
+	void (*on_session)(uint16_t port);
 };
 
 /* Echo server: verify each guest frame, send it back on its queue. Returns
  * 0 when stopped by count/signal/time, -EIO when frames were bad. */
 int tp_echo(const struct tp_echo_cfg *cfg, struct tp_stats *stats);
+
+/* ---- negotiated features (tp_features.c) ---- */
+
+/* Expect feature NAME (mrg_rxbuf, in_order, event_idx, mq, packed,
+ * version_1) on (=1) or off (=0). -EINVAL for an unknown name. */
+int tp_features_expect(const char *name_eq_value);
+/* Compare the port's negotiated features with the expectations: -EPROTO
+ * (printed) on a mismatch; 0 when they match or the driver does not
+ * expose them (printed, counted in tp_features_hidden). */
+int tp_features_check(uint16_t port);
+extern unsigned int tp_features_checked, tp_features_bad, tp_features_hidden;
 
 #endif /* TP_H */

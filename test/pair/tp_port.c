@@ -219,8 +219,8 @@ tp_pool_check_full(const struct rte_mempool *mp)
 	return -EBUSY;
 }
 
-int
-tp_fds_snapshot(struct tp_fds *f)
+static int
+fds_snapshot_once(struct tp_fds *f, bool *racy)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *e;
@@ -241,13 +241,59 @@ tp_fds_snapshot(struct tp_fds *f)
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 		n = readlink(path, f->target[f->n],
 			     sizeof(f->target[f->n]) - 1);
-		if (n < 0)
+		if (n < 0) {
+			/* closed between readdir and readlink */
+			*racy = true;
 			n = 0;
+		}
 		f->target[f->n][n] = '\0';
 		f->fd[f->n++] = fd;
 	}
 	closedir(d);
 	return 0;
+}
+
+static bool
+fds_equal(const struct tp_fds *a, const struct tp_fds *b)
+{
+	unsigned int i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (a->fd[i] != b->fd[i] ||
+		    strcmp(a->target[i], b->target[i]) != 0)
+			return false;
+	return true;
+}
+
+/* EAL's interrupt thread closes and re-creates its epoll fd whenever an
+ * interrupt source comes or goes, possibly while we look: take snapshots
+ * until two in a row agree and no fd vanished under readlink (bounded:
+ * 50 tries, 10 ms apart). */
+int
+tp_fds_snapshot(struct tp_fds *f)
+{
+	struct tp_fds *prev = malloc(sizeof(*prev));
+	unsigned int tries;
+	int ret = -EAGAIN;
+
+	if (prev == NULL)
+		return -ENOMEM;
+	prev->n = UINT32_MAX;
+	for (tries = 0; tries < 50; tries++) {
+		bool racy = false;
+
+		ret = fds_snapshot_once(f, &racy);
+		if (ret != 0)
+			break;
+		if (!racy && fds_equal(f, prev))
+			break;
+		memcpy(prev, f, sizeof(*prev));
+		usleep(10000);
+	}
+	free(prev);
+	return ret;
 }
 
 static bool

@@ -200,6 +200,16 @@ tp_run_streams(struct tp_stream *st, unsigned int n,
 			continue;
 		}
 		tp_idle(&empty);
+		/* A peer killed mid-traffic: its link goes down well before
+		 * the stall limit. Asked every 256 empty polls only. */
+		if (cfg->until_link_down && (empty & 255) == 0) {
+			struct rte_eth_link link;
+
+			if (rte_eth_link_get_nowait(st[0].rx_port, &link) ==
+				    0 &&
+			    link.link_status == RTE_ETH_LINK_DOWN)
+				return -ENOTCONN;
+		}
 		now = tp_now();
 		for (i = 0; i < n; i++) {
 			struct tp_stream *s = &st[i];
@@ -285,6 +295,8 @@ echo_check(const struct tp_echo_cfg *cfg, uint16_t q, struct rte_mbuf *m,
 		eq->have = true;
 		eq->session = h.session;
 		stats->sessions++;
+		if (q == 0 && cfg->on_session != NULL)
+			cfg->on_session(cfg->port);
 	} else if (h.seq != eq->next_seq) {
 		report("echo queue %u: session %u seq %u, expected %u\n", q,
 		       h.session, h.seq, eq->next_seq);

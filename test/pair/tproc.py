@@ -118,6 +118,9 @@ class Run:
         self.procs = []
         self.prefixes = []
         self.tag = tag
+        # Called by close() once the processes are gone, before the
+        # directory is removed (e.g. to unmount something inside it).
+        self.on_close = None
 
     def prefix(self, role):
         p = 'tandem-%s-%d-%s' % (self.tag, os.getpid(), role)
@@ -138,6 +141,9 @@ class Run:
                 proc.kill()
             elif not proc._log.closed:
                 proc._log.close()
+        if self.on_close is not None:
+            hook, self.on_close = self.on_close, None
+            hook()
         for p in self.prefixes:
             shutil.rmtree(dpdk_runtime_dir(p), ignore_errors=True)
         shutil.rmtree(self.dir, ignore_errors=True)
