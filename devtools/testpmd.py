@@ -53,7 +53,18 @@ class Testpmd:
         deadline = time.monotonic() + timeout
         buf = b""
         fd = self.proc.stdout.fileno()
-        while not buf.endswith(PROMPT):
+        while True:
+            if PROMPT in buf:
+                # Asynchronous lines (link state change events) may follow
+                # the prompt: take what arrives in a short quiet period.
+                r, _, _ = select.select([fd], [], [], 0.05)
+                if not r:
+                    break
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                buf += chunk
+                continue
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TestpmdError("%s: no prompt after %.0f s; output:\n%s"
@@ -72,7 +83,7 @@ class Testpmd:
                     self.name, buf.decode(errors="replace")[-3000:]))
             buf += chunk
         self.output += buf
-        text = buf[:-len(PROMPT)].decode(errors="replace")
+        text = buf.replace(PROMPT, b"").decode(errors="replace")
         if self.log:
             self.log.write(text)
         return text
