@@ -336,6 +336,7 @@ dev_alloc(const struct tvh_config *cfg, const struct tvh_ops *ops, void *ctx,
 	snprintf(dev->log_name, sizeof(dev->log_name), "%s",
 		 cfg->log_name ? cfg->log_name : cfg->path);
 	dev->client = cfg->client;
+	dev->disabled_tx_discard = cfg->disabled_tx_discard;
 	if (ops != NULL)
 		dev->ops = *ops;
 	dev->ctx = ctx;
@@ -479,6 +480,23 @@ tvh_dev_destroy(struct tvh_dev *dev)
 	pthread_mutex_unlock(&ctl.lock);
 	pthread_mutex_unlock(&api_lock);
 	dev_free(dev);
+}
+
+int
+tvh_vq_extra_stats_get(struct tvh_dev *dev, uint16_t vq,
+		       struct tvh_vq_extra_stats *st)
+{
+	if (dev == NULL || st == NULL || vq >= dev->n_vqs)
+		return -EINVAL;
+	/* The lock keeps the control thread from closing the kick fd
+	 * while we read it. */
+	pthread_mutex_lock(&ctl.lock);
+	tvh_vq_drain_kicks(&dev->vqs[vq]);
+	st->kicks = dev->vqs[vq].kicks;
+	/* Written by the datapath: may be a burst old. */
+	st->discarded = dev->vqs[vq].discarded;
+	pthread_mutex_unlock(&ctl.lock);
+	return 0;
 }
 
 void

@@ -55,15 +55,18 @@ tvh_dev_update_ready(struct tvh_dev *dev)
 	for (uint32_t i = 0; i < dev->n_vqs; i++) {
 		struct tvh_vq *vq = &dev->vqs[i];
 
-		if (vq->running == vq->reported)
+		/* A transmit ring that only discards is not "enabled". */
+		bool serving = vq->running && vq->enabled;
+
+		if (serving == vq->reported)
 			continue;
-		vq->reported = vq->running;
+		vq->reported = serving;
 		if (dev->ops.vring_state != NULL)
-			dev->ops.vring_state(dev, dev->ctx, vq->index,
-					     vq->running);
+			dev->ops.vring_state(dev, dev->ctx, vq->index, serving);
 	}
 	ready = dev->features_set && dev->mem.n_regions > 0 &&
-		dev->vqs[0].running && dev->vqs[1].running;
+		dev->vqs[0].running && dev->vqs[0].enabled &&
+		dev->vqs[1].running && dev->vqs[1].enabled;
 	if (ready == dev->ready_reported)
 		return;
 	dev->ready_reported = ready;
@@ -153,5 +156,6 @@ tvh_vq_is_enabled(const struct tvh_dev *dev, uint16_t vq)
 {
 	if (dev == NULL || vq >= dev->n_vqs)
 		return false;
-	return __atomic_load_n(&dev->vqs[vq].ready, __ATOMIC_RELAXED) != 0;
+	return __atomic_load_n(&dev->vqs[vq].ready, __ATOMIC_RELAXED) ==
+	       TVH_VQ_RUN;
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include <rte_atomic.h>
 #include <rte_common.h>
 #include <rte_log.h>
 
@@ -112,6 +113,25 @@ enum tvh_dp_err {
 
 struct tvh_dev;
 
+/* Values of tvh_vq.ready. A started but disabled ring (vhost-user spec,
+ * QEMU docs/interop/vhost-user.rst, "Ring states": "started but disabled:
+ * the back-end must process the ring without causing any side effects.
+ * For example, for a networking device, in the disabled state the
+ * back-end must not supply any new RX packets, but must process and
+ * discard any TX packets") is STOPPED for a receive virtqueue, and for a
+ * transmit virtqueue STOPPED by default or DISCARD if the application
+ * asked for the spec's behaviour (tvh_config.disabled_tx_discard; see
+ * tvh.h for why it is not the default). */
+enum tvh_vq_state {
+	TVH_VQ_STOPPED = 0,
+	TVH_VQ_RUN = 1,	    /* started and enabled */
+	TVH_VQ_DISCARD = 2, /* transmit ring started but disabled */
+};
+
+/* Packets handled per batch of the fast paths (the size of the shadow
+ * used ring and of the per-batch arrays on the stack). */
+#define TVH_BATCH 32u
+
 struct tvh_vq {
 	/* ---- datapath's view, published by the control thread ----
 	 * in_burst: written by the datapath (1 on entry, 0 on exit), read by
@@ -131,19 +151,26 @@ struct tvh_vq {
 	uint32_t num;		 /* ring size */
 	uint16_t last_avail_idx; /* datapath while running */
 	uint16_t last_used_idx;	 /* datapath while running */
-	struct tv_split ring;	 /* host pointers, valid while ready */
-	int call_fd;		 /* -1: the front-end wants no calls */
+	/* EVENT_IDX: last_avail_idx when avail_event was last written, and
+	 * how far it may move before avail_event is written again (see
+	 * tvh_avail_event_update). Datapath while running. */
+	uint16_t avail_event_at;
+	uint16_t avail_event_rearm;
+	struct tv_split ring; /* host pointers, valid while ready */
+	int call_fd;	      /* -1: the front-end wants no calls */
 	const struct tvh_mem *mem;
 	struct tvh_dev *dev;
 	struct tvh_vq_stats stats;
+	uint64_t discarded; /* datapath: packets of a disabled TX ring */
 	struct tvh_ratelimit rl[TVH_DP_ERR_MAX];
 
 	/* ---- control thread only ---- */
 	bool num_set, addr_set;
-	bool kicked;   /* SET_VRING_KICK received: started */
-	bool enabled;  /* SET_VRING_ENABLE (or implied) */
-	bool running;  /* ready was published */
-	bool reported; /* vring_state(enabled) was reported */
+	bool kicked;	/* SET_VRING_KICK received: started */
+	bool enabled;	/* SET_VRING_ENABLE (or implied) */
+	bool running;	/* ready was published */
+	bool reported;	/* vring_state(enabled) was reported */
+	uint64_t kicks; /* kick eventfd count drained so far */
 	uint32_t cfg_num;
 	uint16_t cfg_base;
 	struct tvu_vring_addr cfg_addr;
@@ -172,11 +199,12 @@ tvh_burst_enter(struct tvh_vq *vq)
 	if (tvh_use_membarrier)
 		rte_compiler_barrier();
 	else
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
 	/* acquire: pairs with the release store of ready in tvh_vq_publish,
 	 * so the ring pointers and memory table read below are the ones
 	 * published with it. */
-	if (likely(__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) != 0 &&
+	if (likely(__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) !=
+			   TVH_VQ_STOPPED &&
 		   !vq->broken))
 		return true;
 	__atomic_store_n(&vq->in_burst, 0, __ATOMIC_RELEASE);
@@ -190,6 +218,33 @@ static inline void
 tvh_burst_leave(struct tvh_vq *vq)
 {
 	__atomic_store_n(&vq->in_burst, 0, __ATOMIC_RELEASE);
+}
+
+/* With EVENT_IDX the front-end kicks when its avail->idx passes the
+ * avail_event we publish (virtio 1.2, 2.7.10). The library polls, so it
+ * keeps avail_event just behind last_avail_idx, where no index the
+ * front-end can publish (at most num ahead of last_avail_idx) reaches it.
+ * It is written again only after last_avail_idx moved avail_event_rearm
+ * entries (set by tvh_vq_try_start so that the value stays out of reach
+ * until then): one store per thousands of packets, not per burst.
+ *
+ * No barrier: the value is a hint to a front-end whose kicks we do not
+ * need. A late-seen value costs at most one spurious kick. */
+static inline void
+tvh_avail_event_write(struct tvh_vq *vq)
+{
+	vq->avail_event_at = vq->last_avail_idx;
+	*(volatile uint16_t *)tv_split_avail_event(&vq->ring) =
+		(uint16_t)(vq->last_avail_idx - 1);
+}
+
+static inline void
+tvh_avail_event_update(struct tvh_vq *vq)
+{
+	if (vq->event_idx &&
+	    (uint16_t)(vq->last_avail_idx - vq->avail_event_at) >=
+		    vq->avail_event_rearm)
+		tvh_avail_event_write(vq);
 }
 
 /* Count a front-end error on a vq, log it rate limited, mark it broken. */
@@ -212,6 +267,10 @@ void tvh_vqs_stop(struct tvh_vq *vqs, unsigned int n);
 /* Start a queue if everything it needs is there (kicked, enabled, num,
  * addr, memory). Returns 0, or -errno if its addresses are refused. */
 int tvh_vq_try_start(struct tvh_vq *vq);
+/* Add what the front-end wrote to the kick eventfd since the last call to
+ * vq->kicks (control side, never blocks). Called before the fd closes and
+ * by tvh_vq_extra_stats_get. */
+void tvh_vq_drain_kicks(struct tvh_vq *vq);
 /* Forget the ring set-up (after GET_VRING_BASE or on reset); fds closed. */
 void tvh_vq_reset(struct tvh_vq *vq, bool close_call);
 
@@ -230,6 +289,7 @@ struct tvh_dev {
 	char path[108];
 	char log_name[64];
 	bool client;
+	bool disabled_tx_discard; /* tvh_config */
 	struct tvh_ops ops;
 	void *ctx;
 	uint16_t n_queue_pairs;

@@ -238,6 +238,7 @@ h_get_vring_base(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 	vq->kicked = false;
 	vq->num_set = false;
 	vq->addr_set = false;
+	tvh_vq_drain_kicks(vq);
 	if (vq->kick_fd >= 0)
 		close(vq->kick_fd);
 	vq->kick_fd = -1;
@@ -260,6 +261,7 @@ h_set_vring_fd(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 		fd = take_fd(msg, 0);
 	switch (msg->request) {
 	case TVU_SET_VRING_KICK:
+		tvh_vq_drain_kicks(vq);
 		slot = &vq->kick_fd;
 		break;
 	case TVU_SET_VRING_CALL:
@@ -337,11 +339,13 @@ h_set_vring_enable(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 			 vq->index, on);
 		return -EINVAL;
 	}
-	vq->enabled = on != 0;
-	if (!vq->enabled) {
+	/* Enabled <-> disabled changes what the datapath does with the
+	 * ring (serve, or discard/ignore): stop it (waiting for a burst in
+	 * flight, so no RX packet is supplied once we answer) and start it
+	 * again in its new state. */
+	if (vq->enabled != (on != 0))
 		tvh_vq_stop(vq);
-		return 0;
-	}
+	vq->enabled = on != 0;
 	return start_ring(vq, why, whylen);
 }
 

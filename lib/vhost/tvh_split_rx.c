@@ -5,6 +5,15 @@
  * buffers. Each packet gets a virtio-net header of zeros (no offloads are
  * offered) except num_buffers, the number of chains it used (always 1
  * without MRG_RXBUF). Only device-writable descriptors are written.
+ *
+ * As on the transmit side, a fast path takes the common case in batches
+ * of up to TVH_BATCH (one-segment mbuf, one writable descriptor that
+ * holds header and packet: the avail entries are read in one go, each
+ * descriptor is copied once and checked, then the packet is copied; the
+ * used entries go to a shadow ring written out once per batch) and stops
+ * at the first packet it does not take; the general writer (rx_one) takes
+ * that one, with all the checks and error reports. used->idx is stored
+ * once per burst.
  */
 #include <errno.h>
 #include <string.h>
@@ -236,12 +245,90 @@ rx_one(struct tvh_vq *vq, struct rx_burst *b, const struct rte_mbuf *m)
 	return RX_DONE;
 }
 
+/* Write n shadow used entries at used index `at`, wrapping at the end. */
+static inline void
+used_flush(struct tvh_vq *vq, uint16_t at, const struct tv_used_elem *sh,
+	   uint32_t n)
+{
+	uint32_t i = at & (vq->num - 1);
+	uint32_t first = RTE_MIN(n, vq->num - i);
+
+	rte_memcpy(&vq->ring.used->ring[i], sh, first * sizeof(*sh));
+	if (first < n)
+		rte_memcpy(&vq->ring.used->ring[0], sh + first,
+			   (n - first) * sizeof(*sh));
+}
+
+/* Fast path: up to k packets, each a one-segment mbuf going into one
+ * writable descriptor (no NEXT, no INDIRECT) that holds header and
+ * packet, in translatable memory. Returns how many were delivered (a
+ * prefix: it stops at the first packet or chain it does not take, which
+ * the general writer then handles).
+ *
+ * One pass per packet (check, then copy at once) rather than a pass of
+ * checks and prefetches followed by a pass of copies: measured with
+ * bench_vhost_dp on 4 KiB pages (--no-huge), the second pass found the
+ * first pass's lines and TLB entries evicted and cost ~5 cycles a packet
+ * more at 64 B. */
+static uint32_t
+rx_fast_batch(struct tvh_vq *vq, struct rx_burst *b,
+	      struct rte_mbuf *const *pkts, uint32_t k, uint64_t *bytes)
+{
+	const size_t nb_off = offsetof(struct tv_net_hdr_mrg, num_buffers);
+	const uint32_t hdr_len = vq->hdr_len;
+	struct tv_used_elem sh[TVH_BATCH];
+	uint32_t i, n;
+
+	/* The avail entries, each read once. */
+	for (i = 0; i < k; i++)
+		sh[i].id = *(volatile uint16_t *)&vq->ring.avail
+				    ->ring[(uint16_t)(b->next_avail + i) &
+					   b->mask];
+	for (n = 0; n < k; n++) {
+		const struct rte_mbuf *m = pkts[n];
+		uint32_t need = hdr_len + m->pkt_len;
+		struct tv_desc d;
+		uint64_t contig;
+		uint8_t *dst;
+
+		if (unlikely(sh[n].id >= vq->num || m->nb_segs != 1 ||
+			     m->data_len != m->pkt_len))
+			break;
+		/* The one read of the descriptor; only the copy is used. */
+		tvh_desc_read(vq->ring.desc, sh[n].id, &d);
+		if (unlikely(d.flags != TV_DESC_F_WRITE || d.len < need ||
+			     d.addr + need - 1 < d.addr))
+			break;
+		dst = tvh_gpa_to_host(vq->mem, d.addr, need, &contig);
+		if (unlikely(dst == NULL || contig != need))
+			break;
+		/* The header: no offloads, and num_buffers (little-endian,
+		 * only in the 12-byte header) is 1. */
+		memset(dst, 0, sizeof(struct tv_net_hdr));
+		if (hdr_len == sizeof(struct tv_net_hdr_mrg)) {
+			dst[nb_off] = 1;
+			dst[nb_off + 1] = 0;
+		}
+		rte_memcpy(dst + hdr_len, rte_pktmbuf_mtod(m, const void *),
+			   m->pkt_len);
+		sh[n].len = need;
+		*bytes += m->pkt_len;
+	}
+	if (n > 0) {
+		used_flush(vq, b->used_idx, sh, n);
+		b->used_idx = (uint16_t)(b->used_idx + n);
+		b->next_avail = (uint16_t)(b->next_avail + n);
+	}
+	return n;
+}
+
 uint16_t
 tvh_enqueue_burst(struct tvh_dev *dev, uint16_t vq_idx,
 		  struct rte_mbuf *const *pkts, uint16_t n)
 {
 	struct tvh_vq *vq;
 	struct rx_burst b;
+	uint64_t bytes = 0, delivered = 0;
 	uint16_t old_used, done = 0;
 
 	if (unlikely(dev == NULL || vq_idx >= dev->n_vqs ||
@@ -250,6 +337,10 @@ tvh_enqueue_burst(struct tvh_dev *dev, uint16_t vq_idx,
 	vq = &dev->vqs[vq_idx];
 	if (!tvh_burst_enter(vq))
 		return 0;
+	/* A receive ring is never started disabled (tvh_vq_try_start);
+	 * checked anyway: a disabled ring must not get packets. */
+	if (unlikely(vq->ready != TVH_VQ_RUN))
+		goto out;
 
 	/* Acquire: pairs with the front-end's write barrier between filling
 	 * avail->ring[] (and the descriptors) and publishing avail->idx. */
@@ -266,8 +357,23 @@ tvh_enqueue_burst(struct tvh_dev *dev, uint16_t vq_idx,
 	old_used = vq->last_used_idx;
 	b.used_idx = old_used;
 	while (done < n) {
-		enum rx_result r = rx_one(vq, &b, pkts[done]);
+		uint32_t k = RTE_MIN((uint32_t)(n - done), TVH_BATCH);
+		uint32_t left = (uint16_t)(b.avail_idx - b.next_avail);
+		enum rx_result r;
 
+		k = RTE_MIN(k, left);
+		if (k > 0) {
+			uint32_t f =
+				rx_fast_batch(vq, &b, pkts + done, k, &bytes);
+
+			done = (uint16_t)(done + f);
+			delivered += f;
+			if (f == k)
+				continue;
+		}
+		/* The general writer: a packet the fast path did not take,
+		 * or no buffer left (it tells no room from too big). */
+		r = rx_one(vq, &b, pkts[done]);
 		if (r == RX_NO_ROOM) {
 			vq->stats.no_room++;
 			break;
@@ -277,8 +383,8 @@ tvh_enqueue_burst(struct tvh_dev *dev, uint16_t vq_idx,
 		if (r == RX_TOO_BIG) {
 			vq->stats.too_big++;
 		} else {
-			vq->stats.packets++;
-			vq->stats.bytes += pkts[done]->pkt_len;
+			delivered++;
+			bytes += pkts[done]->pkt_len;
 		}
 		done++;
 	}
@@ -292,6 +398,9 @@ tvh_enqueue_burst(struct tvh_dev *dev, uint16_t vq_idx,
 		vq->last_used_idx = b.used_idx;
 		tvh_vq_notify(vq, old_used, b.used_idx);
 	}
+	vq->stats.packets += delivered;
+	vq->stats.bytes += bytes;
+	tvh_avail_event_update(vq);
 out:
 	tvh_burst_leave(vq);
 	return done;

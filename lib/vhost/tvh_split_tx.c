@@ -5,6 +5,20 @@
  * new mbufs. The virtio-net header is skipped (no offloads are offered, so
  * it carries nothing we use) but its descriptors are checked like any
  * other.
+ *
+ * Two paths share one burst:
+ *  - the fast path takes the common layouts (header and packet in one
+ *    descriptor, or header descriptor + packet descriptor, the packet
+ *    fitting one mbuf) in batches of up to TVH_BATCH: the avail entries
+ *    are read in one go and the mbufs taken from the pool in bulk, then
+ *    each descriptor is copied once, checked, and its packet copied; the
+ *    used entries go to a shadow ring written out once per batch;
+ *  - the general walker (tx_chain) takes anything else, one packet at a
+ *    time, and is the only place that reports front-end errors. The fast
+ *    path never judges a descriptor: whatever it does not recognise, it
+ *    leaves to the walker, which reads the chain again and checks its own
+ *    copy (each path reads each descriptor once and uses only its copy).
+ * used->idx is stored once per burst.
  */
 #include <errno.h>
 
@@ -52,27 +66,24 @@ tx_append(struct rte_mbuf *m, struct rte_mbuf **last, struct rte_mempool *pool,
 	return 0;
 }
 
-/* One packet from the chain at `head` into a new mbuf chain. Returns 0,
- * -ENOMEM (nothing consumed, try again later), -ERANGE (head is not a
- * descriptor: cannot even be returned) or -EINVAL (bad chain, counted;
- * return it with length 0). */
+/* One packet from the chain at `head` into m (a fresh mbuf from pool,
+ * grown by more segments when needed). Returns 0, -ENOMEM (nothing
+ * consumed, try again later), -ERANGE (head is not a descriptor: cannot
+ * even be returned) or -EINVAL (bad chain, counted; return it with length
+ * 0). On failure the caller frees m (with any segments added). */
 static int
-tx_one(struct tvh_vq *vq, uint16_t head, struct rte_mempool *pool,
-       struct rte_mbuf **out)
+tx_chain(struct tvh_vq *vq, uint16_t head, struct rte_mempool *pool,
+	 struct rte_mbuf *m)
 {
 	uint32_t hdr_left = vq->hdr_len;
 	uint64_t chain_bytes = 0;
-	struct rte_mbuf *m, *last;
+	struct rte_mbuf *last = m;
 	struct tvh_chain c;
 	struct tv_desc d;
 	int rc;
 
 	if (tvh_chain_start(vq, head, &c) < 0)
 		return -ERANGE;
-	m = rte_pktmbuf_alloc(pool);
-	if (m == NULL)
-		return -ENOMEM;
-	last = m;
 	while ((rc = tvh_chain_next(vq, &c, &d)) > 0) {
 		uint64_t addr = d.addr;
 		uint32_t len = d.len;
@@ -82,7 +93,7 @@ tx_one(struct tvh_vq *vq, uint16_t head, struct rte_mempool *pool,
 				     "front-end put a device-writable buffer "
 				     "in transmitted chain %u",
 				     head);
-			goto bad;
+			return -EINVAL;
 		}
 		/* Checked before copying: a front-end must not make us copy
 		 * gigabytes for one packet. */
@@ -92,7 +103,7 @@ tx_one(struct tvh_vq *vq, uint16_t head, struct rte_mempool *pool,
 				     "front-end transmitted more than %u bytes "
 				     "in chain %u",
 				     TVH_MAX_PKT_LEN, head);
-			goto bad;
+			return -EINVAL;
 		}
 		while (len > 0) {
 			uint64_t contig;
@@ -106,7 +117,7 @@ tx_one(struct tvh_vq *vq, uint16_t head, struct rte_mempool *pool,
 					     " (%u bytes) of chain %u is "
 					     "outside its memory table",
 					     d.addr, d.len, head);
-				goto bad;
+				return -EINVAL;
 			}
 			/* The header may end anywhere, even in a later
 			 * descriptor: skip it byte-exactly. */
@@ -114,35 +125,227 @@ tx_one(struct tvh_vq *vq, uint16_t head, struct rte_mempool *pool,
 			hdr_left -= skip;
 			rc = tx_append(m, &last, pool, p + skip,
 				       (uint32_t)contig - skip);
-			if (unlikely(rc < 0)) {
-				rte_pktmbuf_free(m);
+			if (unlikely(rc < 0))
 				return rc;
-			}
 			addr += contig;
 			len -= (uint32_t)contig;
 		}
 	}
 	if (rc < 0)
-		goto bad;
+		return -EINVAL;
 	if (unlikely(hdr_left > 0)) {
 		tvh_vq_error(vq, TVH_DP_ERR_HDR,
 			     "front-end's chain %u is shorter than the %u-byte "
 			     "virtio-net header",
 			     head, vq->hdr_len);
-		goto bad;
+		return -EINVAL;
 	}
 	if (unlikely(m->pkt_len == 0)) {
 		tvh_vq_error(
 			vq, TVH_DP_ERR_PKT_LEN,
 			"front-end transmitted an empty packet in chain %u",
 			head);
-		goto bad;
+		return -EINVAL;
 	}
-	*out = m;
 	return 0;
-bad:
-	rte_pktmbuf_free(m);
-	return -EINVAL;
+}
+
+/* Host pointer to all of [addr, addr + len) if it lies in one region and
+ * does not wrap; NULL otherwise (the walker will say why). len > 0. */
+static inline const uint8_t *
+tx_fast_ptr(const struct tvh_vq *vq, uint64_t addr, uint32_t len)
+{
+	uint64_t contig;
+	const uint8_t *p;
+
+	if (unlikely(addr + len - 1 < addr))
+		return NULL;
+	p = tvh_gpa_to_host(vq->mem, addr, len, &contig);
+	return p != NULL && contig == len ? p : NULL;
+}
+
+/* The fast path's look at chain `head`: if it is header+packet in one
+ * read-only descriptor, or a header-only descriptor chained to one
+ * read-only packet descriptor, with the packet (1..room bytes) in
+ * translatable memory, point *src and *len at the packet and return true.
+ * Anything else (including anything wrong) returns false. */
+static inline bool
+tx_fast_check(const struct tvh_vq *vq, uint16_t head, uint32_t room,
+	      const uint8_t **src, uint32_t *len)
+{
+	const uint32_t hdr_len = vq->hdr_len;
+	struct tv_desc d, d2;
+	const uint8_t *p;
+
+	if (unlikely(head >= vq->num))
+		return false;
+	tvh_desc_read(vq->ring.desc, head, &d);
+	if (d.flags == 0) {
+		/* One descriptor: header, then packet. */
+		if (unlikely(d.len <= hdr_len || d.len - hdr_len > room))
+			return false;
+		p = tx_fast_ptr(vq, d.addr, d.len);
+		if (unlikely(p == NULL))
+			return false;
+		*src = p + hdr_len;
+		*len = d.len - hdr_len;
+		return true;
+	}
+	if (d.flags != TV_DESC_F_NEXT || d.len != hdr_len || d.next >= vq->num)
+		return false;
+	/* The header descriptor is checked like any other, though its
+	 * bytes are not used. */
+	if (unlikely(tx_fast_ptr(vq, d.addr, d.len) == NULL))
+		return false;
+	tvh_desc_read(vq->ring.desc, d.next, &d2);
+	if (d2.flags != 0 || d2.len == 0 || d2.len > room)
+		return false;
+	p = tx_fast_ptr(vq, d2.addr, d2.len);
+	if (unlikely(p == NULL))
+		return false;
+	*src = p;
+	*len = d2.len;
+	return true;
+}
+
+/* Write n shadow used entries at used index `at`, wrapping at the end. */
+static inline void
+used_flush(struct tvh_vq *vq, uint16_t at, const struct tv_used_elem *sh,
+	   uint32_t n)
+{
+	uint32_t i = at & (vq->num - 1);
+	uint32_t first = RTE_MIN(n, vq->num - i);
+
+	rte_memcpy(&vq->ring.used->ring[i], sh, first * sizeof(*sh));
+	if (first < n)
+		rte_memcpy(&vq->ring.used->ring[0], sh + first,
+			   (n - first) * sizeof(*sh));
+}
+
+/* Working state of one dequeue burst. */
+struct tx_burst {
+	uint16_t used_idx; /* next used entry to write */
+	uint16_t got;	   /* packets stored in pkts[] */
+	uint64_t bytes;
+	bool stop; /* no mbufs, or the queue broke */
+};
+
+/* Fast path: up to k packets whose chains tx_fast_check accepts, starting
+ * at last_avail_idx. Returns how many were consumed (a prefix: it stops at
+ * the first chain it does not take, or when the pool runs dry).
+ *
+ * The mbufs come from the pool in bulk, raw, and each is reset just
+ * before its packet is copied into it; one pass per packet. Measured with
+ * bench_vhost_dp on 4 KiB pages (--no-huge), 64 B: 24 cycles a packet,
+ * against 48 with rte_pktmbuf_alloc_bulk() (which resets all 32 mbufs
+ * first: their lines and TLB entries are gone again by the time they are
+ * filled) and 40 for the walker with one rte_pktmbuf_alloc() per packet. */
+static uint32_t
+tx_fast_batch(struct tvh_vq *vq, struct tx_burst *b, struct rte_mempool *pool,
+	      struct rte_mbuf **pkts, uint32_t k)
+{
+	const uint16_t mask = (uint16_t)(vq->num - 1);
+	struct tv_used_elem sh[TVH_BATCH];
+	uint32_t i, n;
+
+	/* The avail entries, each read once. */
+	for (i = 0; i < k; i++)
+		sh[i].id = *(volatile uint16_t *)&vq->ring.avail
+				    ->ring[(uint16_t)(vq->last_avail_idx + i) &
+					   mask];
+	if (unlikely(rte_mempool_get_bulk(pool, (void **)pkts, k) != 0))
+		return 0; /* the walker tries one mbuf at a time */
+	for (n = 0; n < k; n++) {
+		struct rte_mbuf *m = pkts[n];
+		const uint8_t *src;
+		uint32_t len;
+
+		/* A raw mbuf from its pool has refcnt 1, one segment and no
+		 * next (the pool's invariant); reset does the rest. */
+		rte_pktmbuf_reset(m);
+		if (!tx_fast_check(vq, (uint16_t)sh[n].id,
+				   rte_pktmbuf_tailroom(m), &src, &len))
+			break;
+		rte_memcpy(rte_pktmbuf_mtod(m, void *), src, len);
+		m->data_len = (uint16_t)len;
+		m->pkt_len = len;
+		b->bytes += len;
+		sh[n].len = 0;
+	}
+	/* Unused mbufs go back as they came: still valid raw mbufs. */
+	if (n < k)
+		rte_mempool_put_bulk(pool, (void **)(pkts + n), k - n);
+	if (n > 0) {
+		used_flush(vq, b->used_idx, sh, n);
+		b->used_idx = (uint16_t)(b->used_idx + n);
+		vq->last_avail_idx = (uint16_t)(vq->last_avail_idx + n);
+		b->got = (uint16_t)(b->got + n);
+	}
+	return n;
+}
+
+/* General walker for the chain at last_avail_idx: one packet into *slot.
+ * Returns 1 if the chain was consumed (delivered or, if bad, returned
+ * with length 0), 0 if not; sets b->stop when the burst must end. */
+static uint32_t
+tx_slow_one(struct tvh_vq *vq, struct tx_burst *b, struct rte_mempool *pool,
+	    struct rte_mbuf **slot)
+{
+	const uint16_t mask = (uint16_t)(vq->num - 1);
+	uint16_t head = *(volatile uint16_t *)&vq->ring.avail
+				 ->ring[vq->last_avail_idx & mask];
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	struct tv_used_elem *ue;
+	int rc;
+
+	if (m == NULL) {
+		vq->stats.no_mbufs++;
+		b->stop = true;
+		return 0;
+	}
+	rc = tx_chain(vq, head, pool, m);
+	if (rc == -ENOMEM)
+		vq->stats.no_mbufs++;
+	if (rc == -ENOMEM || rc == -ERANGE) {
+		rte_pktmbuf_free(m);
+		b->stop = true;
+		return 0;
+	}
+	/* Consumed: a bad chain goes back with length 0 so the front-end
+	 * can reclaim its buffers. */
+	vq->last_avail_idx++;
+	ue = &vq->ring.used->ring[b->used_idx & mask];
+	ue->id = head;
+	ue->len = 0;
+	b->used_idx++;
+	if (rc < 0) {
+		rte_pktmbuf_free(m);
+		b->stop = true;
+		return 1;
+	}
+	b->bytes += m->pkt_len;
+	*slot = m;
+	b->got++;
+	return 1;
+}
+
+/* A started but disabled transmit ring: consume and drop what the
+ * front-end made available (checked like any chain). */
+static void
+tx_discard(struct tvh_vq *vq, struct tx_burst *b, struct rte_mempool *pool,
+	   uint16_t n)
+{
+	struct rte_mbuf *m;
+
+	while (n-- > 0 && !b->stop) {
+		b->got = 0;
+		if (tx_slow_one(vq, b, pool, &m) == 1 && b->got == 1) {
+			rte_pktmbuf_free(m);
+			vq->discarded++;
+		}
+	}
+	b->got = 0;
+	b->bytes = 0;
 }
 
 uint16_t
@@ -150,7 +353,8 @@ tvh_dequeue_burst(struct tvh_dev *dev, uint16_t vq_idx,
 		  struct rte_mempool *pool, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct tvh_vq *vq;
-	uint16_t avail_idx, n_avail, used_idx, old_used, mask, got = 0;
+	struct tx_burst b = {.got = 0, .bytes = 0, .stop = false};
+	uint16_t avail_idx, n_avail, old_used;
 
 	if (unlikely(dev == NULL || vq_idx >= dev->n_vqs ||
 		     !tv_net_vq_is_guest_tx(vq_idx) || n == 0))
@@ -172,45 +376,32 @@ tvh_dequeue_burst(struct tvh_dev *dev, uint16_t vq_idx,
 	}
 	if (n_avail < n)
 		n = n_avail;
-	mask = (uint16_t)(vq->num - 1);
 	old_used = vq->last_used_idx;
-	used_idx = old_used;
-	while (got < n) {
-		uint16_t head = *(volatile uint16_t *)&vq->ring.avail
-					 ->ring[vq->last_avail_idx & mask];
-		struct tv_used_elem *ue;
-		struct rte_mbuf *m = NULL;
-		int rc = tx_one(vq, head, pool, &m);
-
-		if (rc == -ENOMEM) {
-			vq->stats.no_mbufs++;
-			break;
-		}
-		if (rc == -ERANGE)
-			break;
-		/* Consumed: a bad chain goes back with length 0 so the
-		 * front-end can reclaim its buffers. */
-		vq->last_avail_idx++;
-		ue = &vq->ring.used->ring[used_idx & mask];
-		ue->id = head;
-		ue->len = 0;
-		used_idx++;
-		if (rc < 0)
-			break;
-		vq->stats.packets++;
-		vq->stats.bytes += m->pkt_len;
-		pkts[got++] = m;
+	b.used_idx = old_used;
+	if (unlikely(vq->ready == TVH_VQ_DISCARD)) {
+		tx_discard(vq, &b, pool, n);
+		n = 0;
 	}
-	if (used_idx != old_used) {
+	while (b.got < n && !b.stop) {
+		uint32_t k = RTE_MIN((uint32_t)(n - b.got), TVH_BATCH);
+
+		/* The walker takes the chain the fast path stopped at. */
+		if (tx_fast_batch(vq, &b, pool, pkts + b.got, k) < k)
+			tx_slow_one(vq, &b, pool, pkts + b.got);
+	}
+	if (b.used_idx != old_used) {
 		/* Release: the used entries above become visible before the
 		 * index; pairs with the front-end's read barrier after it
 		 * reads used->idx. */
-		__atomic_store_n(&vq->ring.used->idx, used_idx,
+		__atomic_store_n(&vq->ring.used->idx, b.used_idx,
 				 __ATOMIC_RELEASE);
-		vq->last_used_idx = used_idx;
-		tvh_vq_notify(vq, old_used, used_idx);
+		vq->last_used_idx = b.used_idx;
+		tvh_vq_notify(vq, old_used, b.used_idx);
 	}
+	vq->stats.packets += b.got;
+	vq->stats.bytes += b.bytes;
+	tvh_avail_event_update(vq);
 out:
 	tvh_burst_leave(vq);
-	return got;
+	return b.got;
 }

@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/membarrier.h>
+#include <poll.h>
 #include <sched.h>
 #include <string.h>
 #include <stdarg.h>
@@ -38,6 +39,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <rte_atomic.h>
 #include <rte_pause.h>
 
 #include "tvh_internal.h"
@@ -144,9 +146,25 @@ close_fd(int *fd)
 }
 
 void
+tvh_vq_drain_kicks(struct tvh_vq *vq)
+{
+	struct pollfd pfd = {.fd = vq->kick_fd, .events = POLLIN};
+	uint64_t n;
+
+	/* The front-end owns the eventfd's flags (it may be blocking):
+	 * poll first, so the read below never waits. Only the front-end
+	 * writes to it, so readable stays readable until we read. */
+	if (vq->kick_fd < 0 || poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
+		return;
+	if (read(vq->kick_fd, &n, sizeof(n)) == sizeof(n))
+		vq->kicks += n;
+}
+
+void
 tvh_vq_reset(struct tvh_vq *vq, bool close_call)
 {
 	tvh_vq_stop(vq);
+	tvh_vq_drain_kicks(vq);
 	close_fd(&vq->kick_fd);
 	close_fd(&vq->err_fd);
 	if (close_call)
@@ -204,8 +222,15 @@ tvh_vq_try_start(struct tvh_vq *vq)
 
 	if (vq->running)
 		return 0;
-	if (!vq->kicked || !vq->enabled || !vq->num_set || !vq->addr_set ||
+	if (!vq->kicked || !vq->num_set || !vq->addr_set ||
 	    !dev->features_set || dev->mem.n_regions == 0)
+		return 0;
+	/* Started but disabled: a receive ring gets nothing (it stays
+	 * stopped); a transmit ring stays stopped too, or is drained and
+	 * its packets dropped if the application chose that (TVH_VQ_DISCARD,
+	 * see tvh_internal.h for the spec's words). */
+	if (!vq->enabled &&
+	    (!tv_net_vq_is_guest_tx(vq->index) || !dev->disabled_tx_discard))
 		return 0;
 	if (a->flags & (1u << TVU_VRING_F_LOG)) {
 		ring_refused(vq, "log (dirty logging is not offered)",
@@ -233,14 +258,27 @@ tvh_vq_try_start(struct tvh_vq *vq)
 	vq->hdr_len = tv_net_hdr_len(dev->features);
 	vq->mem = &dev->mem;
 	vq->broken = false;
-	/* The library polls: ask the front-end not to kick. With EVENT_IDX
-	 * the flag is ignored; avail_event then stays where the front-end
-	 * zeroed it, so it kicks once per 2^16 buffers at most. */
-	if (!vq->event_idx)
+	/* The library polls: ask the front-end not to kick. Without
+	 * EVENT_IDX that is NO_NOTIFY in used->flags; with it, the flag is
+	 * ignored and avail_event is kept out of the front-end's reach
+	 * (tvh_avail_event_update). The rearm distance keeps the value
+	 * behind any avail index the front-end can publish (at most num
+	 * past last_avail_idx, which moves at most num per burst) until it
+	 * is rewritten: 65536 - 2 * num, capped. */
+	if (!vq->event_idx) {
 		*(volatile uint16_t *)&ring.used->flags = TV_USED_F_NO_NOTIFY;
+	} else {
+		uint32_t rearm = 65536u - 2u * num;
+
+		if (rearm > 0x4000u)
+			rearm = 0x4000u;
+		vq->avail_event_rearm = (uint16_t)(rearm == 0 ? 1 : rearm);
+		tvh_avail_event_write(vq);
+	}
 	/* Release: pairs with the acquire load of ready in tvh_burst_enter;
 	 * the datapath sees the pointers above once it sees ready. */
-	__atomic_store_n(&vq->ready, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&vq->ready, vq->enabled ? TVH_VQ_RUN : TVH_VQ_DISCARD,
+			 __ATOMIC_RELEASE);
 	vq->running = true;
 	return 0;
 }
@@ -317,7 +355,7 @@ tvh_vq_notify(struct tvh_vq *vq, uint16_t old_used, uint16_t new_used)
 	 * barrier between writing used_event (or clearing NO_INTERRUPT) and
 	 * re-reading used->idx; without it both sides could miss each other
 	 * and the front-end would sleep forever. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (vq->event_idx) {
 		uint16_t ev =
 			*(volatile uint16_t *)tv_split_used_event(&vq->ring);

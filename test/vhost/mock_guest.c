@@ -229,7 +229,8 @@ mg_vq_setup(struct mg *g, uint32_t idx, uint32_t num)
 	rc = tvu_fe_set_vring_fd(g->sock, TVU_SET_VRING_KICK, idx, q->kick_fd);
 	if (rc < 0)
 		return rc;
-	if (tv_has_feature(g->features, TV_F_VHOST_USER_PROTOCOL_FEATURES)) {
+	if (tv_has_feature(g->features, TV_F_VHOST_USER_PROTOCOL_FEATURES) &&
+	    !g->no_enable) {
 		rc = tvu_fe_set_vring_state(g->sock, TVU_SET_VRING_ENABLE, idx,
 					    1, g->reply_ack);
 		if (rc < 0)

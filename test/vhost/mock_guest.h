@@ -60,6 +60,8 @@ struct mg {
 	uint64_t features;
 	uint64_t pfeatures;
 	bool reply_ack;
+	/* mg_vq_setup leaves the ring disabled (no SET_VRING_ENABLE 1) */
+	bool no_enable;
 	struct mg_vq vq[MG_MAX_VQS];
 };
 
