@@ -41,6 +41,16 @@ struct tvhp_args {
 	char iface[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	uint16_t queues; /* queue pairs offered to the guest */
 	bool client;
+	bool disabled_tx_discard; /* tvh_config.disabled_tx_discard */
+};
+
+/* Everything lib/vhost counts for one virtqueue: the datapath counters and
+ * the control-path ones (read with a lock and a system call, so only for
+ * xstats). Both structs are all uint64_t, so this has no padding and the
+ * xstats table in tvhp_stats.c can index it as an array. */
+struct tvhp_vq_snap {
+	struct tvh_vq_stats s;
+	struct tvh_vq_extra_stats x;
 };
 
 /* A receive queue: packets the guest transmitted (odd virtqueue 2q+1). */
@@ -79,7 +89,7 @@ struct tvhp_priv {
 	/* Counter values at the last stats reset, per virtqueue (2 * queues)
 	 * and for the device; see tvhp_stats.c for why not
 	 * tvh_vq_stats_reset(). */
-	struct tvh_vq_stats *vq_base;
+	struct tvhp_vq_snap *vq_base;
 	struct tvh_dev_stats dev_base;
 };
 

@@ -89,6 +89,17 @@ parse_pair(const char *name, const char *key, const char *val,
 		out->client = v == 1;
 		return 0;
 	}
+	/* Tandem's own switch, hyphenated like the stock net_vhost ones. */
+	if (strcmp(key, "disabled-tx-discard") == 0) {
+		if (parse_uint(val, 0, 1, &v) != 0) {
+			TVHP_LOG(ERR,
+				 "%s: disabled-tx-discard=%s is not 0 or 1",
+				 name, val);
+			return -EINVAL;
+		}
+		out->disabled_tx_discard = v == 1;
+		return 0;
+	}
 	if (is_stock_only_default(key)) {
 		if (parse_uint(val, 0, 1, &v) != 0) {
 			TVHP_LOG(ERR, "%s: %s=%s is not 0 or 1", name, key,
@@ -104,8 +115,9 @@ parse_pair(const char *name, const char *key, const char *val,
 	}
 	TVHP_LOG(ERR,
 		 "%s: unknown devarg \"%s\" (known: iface, queues, client, "
-		 "and at 0: tso, linear-buffer, ext-buffer, iommu-support, "
-		 "postcopy-support, dequeue-zero-copy, legacy-ol-flags)",
+		 "disabled-tx-discard, and at 0: tso, linear-buffer, "
+		 "ext-buffer, iommu-support, postcopy-support, "
+		 "dequeue-zero-copy, legacy-ol-flags)",
 		 name, key);
 	return -EINVAL;
 }

@@ -382,6 +382,7 @@ tvhp_probe(struct rte_vdev_device *vdev)
 	cfg.path = priv->args.iface;
 	cfg.client = priv->args.client;
 	cfg.n_queue_pairs = priv->args.queues;
+	cfg.disabled_tx_discard = priv->args.disabled_tx_discard;
 	cfg.log_name = priv->name;
 	ret = tvh_dev_create(&cfg, &tvhp_tvh_ops, priv, &priv->dev);
 	if (ret != 0) {
@@ -435,6 +436,7 @@ static struct rte_vdev_driver tvhp_vdev_drv = {
 RTE_PMD_REGISTER_VDEV(net_tandem_vhost, tvhp_vdev_drv);
 RTE_PMD_REGISTER_PARAM_STRING(net_tandem_vhost,
 			      "iface=<path> queues=<int> client=<0|1> "
+			      "disabled-tx-discard=<0|1> "
 			      "tso=0 linear-buffer=0 ext-buffer=0 "
 			      "iommu-support=0 postcopy-support=0 "
 			      "legacy-ol-flags=0");
