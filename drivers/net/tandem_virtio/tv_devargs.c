@@ -4,6 +4,21 @@
  * tv_devargs.c - devargs of net_tandem_virtio. Names and defaults follow
  * the stock net_virtio_user where it has the same argument, so a user can
  * switch drivers by changing only the driver name.
+ *
+ * Tandem's own, beside those: event_idx=0|1 (default 1), and one switch
+ * per fast-path technique, for ablation (all default on):
+ *   simd=auto|scalar|sse|avx2|avx512  RX code path. auto: the best this CPU
+ *       has within EAL's max SIMD bitwidth (--force-max-simd-bitwidth);
+ *       a named level is used even beyond that bitwidth (a probe error if
+ *       the CPU lacks it). vectorized=0 is simd=scalar, vectorized=1 (the
+ *       default here, unlike stock: the vector paths have no restrictions
+ *       and produce the scalar path's mbufs) is simd=auto.
+ *   fixed_avail=0  rewrite avail ring entries on every refill/transmit
+ *       instead of writing them once at queue setup.
+ *   tx_hdr_push=0  always send the virtio-net header in a descriptor of
+ *       its own instead of in the mbuf headroom.
+ *   bulk=0  allocate RX mbufs one by one (rte_pktmbuf_alloc) and free TX
+ *       mbufs one by one (rte_pktmbuf_free) instead of raw bulk get/put.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -152,16 +167,45 @@ arg_packed_vq(const char *key, const char *val, struct tv_config *cfg)
 static int
 arg_vectorized(const char *key, const char *val, struct tv_config *cfg)
 {
-	bool on;
-	int ret = parse_bool(key, val, &on);
+	return parse_bool(key, val, &cfg->vectorized);
+}
 
-	RTE_SET_USED(cfg);
-	if (ret == 0 && on) {
-		TV_LOG(ERR, "vectorized=1 is not supported yet (scalar "
-			    "datapath only)");
-		return -ENOTSUP;
+static int
+arg_simd(const char *key, const char *val, struct tv_config *cfg)
+{
+	static const enum tv_simd levels[] = {TV_SIMD_AUTO, TV_SIMD_SCALAR,
+					      TV_SIMD_SSE, TV_SIMD_AVX2,
+					      TV_SIMD_AVX512};
+	unsigned int i;
+
+	for (i = 0; val != NULL && i < RTE_DIM(levels); i++) {
+		if (strcmp(val, tv_simd_name(levels[i])) == 0) {
+			cfg->simd = levels[i];
+			cfg->simd_set = true;
+			return 0;
+		}
 	}
-	return ret;
+	TV_LOG(ERR, "devarg %s=%s: expected auto, scalar, sse, avx2 or avx512",
+	       key, val ? val : "");
+	return -EINVAL;
+}
+
+static int
+arg_fixed_avail(const char *key, const char *val, struct tv_config *cfg)
+{
+	return parse_bool(key, val, &cfg->fixed_avail);
+}
+
+static int
+arg_tx_hdr_push(const char *key, const char *val, struct tv_config *cfg)
+{
+	return parse_bool(key, val, &cfg->tx_hdr_push);
+}
+
+static int
+arg_bulk(const char *key, const char *val, struct tv_config *cfg)
+{
+	return parse_bool(key, val, &cfg->bulk);
 }
 
 static int
@@ -203,6 +247,10 @@ static const struct {
 	{"speed", arg_speed},
 	{"mtu", arg_mtu},
 	{"event_idx", arg_event_idx},
+	{"simd", arg_simd},
+	{"fixed_avail", arg_fixed_avail},
+	{"tx_hdr_push", arg_tx_hdr_push},
+	{"bulk", arg_bulk},
 };
 
 static void
@@ -216,6 +264,33 @@ config_defaults(struct tv_config *cfg)
 	cfg->event_idx = true;
 	cfg->speed = TV_DEFAULT_SPEED;
 	cfg->mtu = TV_DEFAULT_MTU;
+	cfg->vectorized = true;
+	cfg->simd = TV_SIMD_AUTO;
+	cfg->fixed_avail = true;
+	cfg->tx_hdr_push = true;
+	cfg->bulk = true;
+}
+
+/* simd= and vectorized= together, and whether this CPU can run it. */
+static int
+check_simd(struct tv_config *cfg)
+{
+	if (!cfg->vectorized) {
+		if (cfg->simd_set && cfg->simd != TV_SIMD_SCALAR) {
+			TV_LOG(ERR,
+			       "devargs vectorized=0 and simd=%s contradict "
+			       "each other",
+			       tv_simd_name(cfg->simd));
+			return -EINVAL;
+		}
+		cfg->simd = TV_SIMD_SCALAR;
+	}
+	if (!tv_simd_cpu_has(cfg->simd)) {
+		TV_LOG(ERR, "devarg simd=%s: this CPU lacks the instructions",
+		       tv_simd_name(cfg->simd));
+		return -ENOTSUP;
+	}
+	return 0;
 }
 
 int
@@ -251,6 +326,8 @@ tv_parse_devargs(const char *args, struct tv_config *cfg)
 		ret = tv_args[j].fn(p->key, p->value, cfg);
 	}
 	rte_kvargs_free(kv);
+	if (ret == 0)
+		ret = check_simd(cfg);
 	if (ret == 0 && cfg->path[0] == '\0') {
 		TV_LOG(ERR,
 		       "devarg path is required (path=<vhost-user socket>)");

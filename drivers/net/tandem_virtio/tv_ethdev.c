@@ -79,7 +79,17 @@ tv_dev_configure(struct rte_eth_dev *eth_dev)
 		       eth_dev->data->name, nb_rx, dev->cfg.queues);
 		return -EINVAL;
 	}
-	return 0;
+	pthread_mutex_lock(&dev->lock);
+	if (dev->connected && nb_rx > dev->backend_queue_pairs) {
+		TV_LOG(ERR,
+		       "%s: %u queue pairs configured, the back-end at %s has "
+		       "%u (GET_QUEUE_NUM)",
+		       eth_dev->data->name, nb_rx, dev->cfg.path,
+		       dev->backend_queue_pairs);
+		nb_rx = 0;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return nb_rx == 0 ? -EINVAL : 0;
 }
 
 static int
@@ -175,6 +185,7 @@ static int
 tv_dev_start(struct rte_eth_dev *eth_dev)
 {
 	struct tv_dev *dev = eth_dev->data->dev_private;
+	enum tv_simd simd;
 	uint16_t q;
 	int ret;
 
@@ -189,6 +200,14 @@ tv_dev_start(struct rte_eth_dev *eth_dev)
 	ret = tv_vu_start(dev);
 	if (ret < 0)
 		return ret;
+	/* Resolved at each start: --force-max-simd-bitwidth is known by
+	 * now, and ethdev copies the burst functions after dev_start. */
+	simd = tv_simd_resolve(dev->cfg.simd);
+	eth_dev->rx_pkt_burst = tv_rx_burst_for(simd);
+	if (simd != dev->rx_simd)
+		TV_LOG(INFO, "%s: rx path %s", eth_dev->data->name,
+		       tv_simd_name(simd));
+	dev->rx_simd = simd;
 	set_queue_states(eth_dev, RTE_ETH_QUEUE_STATE_STARTED);
 	return 0;
 }
@@ -340,10 +359,12 @@ tv_probe(struct rte_vdev_device *vdev)
 	rte_ether_format_addr(mac_str, sizeof(mac_str), &cfg.mac);
 	TV_LOG(NOTICE,
 	       "%s: port %u path=%s server=%d queues=%u queue_size=%u mac=%s "
-	       "mrg_rxbuf=%d in_order=%d event_idx=%d speed=%u mtu=%u%s",
+	       "mrg_rxbuf=%d in_order=%d event_idx=%d speed=%u mtu=%u "
+	       "simd=%s fixed_avail=%d tx_hdr_push=%d bulk=%d%s",
 	       name, eth_dev->data->port_id, cfg.path, cfg.server, cfg.queues,
 	       cfg.queue_size, mac_str, cfg.mrg_rxbuf, cfg.in_order,
-	       cfg.event_idx, cfg.speed, cfg.mtu,
+	       cfg.event_idx, cfg.speed, cfg.mtu, tv_simd_name(cfg.simd),
+	       cfg.fixed_avail, cfg.tx_hdr_push, cfg.bulk,
 	       dev->connected ? " (back-end attached)" : "");
 	rte_eth_dev_probing_finish(eth_dev);
 	return 0;
@@ -372,5 +393,7 @@ RTE_PMD_REGISTER_PARAM_STRING(TV_DRIVER_NAME,
 			      "path=<socket> server=<0|1> queues=<int> "
 			      "queue_size=<int> mac=<xx:xx:xx:xx:xx:xx> "
 			      "mrg_rxbuf=<0|1> in_order=<0|1> packed_vq=0 "
-			      "vectorized=0 speed=<Mbps> mtu=<int> "
-			      "event_idx=<0|1>");
+			      "vectorized=<0|1> speed=<Mbps> mtu=<int> "
+			      "event_idx=<0|1> "
+			      "simd=<auto|scalar|sse|avx2|avx512> "
+			      "fixed_avail=<0|1> tx_hdr_push=<0|1> bulk=<0|1>");

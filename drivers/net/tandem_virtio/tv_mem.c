@@ -90,8 +90,11 @@ tv_mem_table_build(struct tvu_memory *mem, int fds[TVU_MAX_MEM_REGIONS],
 	};
 
 	memset(mem, 0, sizeof(*mem));
-	/* The locking walk: an lcore may allocate memory meanwhile. */
-	if (rte_memseg_contig_walk(mem_walk_chunk, &w) < 0 && w.err == 0) {
+	/* The caller holds the memory hotplug lock (tv_pmd.h), so the walk
+	 * must not take it again: inside a memory event callback it is held
+	 * for writing. */
+	if (rte_memseg_contig_walk_thread_unsafe(mem_walk_chunk, &w) < 0 &&
+	    w.err == 0) {
 		snprintf(err, errlen, "walking EAL memory failed");
 		return -EIO;
 	}

@@ -51,6 +51,18 @@ extern int tv_logtype_dp;
 #define TV_DEFAULT_SPEED      10000u
 #define TV_DEFAULT_MTU	      1500u
 
+/* RX code paths (tv_rx_select.c). The vector ones serve every feature
+ * combination the scalar one does and produce identical mbufs. */
+enum tv_simd {
+	TV_SIMD_AUTO = 0, /* best the CPU and EAL's max SIMD bitwidth allow */
+	TV_SIMD_SCALAR,
+	TV_SIMD_SSE,	/* SSE4.2, 128 bits */
+	TV_SIMD_AVX2,	/* 256 bits */
+	TV_SIMD_AVX512, /* AVX-512 F/BW/VL, 512 bits */
+};
+
+const char *tv_simd_name(enum tv_simd simd);
+
 /* Devargs, parsed once at probe (tv_devargs.c). */
 struct tv_config {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -64,6 +76,14 @@ struct tv_config {
 	bool event_idx;
 	uint32_t speed; /* Mbps */
 	uint16_t mtu;
+	/* Fast-path techniques, each with a switch for ablation (all on by
+	 * default; see doc in tv_devargs.c). */
+	enum tv_simd simd; /* simd=, vectorized= */
+	bool simd_set;
+	bool vectorized;
+	bool fixed_avail; /* avail ring written once at queue setup */
+	bool tx_hdr_push; /* virtio-net header in the mbuf headroom */
+	bool bulk;	  /* raw bulk mbuf get/put instead of per mbuf */
 };
 
 int tv_parse_devargs(const char *args, struct tv_config *cfg);
@@ -82,6 +102,7 @@ struct tv_rxq_stats {
 	uint64_t drop_scatter;	  /* multi-buffer packet, scatter off */
 	uint64_t nombuf;	  /* refill allocation failures */
 	uint64_t kicks;
+	uint64_t recoveries; /* broken queue revived by a new back-end */
 };
 
 struct tv_txq_stats {
@@ -91,13 +112,18 @@ struct tv_txq_stats {
 	uint64_t err_used_id;
 	uint64_t drop_too_many_segs; /* chain longer than the ring */
 	uint64_t kicks;
+	uint64_t recoveries;
 };
 
-/* Datapath features, copied into each queue at (re)initialisation. */
+/* Datapath features, copied into each queue at (re)initialisation: the
+ * negotiated ones first, then the local technique switches. */
 struct tv_dp_features {
 	bool mrg_rxbuf;
 	bool in_order;
 	bool event_idx;
+	bool fixed_avail;
+	bool tx_hdr_push;
+	bool bulk;
 };
 
 /* RX (virtio receiveq 2q). Fixed avail layout: avail->ring[i] = i, written
@@ -114,15 +140,32 @@ struct tv_rxq {
 	bool in_order;
 	bool event_idx;
 	bool scatter;
-	bool broken;	  /* back-end misbehaved: no RX until restart */
+	bool fixed_avail;
+	bool bulk;
+	/* The back-end misbehaved: no RX until the port restarts or a new
+	 * back-end attaches (recover_gen). Written by the datapath only. */
+	bool broken;
 	bool drop_logged; /* scatter drop reported once */
 	uint32_t hdr_len;
 	uint32_t buf_len; /* bytes posted per descriptor, header included */
+	/* data_off, refcnt, nb_segs, port of a received mbuf (rte_mbuf's
+	 * rearm_data), of a head and of a continuation buffer. */
+	uint64_t mbuf_initializer;
+	uint64_t seg_initializer;
+	/* Buffer address = mbuf address + buf_off for every mbuf of the pool
+	 * (rte_pktmbuf_init's layout): refill need not read the mbuf. */
+	uint32_t buf_off;
 	struct rte_mempool *mp;
 	struct rte_mbuf **sw; /* [num]: mbuf posted in descriptor i, or NULL */
 	int kick_fd;
+	uint32_t recover_seen; /* datapath: last recover_gen acted on */
 	struct tv_rxq_stats stats;
 
+	/* Control path writes, datapath reads: recover_gen is bumped
+	 * (release) when a new back-end took over the broken queue with
+	 * used->idx rewound to recover_used_idx (tv_vhost_user.c). */
+	uint32_t recover_gen __rte_cache_aligned;
+	uint16_t recover_used_idx;
 	/* control path only */
 	struct tv_rxq_stats stats_base;
 	uint16_t queue_id;
@@ -135,6 +178,10 @@ struct tv_rxq {
  * head holds the mbuf (NULL once completed) and its descriptor count. */
 struct tv_tx_slot {
 	struct rte_mbuf *m;
+	/* Non-NULL if m is one direct segment with refcnt 1: it goes
+	 * straight back to this pool (rte_mempool_put_bulk) when completed,
+	 * without touching the mbuf again. */
+	struct rte_mempool *pool;
 	uint16_t ndesc; /* 0: not the head of a chain in flight */
 };
 
@@ -152,14 +199,20 @@ struct tv_txq {
 	uint16_t used_event_at;
 	bool in_order;
 	bool event_idx;
-	bool broken;
+	bool fixed_avail;
+	bool hdr_push;
+	bool bulk;
+	bool broken; /* as tv_rxq.broken */
 	bool drop_logged;
 	uint32_t hdr_len;
 	struct tv_tx_slot *sw;	     /* [num] */
 	struct tv_net_hdr_mrg *hdrs; /* [num], DPDK memory: separate headers */
 	int kick_fd;
+	uint32_t recover_seen;
 	struct tv_txq_stats stats;
 
+	uint32_t recover_gen __rte_cache_aligned; /* as in tv_rxq */
+	uint16_t recover_used_idx;
 	/* control path only */
 	struct tv_txq_stats stats_base;
 	uint16_t queue_id;
@@ -180,6 +233,10 @@ int tv_txq_create(struct tv_txq **out, uint16_t queue_id, uint16_t nb_desc,
 void tv_txq_free(struct tv_txq *txq);
 void tv_txq_reset(struct tv_txq *txq, const struct tv_dp_features *f);
 void tv_txq_drain(struct tv_txq *txq);
+/* A new back-end takes over: if the datapath stopped the queue (broken),
+ * rewind the used ring to what the datapath holds and let it resume. */
+void tv_rxq_offer_recovery(struct tv_rxq *rxq);
+void tv_txq_offer_recovery(struct tv_txq *txq);
 
 /* Scalar split-ring datapath (tv_rxtx.c). */
 uint16_t tv_rx_burst_split(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts);
@@ -187,11 +244,34 @@ uint16_t tv_tx_burst_split(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 /* Post free RX buffers; returns how many were posted. */
 uint16_t tv_rxq_refill(struct tv_rxq *rxq);
 
+/* Vector RX (tv_rx_sse.c, tv_rx_avx2.c, tv_rx_avx512.c): same contract and
+ * same mbufs as tv_rx_burst_split; callable only where tv_simd_usable()
+ * says so. */
+uint16_t tv_rx_burst_split_sse(void *rxq, struct rte_mbuf **pkts,
+			       uint16_t nb_pkts);
+uint16_t tv_rx_burst_split_avx2(void *rxq, struct rte_mbuf **pkts,
+				uint16_t nb_pkts);
+uint16_t tv_rx_burst_split_avx512(void *rxq, struct rte_mbuf **pkts,
+				  uint16_t nb_pkts);
+
+/* RX path selection (tv_rx_select.c). */
+typedef uint16_t (*tv_rx_burst_fn)(void *rxq, struct rte_mbuf **pkts,
+				   uint16_t nb_pkts);
+/* Does this CPU have the instructions of `simd`? (AUTO, SCALAR: true) */
+bool tv_simd_cpu_has(enum tv_simd simd);
+/* The level `want` resolves to here: AUTO picks the best the CPU and
+ * rte_vect_get_max_simd_bitwidth() allow; a forced level is taken as is
+ * (the caller checked tv_simd_cpu_has at probe). */
+enum tv_simd tv_simd_resolve(enum tv_simd want);
+tv_rx_burst_fn tv_rx_burst_for(enum tv_simd simd);
+
 /* ---- Memory table (tv_mem.c) ---- */
 
 /* Describe all fd-backed EAL memory as vhost-user regions (guest physical
  * address = user address = virtual address). fds[] are EAL's own: do not
- * close them. Returns 0 or -errno with a message in err[errlen]. */
+ * close them. The caller holds EAL's memory hotplug lock (for reading, or
+ * inside a memory event callback). Returns 0 or -errno with a message in
+ * err[errlen]. */
 int tv_mem_table_build(struct tvu_memory *mem, int fds[TVU_MAX_MEM_REGIONS],
 		       char *err, size_t errlen);
 
@@ -212,6 +292,7 @@ struct tv_dev {
 	bool sock_intr_on;
 	bool listen_intr_on;
 	bool alarm_on;
+	bool mem_event_on; /* EAL memory event callback registered */
 	bool closing;
 
 	bool connected; /* negotiated with the back-end on `sock` */
@@ -221,7 +302,8 @@ struct tv_dev {
 	uint64_t features;	    /* negotiated virtio features */
 	uint64_t protocol_features; /* negotiated vhost-user features */
 	uint32_t backend_queue_pairs;
-	uint16_t nb_pairs; /* vrings set up at start: min(nb_rxq, nb_txq) */
+	uint16_t nb_pairs;    /* vrings set up at start: min(nb_rxq, nb_txq) */
+	enum tv_simd rx_simd; /* RX path of the started port */
 
 	uint8_t link_up; /* read lock-free by link_update */
 };

@@ -17,7 +17,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
-#include "tv_pmd.h"
+#include "tv_rxtx.h"
 
 /* Smallest useful RX buffer after the headroom. */
 #define TV_MIN_RX_ROOM 64u
@@ -70,6 +70,25 @@ ring_init(struct tv_split *ring, void *mem, size_t bytes, uint32_t num,
 		ring->avail->flags = TV_AVAIL_F_NO_INTERRUPT;
 }
 
+/* Offset of the buffer from the mbuf if every mbuf of the pool has
+ * rte_pktmbuf_init's layout (checked on one, which is the layout of the
+ * whole pool in every pool DPDK creates), else 0: read buf_addr. */
+static uint32_t
+rx_buf_off(struct rte_mempool *mp)
+{
+	uint32_t off = sizeof(struct rte_mbuf) + rte_pktmbuf_priv_size(mp);
+	struct rte_mbuf *m;
+	void *obj;
+
+	if (rte_mempool_get(mp, &obj) != 0)
+		return 0;
+	m = obj;
+	if ((char *)m->buf_addr != (char *)m + off)
+		off = 0;
+	rte_mempool_put(mp, obj);
+	return off;
+}
+
 int
 tv_rxq_create(struct tv_rxq **out, uint16_t port_id, uint16_t queue_id,
 	      uint16_t nb_desc, int socket_id, struct rte_mempool *mp)
@@ -94,6 +113,15 @@ tv_rxq_create(struct tv_rxq **out, uint16_t port_id, uint16_t queue_id,
 	}
 	/* The virtio-net header is received into the headroom. */
 	RTE_BUILD_BUG_ON(RTE_PKTMBUF_HEADROOM < sizeof(struct tv_net_hdr_mrg));
+	/* RX initialises mbufs itself (tv_rxtx.h); pinned external buffers
+	 * carry flags and shared info it would overwrite. */
+	if (rte_pktmbuf_priv_flags(mp) & RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF) {
+		TV_LOG(ERR,
+		       "rx queue %u: pool %s has pinned external buffers, "
+		       "which net_tandem_virtio does not support",
+		       queue_id, mp->name);
+		return -ENOTSUP;
+	}
 
 	rxq = rte_zmalloc_socket("tv_rxq", sizeof(*rxq), RTE_CACHE_LINE_SIZE,
 				 socket_id);
@@ -104,6 +132,7 @@ tv_rxq_create(struct tv_rxq **out, uint16_t port_id, uint16_t queue_id,
 	rxq->port_id = port_id;
 	rxq->queue_id = queue_id;
 	rxq->mp = mp;
+	rxq->buf_off = rx_buf_off(mp);
 	rxq->mask = nb_desc - 1;
 	rxq->ring.num = nb_desc;
 	rxq->ring_bytes = tv_split_size(nb_desc, TV_SPLIT_USED_ALIGN);
@@ -133,7 +162,8 @@ tv_rxq_drain(struct tv_rxq *rxq)
 
 	for (i = 0; i < rxq->ring.num; i++) {
 		if (rxq->sw[i] != NULL) {
-			rte_pktmbuf_free(rxq->sw[i]);
+			/* Posted buffers are raw pool objects (tv_rxtx.h). */
+			rte_mempool_put(rxq->mp, rxq->sw[i]);
 			rxq->sw[i] = NULL;
 		}
 	}
@@ -154,6 +184,25 @@ tv_rxq_free(struct tv_rxq *rxq)
 	rte_free(rxq);
 }
 
+/* rearm_data of a received RX mbuf (see tv_rxtx.h). */
+static uint64_t
+rx_mbuf_initializer(uint16_t port_id, uint16_t data_off)
+{
+	struct rte_mbuf mb;
+	uint64_t v;
+
+	memset(&mb, 0, sizeof(mb));
+	mb.data_off = data_off;
+	mb.nb_segs = 1;
+	mb.port = port_id;
+	rte_mbuf_refcnt_set(&mb, 1);
+	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, port) + sizeof(mb.port) -
+				 TV_MBUF_OFF_REARM !=
+			 sizeof(v));
+	memcpy(&v, (char *)&mb + TV_MBUF_OFF_REARM, sizeof(v));
+	return v;
+}
+
 int
 tv_rxq_reset(struct tv_rxq *rxq, const struct tv_dp_features *f, bool scatter)
 {
@@ -169,12 +218,19 @@ tv_rxq_reset(struct tv_rxq *rxq, const struct tv_dp_features *f, bool scatter)
 	rxq->in_order = f->in_order;
 	rxq->event_idx = f->event_idx;
 	rxq->scatter = scatter;
+	rxq->fixed_avail = f->fixed_avail;
+	rxq->bulk = f->bulk;
 	rxq->broken = false;
+	rxq->recover_seen = rxq->recover_gen;
 	rxq->drop_logged = false;
 	/* Tandem always negotiates VERSION_1: the header is 12 bytes. */
 	rxq->hdr_len = tv_net_hdr_len(TV_BIT(TV_F_VERSION_1));
 	rxq->buf_len = rte_pktmbuf_data_room_size(rxq->mp) -
 		       RTE_PKTMBUF_HEADROOM + rxq->hdr_len;
+	rxq->mbuf_initializer =
+		rx_mbuf_initializer(rxq->port_id, RTE_PKTMBUF_HEADROOM);
+	rxq->seg_initializer = rx_mbuf_initializer(
+		rxq->port_id, RTE_PKTMBUF_HEADROOM - rxq->hdr_len);
 	if (tv_rxq_refill(rxq) == 0) {
 		TV_LOG(ERR, "rx queue %u: no mbuf for the ring (pool %s empty)",
 		       rxq->queue_id, rxq->mp->name);
@@ -279,7 +335,48 @@ tv_txq_reset(struct tv_txq *txq, const struct tv_dp_features *f)
 	txq->used_event_at = 0;
 	txq->in_order = f->in_order;
 	txq->event_idx = f->event_idx;
+	txq->fixed_avail = f->fixed_avail;
+	txq->hdr_push = f->tx_hdr_push;
+	txq->bulk = f->bulk;
 	txq->broken = false;
+	txq->recover_seen = txq->recover_gen;
 	txq->drop_logged = false;
 	txq->hdr_len = tv_net_hdr_len(TV_BIT(TV_F_VERSION_1));
+}
+
+/* A queue the previous back-end broke (the datapath stopped it, see
+ * tv_rxtx.c) resumes with the new one. The datapath no longer moves its
+ * indices once broken (release store of broken, acquire here), so they
+ * can be read: the new back-end starts at the first buffer we have not
+ * taken back (RX) or the first chain still in flight (TX), and whatever
+ * the old one wrote beyond that in the used ring is forgotten. The
+ * datapath resumes on its next burst (recover_gen, release). Control
+ * path, before the ring goes to the new back-end. */
+void
+tv_rxq_offer_recovery(struct tv_rxq *rxq)
+{
+	uint16_t idx;
+
+	if (!__atomic_load_n(&rxq->broken, __ATOMIC_ACQUIRE))
+		return;
+	idx = rxq->used_idx;
+	__atomic_store_n(&rxq->ring.used->idx, idx, __ATOMIC_RELAXED);
+	rxq->recover_used_idx = idx;
+	__atomic_store_n(&rxq->recover_gen, rxq->recover_gen + 1,
+			 __ATOMIC_RELEASE);
+}
+
+void
+tv_txq_offer_recovery(struct tv_txq *txq)
+{
+	uint16_t idx;
+
+	if (!__atomic_load_n(&txq->broken, __ATOMIC_ACQUIRE))
+		return;
+	/* In order, the chains in flight are the newest n_inflight. */
+	idx = (uint16_t)(txq->avail_idx - txq->n_inflight);
+	__atomic_store_n(&txq->ring.used->idx, idx, __ATOMIC_RELAXED);
+	txq->recover_used_idx = idx;
+	__atomic_store_n(&txq->recover_gen, txq->recover_gen + 1,
+			 __ATOMIC_RELEASE);
 }

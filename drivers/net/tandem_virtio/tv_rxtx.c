@@ -3,8 +3,8 @@
  *
  * tv_rxtx.c - scalar split-ring datapath of net_tandem_virtio (guest side).
  *
- * The reference datapath: a vector RX path goes in its own file beside
- * this one and must produce identical mbufs.
+ * The reference datapath. The vector RX paths (tv_rx_*.c) share its loop
+ * and per-packet code through tv_rxtx.h and produce identical mbufs.
  *
  * Rules here: no locks, no atomic read-modify-write, no allocation except
  * mbufs from their pool in bulk, no syscall except the kick eventfd write
@@ -15,132 +15,79 @@
  *
  * Threading: one lcore per queue (ethdev rule).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <rte_atomic.h>
-#include <rte_branch_prediction.h>
-#include <rte_mbuf.h>
+#include <rte_mempool.h>
 
-#include "tv_pmd.h"
-
-#define TV_RX_BULK	 64u /* mbufs allocated per rte_pktmbuf_alloc_bulk */
-#define TV_TX_FREE_BULK	 64u /* mbufs freed per rte_pktmbuf_free_bulk */
-#define TV_RX_REFILL_MIN 32u /* refill once this many buffers are free */
-
-/* ---- Ring access shared by RX and TX ---- */
-
-static __rte_always_inline uint16_t
-load_used_idx(const struct tv_split *ring)
-{
-	/* Acquire: once we see the index, the used entries and the buffer
-	 * contents the back-end wrote before publishing it are visible.
-	 * Pairs with the back-end's release store of used->idx. */
-	return __atomic_load_n(&ring->used->idx, __ATOMIC_ACQUIRE);
-}
-
-static __rte_always_inline void
-publish_avail_idx(struct tv_split *ring, uint16_t idx)
-{
-	/* Release: descriptors and avail->ring entries written before this
-	 * store are visible to the back-end once it sees idx. Pairs with
-	 * the back-end's acquire load of avail->idx. */
-	__atomic_store_n(&ring->avail->idx, idx, __ATOMIC_RELEASE);
-}
-
-/* Copy one used entry out of shared memory, each field read once. */
-static __rte_always_inline void
-read_used(const struct tv_split *ring, uint16_t used_idx, uint16_t mask,
-	  struct tv_used_elem *e)
-{
-	const struct tv_used_elem *u = &ring->used->ring[used_idx & mask];
-
-	e->id = __atomic_load_n(&u->id, __ATOMIC_RELAXED);
-	e->len = __atomic_load_n(&u->len, __ATOMIC_RELAXED);
-}
-
-/* Should we notify the back-end after moving avail->idx old -> new? */
-static __rte_always_inline bool
-need_kick(const struct tv_split *ring, bool event_idx, uint16_t old_idx,
-	  uint16_t new_idx)
-{
-	/* Full barrier: our avail->idx store must be visible before we read
-	 * the back-end's suppression state, or we could read "no notify"
-	 * while the back-end reads the old index and stops polling. Pairs
-	 * with the back-end's full barrier between re-enabling notifications
-	 * (used->flags / avail_event) and re-reading avail->idx. */
-	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (event_idx)
-		return tv_need_event(__atomic_load_n(tv_split_avail_event(ring),
-						     __ATOMIC_RELAXED),
-				     new_idx, old_idx);
-	return (__atomic_load_n(&ring->used->flags, __ATOMIC_RELAXED) &
-		TV_USED_F_NO_NOTIFY) == 0;
-}
-
-static __rte_always_inline void
-kick(int fd, uint64_t *kicks)
-{
-	const uint64_t one = 1;
-	ssize_t r;
-
-	/* The one syscall of the datapath, only because the back-end asked
-	 * for it. EAGAIN (counter saturated) still means "notified". */
-	r = write(fd, &one, sizeof(one));
-	RTE_SET_USED(r);
-	(*kicks)++;
-}
-
-/* Poll mode wants no used-buffer notifications. With EVENT_IDX we keep
- * used_event just behind our consumer index: the back-end would have to
- * run almost 2^16 entries ahead to hit it. Moving it costs a store to the
- * avail ring's cache line, so only every `step` entries (a notification
- * the back-end sends anyway is harmless: nobody reads the call eventfd). */
-static __rte_always_inline void
-park_used_event(struct tv_split *ring, uint16_t used_idx, uint16_t *at,
-		uint16_t num)
-{
-	uint16_t step = num <= 8192 ? 0x4000 : 1;
-
-	if ((uint16_t)(used_idx - *at) >= step) {
-		__atomic_store_n(tv_split_used_event(ring),
-				 (uint16_t)(used_idx - 1), __ATOMIC_RELAXED);
-		*at = used_idx;
-	}
-}
-
-static __rte_always_inline uint64_t
-mbuf_va(const struct rte_mbuf *m, uint32_t offset)
-{
-	/* virtio-user: descriptors carry our virtual addresses. */
-	return (uint64_t)(uintptr_t)m->buf_addr + offset;
-}
+#include "tv_rxtx.h"
 
 /* ---- RX ---- */
 
-static __rte_noinline __rte_cold void
-rxq_broken(struct tv_rxq *rxq, uint64_t *counter, const char *fmt, ...)
+void
+tv_rxq_broken(struct tv_rxq *rxq, uint64_t *counter, const char *fmt, ...)
 {
 	char msg[160];
 	va_list ap;
 
 	(*counter)++;
-	rxq->broken = true;
+	/* Release: the control path reads used_idx once it sees broken
+	 * (tv_vhost_user.c, queue recovery); used_idx no longer moves. */
+	__atomic_store_n(&rxq->broken, true, __ATOMIC_RELEASE);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	TV_DP_LOG(ERR,
 		  "port %u rx queue %u: %s; queue stopped until the port is "
-		  "restarted",
+		  "restarted or a new back-end attaches",
 		  rxq->port_id, rxq->queue_id, msg);
+}
+
+bool
+tv_rxq_try_recover(struct tv_rxq *rxq)
+{
+	/* Acquire: pairs with the control path's release store after it
+	 * rewound used->idx to our used_idx for the new back-end. */
+	uint32_t gen = __atomic_load_n(&rxq->recover_gen, __ATOMIC_ACQUIRE);
+
+	if (gen == rxq->recover_seen)
+		return false;
+	rxq->recover_seen = gen;
+	rxq->used_idx = rxq->recover_used_idx;
+	rxq->stats.recoveries++;
+	__atomic_store_n(&rxq->broken, false, __ATOMIC_RELAXED);
+	TV_DP_LOG(NOTICE, "port %u rx queue %u: resumed with a new back-end",
+		  rxq->port_id, rxq->queue_id);
+	return true;
+}
+
+/* Get n mbufs for RX buffers (raw: see tv_rxtx.h). */
+static __rte_always_inline int
+rx_get_mbufs(struct tv_rxq *rxq, struct rte_mbuf **bufs, unsigned int n)
+{
+	unsigned int i;
+
+	if (likely(rxq->bulk))
+		return rte_mempool_get_bulk(rxq->mp, (void **)bufs, n);
+	/* Ablation: per-mbuf allocation with a full reset. */
+	for (i = 0; i < n; i++) {
+		bufs[i] = rte_pktmbuf_alloc(rxq->mp);
+		if (unlikely(bufs[i] == NULL)) {
+			while (i > 0)
+				rte_pktmbuf_free(bufs[--i]);
+			return -ENOMEM;
+		}
+	}
+	return 0;
 }
 
 uint16_t
 tv_rxq_refill(struct tv_rxq *rxq)
 {
 	struct tv_desc *desc = rxq->ring.desc;
+	uint16_t *avail_ring = rxq->ring.avail->ring;
 	uint16_t want = (uint16_t)(rxq->ring.num - rxq->n_posted);
 	uint16_t old_idx = rxq->avail_idx;
 	uint16_t idx = old_idx;
@@ -160,7 +107,7 @@ tv_rxq_refill(struct tv_rxq *rxq)
 		uint16_t n = RTE_MIN(want, (uint16_t)TV_RX_BULK);
 		uint16_t i;
 
-		if (unlikely(rte_pktmbuf_alloc_bulk(rxq->mp, bufs, n) != 0)) {
+		if (unlikely(rx_get_mbufs(rxq, bufs, n) != 0)) {
 			rxq->stats.nombuf++;
 			break;
 		}
@@ -168,10 +115,17 @@ tv_rxq_refill(struct tv_rxq *rxq)
 			uint16_t slot = idx++ & rxq->mask;
 
 			/* The header lands in the headroom, the packet at the
-			 * normal data offset. */
-			desc[slot].addr = mbuf_va(bufs[i], addr_off);
+			 * normal data offset. flags never change (WRITE), but
+			 * the line is written anyway for addr/len. */
+			desc[slot].addr =
+				(uint64_t)(uintptr_t)rx_buf_va(rxq, bufs[i]) +
+				addr_off;
 			desc[slot].len = rxq->buf_len;
 			desc[slot].flags = TV_DESC_F_WRITE;
+			/* Ablation only: the fixed layout wrote this at queue
+			 * setup and never again. */
+			if (!rxq->fixed_avail)
+				avail_ring[slot] = slot;
 			rxq->sw[slot] = bufs[i];
 		}
 		want -= n;
@@ -186,151 +140,10 @@ tv_rxq_refill(struct tv_rxq *rxq)
 	return (uint16_t)(idx - old_idx);
 }
 
-/* Copy and validate the used entry at used_idx. `first`: the buffer starts
- * a packet and must hold at least the virtio-net header. */
-static __rte_always_inline int
-rx_read_used(struct tv_rxq *rxq, struct tv_used_elem *e, bool first)
-{
-	read_used(&rxq->ring, rxq->used_idx, rxq->mask, e);
-	if (unlikely(e->id >= rxq->ring.num || rxq->sw[e->id] == NULL)) {
-		rxq_broken(rxq, &rxq->stats.err_used_id,
-			   "back-end returned descriptor %u, which is not a "
-			   "posted buffer",
-			   e->id);
-		return -1;
-	}
-	if (rxq->in_order) {
-		uint16_t oldest = (rxq->avail_idx - rxq->n_posted) & rxq->mask;
-
-		if (unlikely(e->id != oldest)) {
-			rxq_broken(rxq, &rxq->stats.err_used_id,
-				   "back-end returned descriptor %u out of "
-				   "order (IN_ORDER negotiated, expected %u)",
-				   e->id, oldest);
-			return -1;
-		}
-	}
-	if (unlikely(e->len > rxq->buf_len ||
-		     (first && e->len < rxq->hdr_len))) {
-		rxq_broken(rxq, &rxq->stats.err_used_len,
-			   "back-end wrote %u bytes into descriptor %u, which "
-			   "holds %u%s",
-			   e->len, e->id, rxq->buf_len,
-			   first ? " and must hold the virtio-net header" : "");
-		return -1;
-	}
-	return 0;
-}
-
-/* Take the buffer of a validated used entry away from the back-end. */
-static __rte_always_inline struct rte_mbuf *
-rx_consume(struct tv_rxq *rxq, uint32_t id)
-{
-	struct rte_mbuf *m = rxq->sw[id];
-
-	rxq->sw[id] = NULL;
-	rxq->n_posted--;
-	rxq->used_idx++;
-	return m;
-}
-
 uint16_t
 tv_rx_burst_split(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
-	struct tv_rxq *rxq = queue;
-	uint32_t hdr_len = rxq->hdr_len;
-	uint64_t bytes = 0;
-	uint16_t n_used, nb_rx = 0;
-
-	if (unlikely(rxq->broken))
-		return 0;
-	n_used = load_used_idx(&rxq->ring) - rxq->used_idx;
-	if (unlikely(n_used > rxq->n_posted)) {
-		rxq_broken(rxq, &rxq->stats.err_used_idx,
-			   "back-end says %u buffers were used, only %u are "
-			   "posted",
-			   n_used, rxq->n_posted);
-		return 0;
-	}
-
-	while (nb_rx < nb_pkts && n_used > 0) {
-		struct tv_used_elem e;
-		struct rte_mbuf *m, *prev;
-		uint16_t nbufs = 1, k;
-
-		if (rx_read_used(rxq, &e, true) < 0)
-			break;
-		m = rxq->sw[e.id];
-		if (rxq->mrg_rxbuf) {
-			const struct tv_net_hdr_mrg *hdr =
-				(const void *)((const char *)m->buf_addr +
-					       RTE_PKTMBUF_HEADROOM - hdr_len);
-
-			/* Read once; the back-end wrote it into our buffer. */
-			nbufs = __atomic_load_n(&hdr->num_buffers,
-						__ATOMIC_RELAXED);
-			if (unlikely(nbufs == 0 || nbufs > rxq->n_posted)) {
-				rxq_broken(rxq, &rxq->stats.err_num_buffers,
-					   "back-end says a packet spans %u "
-					   "buffers, %u are posted",
-					   nbufs, rxq->n_posted);
-				break;
-			}
-			if (nbufs > n_used)
-				break; /* the rest is not used yet: wait */
-		}
-		rx_consume(rxq, e.id);
-		n_used--;
-		m->data_off = RTE_PKTMBUF_HEADROOM;
-		m->data_len = (uint16_t)(e.len - hdr_len);
-		m->pkt_len = e.len - hdr_len;
-		m->port = rxq->port_id;
-		prev = m;
-		for (k = 1; k < nbufs; k++) {
-			struct rte_mbuf *seg;
-
-			if (rx_read_used(rxq, &e, false) < 0) {
-				rte_pktmbuf_free(m);
-				goto out;
-			}
-			seg = rx_consume(rxq, e.id);
-			n_used--;
-			/* No header in continuation buffers: data starts at the
-			 * descriptor address. */
-			seg->data_off = RTE_PKTMBUF_HEADROOM - hdr_len;
-			seg->data_len = (uint16_t)e.len;
-			prev->next = seg;
-			prev = seg;
-			m->pkt_len += e.len;
-		}
-		m->nb_segs = nbufs;
-		if (unlikely(nbufs > 1 && !rxq->scatter)) {
-			rxq->stats.drop_scatter++;
-			if (!rxq->drop_logged) {
-				rxq->drop_logged = true;
-				TV_DP_LOG(WARNING,
-					  "port %u rx queue %u: dropping "
-					  "%u-byte packet in %u buffers: "
-					  "scatter offload is off",
-					  rxq->port_id, rxq->queue_id,
-					  m->pkt_len, nbufs);
-			}
-			rte_pktmbuf_free(m);
-			continue;
-		}
-		bytes += m->pkt_len;
-		pkts[nb_rx++] = m;
-	}
-out:
-	rxq->stats.packets += nb_rx;
-	rxq->stats.bytes += bytes;
-	if (rxq->event_idx)
-		park_used_event(&rxq->ring, rxq->used_idx, &rxq->used_event_at,
-				(uint16_t)rxq->ring.num);
-	if (!rxq->broken && rxq->ring.num - rxq->n_posted >=
-				    RTE_MIN(TV_RX_REFILL_MIN, rxq->ring.num))
-		tv_rxq_refill(rxq);
-	return nb_rx;
+	return rx_burst(queue, pkts, nb_pkts, 0, NULL);
 }
 
 /* ---- TX ---- */
@@ -342,13 +155,150 @@ txq_broken(struct tv_txq *txq, uint64_t *counter, const char *fmt, ...)
 	va_list ap;
 
 	(*counter)++;
-	txq->broken = true;
+	/* Release: as in tv_rxq_broken (used_idx, n_inflight final). */
+	__atomic_store_n(&txq->broken, true, __ATOMIC_RELEASE);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	TV_DP_LOG(ERR,
-		  "tx queue %u: %s; queue stopped until the port is restarted",
+		  "tx queue %u: %s; queue stopped until the port is restarted "
+		  "or a new back-end attaches",
 		  txq->queue_id, msg);
+}
+
+static __rte_noinline __rte_cold bool
+txq_try_recover(struct tv_txq *txq)
+{
+	/* Acquire: pairs with the control path's release (see tv_rxq). */
+	uint32_t gen = __atomic_load_n(&txq->recover_gen, __ATOMIC_ACQUIRE);
+
+	if (gen == txq->recover_seen)
+		return false;
+	txq->recover_seen = gen;
+	txq->used_idx = txq->recover_used_idx;
+	txq->stats.recoveries++;
+	__atomic_store_n(&txq->broken, false, __ATOMIC_RELAXED);
+	TV_DP_LOG(NOTICE, "tx queue %u: resumed with a new back-end",
+		  txq->queue_id);
+	return true;
+}
+
+static __rte_always_inline bool
+txq_is_broken(const struct tv_txq *txq)
+{
+	return __atomic_load_n(&txq->broken, __ATOMIC_RELAXED);
+}
+
+/* Completed mbufs on their way back to the pool: simple ones (see
+ * tv_tx_slot) go back with one rte_mempool_put_bulk per pool run, skipping
+ * rte_pktmbuf_free's per-mbuf checks and its reads of the mbuf (likely
+ * out of cache by the time the back-end completed it). */
+struct tx_free_batch {
+	struct rte_mempool *pool;
+	unsigned int n;
+	void *m[TV_TX_FREE_BULK];
+};
+
+static __rte_always_inline void
+tx_free_flush(struct tx_free_batch *fb)
+{
+	if (fb->n > 0)
+		rte_mempool_put_bulk(fb->pool, fb->m, fb->n);
+	fb->n = 0;
+}
+
+static __rte_always_inline void
+tx_free_add(struct tx_free_batch *fb, struct tv_tx_slot *s)
+{
+	if (s->pool == NULL) {
+		rte_pktmbuf_free(s->m);
+		return;
+	}
+	if (fb->n == TV_TX_FREE_BULK || (fb->n > 0 && s->pool != fb->pool))
+		tx_free_flush(fb);
+	fb->pool = s->pool;
+	fb->m[fb->n++] = s->m;
+}
+
+/* IN_ORDER: the device may write one used entry for a whole batch of
+ * chains (virtio 1.2, 2.7.9), so only the newest entry matters: it
+ * completes every chain up to and including its own. */
+static __rte_always_inline void
+tx_reclaim_in_order(struct tv_txq *txq, uint16_t n_used,
+		    struct tx_free_batch *fb)
+{
+	struct tv_used_elem e;
+	uint16_t chains = 0, pos;
+
+	read_used(&txq->ring, (uint16_t)(txq->used_idx + n_used - 1), txq->mask,
+		  &e);
+	/* In order, completed chains leave sw[] at once: every ndesc != 0
+	 * is a live head, all of them in [desc_tail, desc_head). */
+	if (unlikely(e.id >= txq->ring.num || txq->sw[e.id].ndesc == 0)) {
+		txq_broken(txq, &txq->stats.err_used_id,
+			   "back-end returned descriptor %u, which is not the "
+			   "head of a chain in flight",
+			   e.id);
+		return;
+	}
+	pos = txq->desc_tail;
+	for (;;) {
+		struct tv_tx_slot *s = &txq->sw[pos & txq->mask];
+		uint16_t ndesc = s->ndesc;
+
+		tx_free_add(fb, s);
+		s->m = NULL;
+		s->ndesc = 0;
+		chains++;
+		txq->n_inflight--;
+		txq->nb_free += ndesc;
+		txq->desc_tail += ndesc;
+		if ((pos & txq->mask) == e.id)
+			break;
+		pos += ndesc;
+	}
+	txq->used_idx += n_used;
+	if (unlikely(chains < n_used)) /* each entry completes >= 1 chain */
+		txq_broken(txq, &txq->stats.err_used_idx,
+			   "back-end wrote %u used entries for %u chains",
+			   n_used, chains);
+}
+
+/* Without IN_ORDER each entry completes its own chain; descriptors go back
+ * once the chains before them completed too. */
+static void
+tx_reclaim_any_order(struct tv_txq *txq, uint16_t n_used,
+		     struct tx_free_batch *fb)
+{
+	while (n_used-- > 0) {
+		struct tv_used_elem e;
+		struct tv_tx_slot *s;
+
+		read_used(&txq->ring, txq->used_idx, txq->mask, &e);
+		if (unlikely(e.id >= txq->ring.num ||
+			     txq->sw[e.id].ndesc == 0 ||
+			     txq->sw[e.id].m == NULL)) {
+			txq_broken(txq, &txq->stats.err_used_id,
+				   "back-end returned descriptor %u, which is "
+				   "not the head of a chain in flight",
+				   e.id);
+			break;
+		}
+		s = &txq->sw[e.id];
+		tx_free_add(fb, s);
+		s->m = NULL;
+		txq->n_inflight--;
+		txq->used_idx++;
+	}
+	while (txq->desc_tail != txq->desc_head) {
+		struct tv_tx_slot *s = &txq->sw[txq->desc_tail & txq->mask];
+
+		if (s->m != NULL || s->ndesc == 0)
+			break;
+		txq->desc_tail += s->ndesc;
+		txq->nb_free += s->ndesc;
+		s->ndesc = 0;
+	}
 }
 
 /* Return completed chains' mbufs to their pools and their descriptors to
@@ -356,8 +306,7 @@ txq_broken(struct tv_txq *txq, uint64_t *counter, const char *fmt, ...)
 static void
 tx_reclaim(struct tv_txq *txq)
 {
-	struct rte_mbuf *done[TV_TX_FREE_BULK];
-	unsigned int n_done = 0;
+	struct tx_free_batch fb;
 	uint16_t n_used = load_used_idx(&txq->ring) - txq->used_idx;
 
 	if (n_used == 0)
@@ -371,63 +320,13 @@ tx_reclaim(struct tv_txq *txq)
 			   n_used, txq->n_inflight);
 		return;
 	}
-	while (n_used-- > 0) {
-		struct tv_used_elem e;
-		uint16_t pos;
-
-		read_used(&txq->ring, txq->used_idx, txq->mask, &e);
-		if (unlikely(e.id >= txq->ring.num ||
-			     txq->sw[e.id].ndesc == 0 ||
-			     txq->sw[e.id].m == NULL)) {
-			txq_broken(txq, &txq->stats.err_used_id,
-				   "back-end returned descriptor %u, which is "
-				   "not the head of a chain in flight",
-				   e.id);
-			break;
-		}
-		/* With IN_ORDER an entry completes every chain up to its own;
-		 * otherwise only its own. e.id is a live head, and all live
-		 * heads lie in [desc_tail, desc_head), so the walk ends. */
-		pos = txq->in_order ? txq->desc_tail : (uint16_t)e.id;
-		for (;;) {
-			struct tv_tx_slot *s = &txq->sw[pos & txq->mask];
-
-			if (s->m != NULL) {
-				done[n_done++] = s->m;
-				s->m = NULL;
-				txq->n_inflight--;
-				if (n_done == TV_TX_FREE_BULK) {
-					rte_pktmbuf_free_bulk(done, n_done);
-					n_done = 0;
-				}
-			}
-			if ((pos & txq->mask) == e.id)
-				break;
-			if (unlikely(s->ndesc == 0)) {
-				/* Cannot happen while the bookkeeping holds;
-				 * stop rather than walk forever. */
-				txq_broken(txq, &txq->stats.err_used_id,
-					   "descriptor %u is not a chain head",
-					   pos & txq->mask);
-				goto out;
-			}
-			pos += s->ndesc;
-		}
-		txq->used_idx++;
-	}
-out:
-	/* Completed chains at the tail give their descriptors back. */
-	while (txq->desc_tail != txq->desc_head) {
-		struct tv_tx_slot *s = &txq->sw[txq->desc_tail & txq->mask];
-
-		if (s->m != NULL || s->ndesc == 0)
-			break;
-		txq->desc_tail += s->ndesc;
-		txq->nb_free += s->ndesc;
-		s->ndesc = 0;
-	}
-	if (n_done > 0)
-		rte_pktmbuf_free_bulk(done, n_done);
+	fb.n = 0;
+	fb.pool = NULL;
+	if (txq->in_order)
+		tx_reclaim_in_order(txq, n_used, &fb);
+	else
+		tx_reclaim_any_order(txq, n_used, &fb);
+	tx_free_flush(&fb);
 	if (txq->event_idx)
 		park_used_event(&txq->ring, txq->used_idx, &txq->used_event_at,
 				(uint16_t)txq->ring.num);
@@ -435,13 +334,13 @@ out:
 
 /* Can the virtio-net header go into the mbuf's own headroom? Only if we
  * may write there: one segment, direct, not shared. (VERSION_1 is always
- * negotiated, so header and data may share a descriptor.) */
+ * negotiated, so header and data may share a descriptor.) The same test
+ * makes the mbuf "simple" for the completion (tx_free_add). */
 static __rte_always_inline bool
-tx_can_push(const struct rte_mbuf *m, uint32_t hdr_len)
+tx_is_simple(const struct rte_mbuf *m)
 {
 	return m->nb_segs == 1 && RTE_MBUF_DIRECT(m) &&
-	       rte_mbuf_refcnt_read(m) == 1 &&
-	       rte_pktmbuf_headroom(m) >= hdr_len;
+	       rte_mbuf_refcnt_read(m) == 1;
 }
 
 uint16_t
@@ -450,20 +349,22 @@ tv_tx_burst_split(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	struct tv_txq *txq = queue;
 	struct tv_desc *desc = txq->ring.desc;
 	uint16_t *avail_ring = txq->ring.avail->ring;
-	uint32_t hdr_len = txq->hdr_len;
+	const uint32_t hdr_len = sizeof(struct tv_net_hdr_mrg);
 	uint16_t old_idx = txq->avail_idx;
 	uint16_t nb_tx, n_queued = 0;
 	uint64_t bytes = 0;
 
-	if (unlikely(txq->broken))
+	if (unlikely(txq_is_broken(txq)) && !txq_try_recover(txq))
 		return 0;
 	tx_reclaim(txq);
-	if (unlikely(txq->broken))
+	if (unlikely(txq_is_broken(txq)))
 		return 0;
 
 	for (nb_tx = 0; nb_tx < nb_pkts; nb_tx++) {
 		struct rte_mbuf *m = pkts[nb_tx];
-		bool push = tx_can_push(m, hdr_len);
+		bool simple = tx_is_simple(m);
+		bool push = simple && txq->hdr_push &&
+			    rte_pktmbuf_headroom(m) >= hdr_len;
 		uint32_t ndesc = push ? 1 : 1 + (uint32_t)m->nb_segs;
 		uint16_t head = txq->desc_head & txq->mask;
 		uint16_t slot;
@@ -484,12 +385,13 @@ tv_tx_burst_split(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		}
 		if (ndesc > txq->nb_free) {
 			tx_reclaim(txq);
-			if (ndesc > txq->nb_free || txq->broken)
+			if (ndesc > txq->nb_free || txq_is_broken(txq))
 				break;
 		}
 		if (push) {
 			uint32_t off = m->data_off - hdr_len;
 
+			/* Constant size: inline stores, no memset call. */
 			memset((char *)m->buf_addr + off, 0, hdr_len);
 			desc[head].addr = mbuf_va(m, off);
 			desc[head].len = m->data_len + hdr_len;
@@ -517,11 +419,13 @@ tv_tx_burst_split(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		}
 		txq->sw[head].m = m;
 		txq->sw[head].ndesc = (uint16_t)ndesc;
+		txq->sw[head].pool = simple && txq->bulk ? m->pool : NULL;
 		/* Fixed layout: the avail entry keeps its value as long as
 		 * packets take one descriptor each; rewrite it only when a
-		 * chain shifted the positions (keeps the line clean). */
+		 * chain shifted the positions (keeps the line clean).
+		 * fixed_avail=0 (ablation) writes it every time. */
 		slot = txq->avail_idx & txq->mask;
-		if (avail_ring[slot] != head)
+		if (!txq->fixed_avail || avail_ring[slot] != head)
 			avail_ring[slot] = head;
 		txq->avail_idx++;
 		txq->desc_head += (uint16_t)ndesc;

@@ -38,6 +38,7 @@ static const struct xstat_def rx_defs[] = {
 	RX_STAT("drops_scatter_off", drop_scatter),
 	RX_STAT("nombuf", nombuf),
 	RX_STAT("kicks", kicks),
+	RX_STAT("recoveries", recoveries),
 };
 
 static const struct xstat_def tx_defs[] = {
@@ -47,6 +48,7 @@ static const struct xstat_def tx_defs[] = {
 	TX_STAT("errors_used_id", err_used_id),
 	TX_STAT("drops_too_many_segs", drop_too_many_segs),
 	TX_STAT("kicks", kicks),
+	TX_STAT("recoveries", recoveries),
 };
 
 static uint64_t

@@ -29,7 +29,10 @@
 
 #include <ethdev_driver.h>
 #include <rte_alarm.h>
+#include <rte_eal_memconfig.h>
+#include <rte_errno.h>
 #include <rte_interrupts.h>
+#include <rte_memory.h>
 
 #include "tv_pmd.h"
 
@@ -37,6 +40,25 @@
 #define TV_REPLY_TIMEOUT_S 5	   /* a back-end that does not answer is dead */
 
 static void vu_sock_event(void *arg);
+
+/* Lock order: EAL's memory hotplug lock, then dev->lock. EAL runs memory
+ * event callbacks (vu_mem_event) with the former held for writing; every
+ * path that may build the memory table takes it for reading first, so the
+ * table cannot change while it is built and sent, and the two cannot
+ * deadlock. */
+static void
+dev_lock_with_mem(struct tv_dev *dev)
+{
+	rte_mcfg_mem_read_lock();
+	pthread_mutex_lock(&dev->lock);
+}
+
+static void
+dev_unlock_with_mem(struct tv_dev *dev)
+{
+	pthread_mutex_unlock(&dev->lock);
+	rte_mcfg_mem_read_unlock();
+}
 
 void
 tv_vu_features_wanted(const struct tv_config *cfg, uint64_t *features)
@@ -127,19 +149,24 @@ vu_negotiate(struct tv_dev *dev, int sock, char *err, size_t errlen)
 		dev->backend_queue_pairs =
 			(uint32_t)RTE_MIN(qnum, (uint64_t)UINT32_MAX);
 	}
-	if (dev->cfg.queues > 1 && (!(pf & TV_BIT(TVU_PROTOCOL_F_MQ)) ||
-				    !tv_has_feature(offered, TV_NET_F_MQ))) {
+	/* Without virtio's MQ feature the device has one pair, whatever
+	 * GET_QUEUE_NUM said. More pairs than the back-end has are refused
+	 * where they are asked for: configure, start, or here if the port
+	 * is started already (tv_vu_check_pairs). */
+	if (!tv_has_feature(offered, TV_NET_F_MQ) ||
+	    !(pf & TV_BIT(TVU_PROTOCOL_F_MQ)))
+		dev->backend_queue_pairs = 1;
+	if (dev->backend_queue_pairs == 0) {
 		snprintf(err, errlen,
-			 "queues=%u needs multiqueue, which the back-end does "
-			 "not offer",
-			 dev->cfg.queues);
-		return -ENOTSUP;
+			 "back-end says it has 0 queue pairs "
+			 "(GET_QUEUE_NUM)");
+		return -EPROTO;
 	}
-	if (dev->cfg.queues > dev->backend_queue_pairs) {
-		snprintf(
-			err, errlen,
-			"back-end supports %u queue pairs, queues=%u requested",
-			dev->backend_queue_pairs, dev->cfg.queues);
+	if (dev->started && dev->nb_pairs > dev->backend_queue_pairs) {
+		snprintf(err, errlen,
+			 "back-end has %u queue pairs (GET_QUEUE_NUM), the "
+			 "started port uses %u",
+			 dev->backend_queue_pairs, dev->nb_pairs);
 		return -ERANGE;
 	}
 	features = want & offered;
@@ -205,28 +232,49 @@ vu_vring_setup(struct tv_dev *dev, int sock, uint32_t vq,
 	return ret;
 }
 
-/* Memory table, then every configured queue pair. Lock held. */
+/* Share all EAL memory (again). Lock and memory lock held (see
+ * dev_lock_with_mem). Without REPLY_ACK a request that has a reply follows,
+ * so that either way the back-end has mapped the table on return. */
 static int
-vu_rings_setup(struct tv_dev *dev, int sock, char *err, size_t errlen)
+vu_send_mem_table(struct tv_dev *dev, int sock, char *err, size_t errlen)
 {
-	struct rte_eth_dev_data *data = dev->eth_dev->data;
 	struct tvu_memory mem;
 	int fds[TVU_MAX_MEM_REGIONS];
-	uint16_t q;
+	uint64_t features;
 	int ret;
 
 	ret = tv_mem_table_build(&mem, fds, err, errlen);
 	if (ret < 0)
 		return ret;
 	ret = tvu_fe_set_mem_table(sock, &mem, fds, reply_ack(dev));
+	if (ret == 0 && !reply_ack(dev))
+		ret = tvu_fe_get_u64(sock, TVU_GET_FEATURES, &features);
 	if (ret < 0) {
 		snprintf(err, errlen, "SET_MEM_TABLE (%u regions) failed: %s",
 			 mem.nregions, strerror(-ret));
 		return ret;
 	}
+	return 0;
+}
+
+/* Memory table, then every configured queue pair. Lock held. */
+static int
+vu_rings_setup(struct tv_dev *dev, int sock, char *err, size_t errlen)
+{
+	struct rte_eth_dev_data *data = dev->eth_dev->data;
+	uint16_t q;
+	int ret;
+
+	ret = vu_send_mem_table(dev, sock, err, errlen);
+	if (ret < 0)
+		return ret;
 	for (q = 0; q < dev->nb_pairs; q++) {
 		struct tv_rxq *rxq = data->rx_queues[q];
 		struct tv_txq *txq = data->tx_queues[q];
+
+		/* A queue the old back-end broke resumes (tv_queue.c). */
+		tv_rxq_offer_recovery(rxq);
+		tv_txq_offer_recovery(txq);
 
 		ret = vu_vring_setup(dev, sock, tv_net_rxq_to_vq(q), &rxq->ring,
 				     rxq->kick_fd, rxq->call_fd, err, errlen);
@@ -328,9 +376,9 @@ vu_attach(struct tv_dev *dev, int sock)
 	dev->connected = true;
 	TV_LOG(INFO,
 	       "%s: back-end at %s attached, features 0x%" PRIx64
-	       " protocol features 0x%" PRIx64,
+	       " protocol features 0x%" PRIx64 ", %u queue pairs",
 	       dev->eth_dev->data->name, dev->cfg.path, dev->features,
-	       dev->protocol_features);
+	       dev->protocol_features, dev->backend_queue_pairs);
 	return 0;
 fail:
 	TV_LOG(ERR, "%s: back-end at %s: %s", dev->eth_dev->data->name,
@@ -359,7 +407,7 @@ vu_reconnect_alarm(void *arg)
 	bool lsc = false;
 	int fd;
 
-	pthread_mutex_lock(&dev->lock);
+	dev_lock_with_mem(dev);
 	dev->alarm_on = false;
 	if (dev->closing || dev->sock >= 0)
 		goto out;
@@ -375,7 +423,7 @@ vu_reconnect_alarm(void *arg)
 	}
 	lsc = tv_link_refresh(dev);
 out:
-	pthread_mutex_unlock(&dev->lock);
+	dev_unlock_with_mem(dev);
 	if (lsc)
 		tv_raise_lsc(dev);
 }
@@ -447,7 +495,7 @@ vu_listen_event(void *arg)
 	bool lsc = false;
 	int fd;
 
-	pthread_mutex_lock(&dev->lock);
+	dev_lock_with_mem(dev);
 	if (dev->closing)
 		goto out;
 	fd = tvu_accept(dev->listen_fd);
@@ -467,14 +515,50 @@ vu_listen_event(void *arg)
 	}
 	lsc = tv_link_refresh(dev);
 out:
-	pthread_mutex_unlock(&dev->lock);
+	dev_unlock_with_mem(dev);
 	if (lsc)
 		tv_raise_lsc(dev);
+}
+
+/* EAL allocated or freed memory (any thread, EAL's memory hotplug lock
+ * held for writing): send the back-end the new table before the memory
+ * can be used in a descriptor. The back-end quiesces its datapath around
+ * the change; our rings do not move. */
+static void
+vu_mem_event(enum rte_mem_event type, const void *addr, size_t len, void *arg)
+{
+	struct tv_dev *dev = arg;
+	char err[256];
+
+	pthread_mutex_lock(&dev->lock);
+	/* Not started: the table goes with the rings at start. */
+	if (!dev->closing && dev->connected && dev->started &&
+	    vu_send_mem_table(dev, dev->sock, err, sizeof(err)) < 0) {
+		TV_LOG(ERR,
+		       "%s: EAL %s %zu bytes at %p, the back-end at %s did "
+		       "not take the new memory table (%s); dropping the "
+		       "connection",
+		       dev->eth_dev->data->name,
+		       type == RTE_MEM_EVENT_ALLOC ? "allocated" : "freed", len,
+		       addr, dev->cfg.path, err);
+		vu_drop(dev);
+	}
+	pthread_mutex_unlock(&dev->lock);
+}
+
+static void
+mem_event_name(const struct tv_dev *dev, char *name, size_t size)
+{
+	/* Unique in the process: one per port. */
+	snprintf(name, size, "net_tandem_virtio_port%u",
+		 dev->eth_dev->data->port_id);
 }
 
 int
 tv_vu_init(struct tv_dev *dev)
 {
+	char name[RTE_MEM_EVENT_CALLBACK_NAME_LEN];
+
 	int fd, ret;
 
 	dev->sock = -1;
@@ -487,6 +571,18 @@ tv_vu_init(struct tv_dev *dev)
 		TV_LOG(ERR, "%s: cannot allocate interrupt handles",
 		       dev->eth_dev->data->name);
 		return -ENOMEM;
+	}
+
+	mem_event_name(dev, name, sizeof(name));
+	if (rte_mem_event_callback_register(name, vu_mem_event, dev) == 0) {
+		dev->mem_event_on = true;
+	} else if (rte_errno != ENOTSUP) {
+		/* ENOTSUP: legacy memory, which never changes. */
+		TV_LOG(ERR,
+		       "%s: cannot watch EAL memory for changes: %s; memory "
+		       "allocated later could not be shared with the back-end",
+		       dev->eth_dev->data->name, rte_strerror(rte_errno));
+		return -rte_errno;
 	}
 
 	if (dev->cfg.server) {
@@ -522,9 +618,9 @@ tv_vu_init(struct tv_dev *dev)
 		       dev->eth_dev->data->name, dev->cfg.path, strerror(-fd));
 		return fd;
 	}
-	pthread_mutex_lock(&dev->lock);
+	dev_lock_with_mem(dev);
 	ret = vu_attach(dev, fd);
-	pthread_mutex_unlock(&dev->lock);
+	dev_unlock_with_mem(dev);
 	if (ret < 0)
 		close(fd);
 	return ret;
@@ -545,6 +641,14 @@ tv_vu_fini(struct tv_dev *dev)
 	listen_on = dev->listen_intr_on;
 	pthread_mutex_unlock(&dev->lock);
 
+	if (dev->mem_event_on) {
+		char name[RTE_MEM_EVENT_CALLBACK_NAME_LEN];
+
+		/* Waits for a running callback, which takes dev->lock. */
+		mem_event_name(dev, name, sizeof(name));
+		rte_mem_event_callback_unregister(name, dev);
+		dev->mem_event_on = false;
+	}
 	if (sock_on)
 		rte_intr_callback_unregister_sync(dev->sock_intr, vu_sock_event,
 						  dev);
@@ -585,12 +689,24 @@ tv_vu_start(struct tv_dev *dev)
 	uint16_t q;
 	int ret = 0;
 
-	pthread_mutex_lock(&dev->lock);
+	dev_lock_with_mem(dev);
 	/* Without a back-end yet (server mode, or reconnecting), assume it
 	 * grants what we ask; vu_attach refuses one that does not. */
 	tv_vu_features_wanted(&dev->cfg, &wanted);
 	dp_from_features(dev->connected ? dev->features : wanted, &dev->dp);
+	dev->dp.fixed_avail = dev->cfg.fixed_avail;
+	dev->dp.tx_hdr_push = dev->cfg.tx_hdr_push;
+	dev->dp.bulk = dev->cfg.bulk;
 	dev->nb_pairs = data->nb_rx_queues;
+	if (dev->connected && dev->nb_pairs > dev->backend_queue_pairs) {
+		TV_LOG(ERR,
+		       "%s: %u queue pairs configured, the back-end at %s has "
+		       "%u (GET_QUEUE_NUM)",
+		       data->name, dev->nb_pairs, dev->cfg.path,
+		       dev->backend_queue_pairs);
+		dev_unlock_with_mem(dev);
+		return -EINVAL;
+	}
 	for (q = 0; q < dev->nb_pairs && ret == 0; q++) {
 		bool scatter = (data->dev_conf.rxmode.offloads &
 				RTE_ETH_RX_OFFLOAD_SCATTER) != 0;
@@ -601,7 +717,7 @@ tv_vu_start(struct tv_dev *dev)
 	if (ret < 0) {
 		for (q = 0; q < dev->nb_pairs; q++)
 			tv_rxq_drain(data->rx_queues[q]);
-		pthread_mutex_unlock(&dev->lock);
+		dev_unlock_with_mem(dev);
 		return ret;
 	}
 	dev->started = true;
@@ -614,7 +730,7 @@ tv_vu_start(struct tv_dev *dev)
 		vu_drop(dev);
 	}
 	lsc = tv_link_refresh(dev);
-	pthread_mutex_unlock(&dev->lock);
+	dev_unlock_with_mem(dev);
 	if (lsc)
 		tv_raise_lsc(dev);
 	return 0;

@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 Tandem developers
+ *
+ * tv_rxtx.h - inline pieces of the split-ring RX datapath shared by the
+ * scalar burst (tv_rxtx.c) and the vector bursts (tv_rx_sse.c,
+ * tv_rx_avx2.c, tv_rx_avx512.c).
+ *
+ * All RX paths run the same loop (rx_burst below): a vector path only adds
+ * a "group" step that takes `width` packets at once when each of them fits
+ * one buffer and passes the checks; everything else (mergeable chains,
+ * errors, ring wrap, a short tail) goes through rx_one, the scalar code.
+ * So the paths cannot drift apart: they share the checks, the error
+ * handling and the mbuf layout (rx_init_mbuf).
+ *
+ * The mbuf contract of every RX path (what the comparison test checks):
+ * - refill takes raw mbufs from the pool (rte_mempool_get_bulk: refcnt 1,
+ *   next NULL and nb_segs 1 by the pool's invariant) and does not touch
+ *   them: the buffer address follows from the mbuf's (buf_off);
+ * - receive writes the 32 bytes from rearm_data in one go: data_off,
+ *   refcnt 1, nb_segs 1, port, ol_flags 0, packet_type 0, pkt_len,
+ *   data_len, vlan_tci 0, hash.rss 0 - one cache line, which the
+ *   application reads next anyway; the second line is never touched;
+ * - continuation buffers of a mergeable packet: data_off at the
+ *   descriptor address, pkt_len 0, chained by next; the head's nb_segs and
+ *   pkt_len cover the chain.
+ *
+ * Threading: one lcore per queue (ethdev rule).
+ */
+#ifndef TV_RXTX_H
+#define TV_RXTX_H
+
+#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_atomic.h>
+#include <rte_branch_prediction.h>
+#include <rte_common.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "tv_pmd.h"
+
+#define TV_RX_BULK	 64u /* mbufs taken from the pool at once */
+#define TV_TX_FREE_BULK	 64u /* mbufs returned to the pool at once */
+#define TV_RX_REFILL_MIN 32u /* refill once this many buffers are free */
+
+/* Where rx_init_mbuf writes, checked against this DPDK there. */
+#define TV_MBUF_OFF_REARM  offsetof(struct rte_mbuf, data_off)
+#define TV_MBUF_OFF_FIELDS offsetof(struct rte_mbuf, packet_type)
+
+/* ---- Ring access shared by RX and TX ---- */
+
+static __rte_always_inline uint16_t
+load_used_idx(const struct tv_split *ring)
+{
+	/* Acquire: once we see the index, the used entries and the buffer
+	 * contents the back-end wrote before publishing it are visible.
+	 * Pairs with the back-end's release store of used->idx. */
+	return __atomic_load_n(&ring->used->idx, __ATOMIC_ACQUIRE);
+}
+
+static __rte_always_inline void
+publish_avail_idx(struct tv_split *ring, uint16_t idx)
+{
+	/* Release: descriptors and avail->ring entries written before this
+	 * store are visible to the back-end once it sees idx. Pairs with
+	 * the back-end's acquire load of avail->idx. */
+	__atomic_store_n(&ring->avail->idx, idx, __ATOMIC_RELEASE);
+}
+
+/* Copy one used entry out of shared memory, each field read once. */
+static __rte_always_inline void
+read_used(const struct tv_split *ring, uint16_t used_idx, uint16_t mask,
+	  struct tv_used_elem *e)
+{
+	const struct tv_used_elem *u = &ring->used->ring[used_idx & mask];
+
+	e->id = __atomic_load_n(&u->id, __ATOMIC_RELAXED);
+	e->len = __atomic_load_n(&u->len, __ATOMIC_RELAXED);
+}
+
+/* Should we notify the back-end after moving avail->idx old -> new? */
+static __rte_always_inline bool
+need_kick(const struct tv_split *ring, bool event_idx, uint16_t old_idx,
+	  uint16_t new_idx)
+{
+	/* Full barrier: our avail->idx store must be visible before we read
+	 * the back-end's suppression state, or we could read "no notify"
+	 * while the back-end reads the old index and stops polling. Pairs
+	 * with the back-end's full barrier between re-enabling notifications
+	 * (used->flags / avail_event) and re-reading avail->idx. */
+	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (event_idx)
+		return tv_need_event(__atomic_load_n(tv_split_avail_event(ring),
+						     __ATOMIC_RELAXED),
+				     new_idx, old_idx);
+	return (__atomic_load_n(&ring->used->flags, __ATOMIC_RELAXED) &
+		TV_USED_F_NO_NOTIFY) == 0;
+}
+
+static __rte_always_inline void
+kick(int fd, uint64_t *kicks)
+{
+	const uint64_t one = 1;
+	ssize_t r;
+
+	/* The one syscall of the datapath, only because the back-end asked
+	 * for it. EAGAIN (counter saturated) still means "notified". */
+	r = write(fd, &one, sizeof(one));
+	RTE_SET_USED(r);
+	(*kicks)++;
+}
+
+/* Poll mode wants no used-buffer notifications. With EVENT_IDX we keep
+ * used_event just behind our consumer index: the back-end would have to
+ * run almost 2^16 entries ahead to hit it. Moving it costs a store to the
+ * avail ring's cache line, so only every `step` entries (a notification
+ * the back-end sends anyway is harmless: nobody reads the call eventfd). */
+static __rte_always_inline void
+park_used_event(struct tv_split *ring, uint16_t used_idx, uint16_t *at,
+		uint16_t num)
+{
+	uint16_t step = num <= 8192 ? 0x4000 : 1;
+
+	if ((uint16_t)(used_idx - *at) >= step) {
+		__atomic_store_n(tv_split_used_event(ring),
+				 (uint16_t)(used_idx - 1), __ATOMIC_RELAXED);
+		*at = used_idx;
+	}
+}
+
+static __rte_always_inline uint64_t
+mbuf_va(const struct rte_mbuf *m, uint32_t offset)
+{
+	/* virtio-user: descriptors carry our virtual addresses. */
+	return (uint64_t)(uintptr_t)m->buf_addr + offset;
+}
+
+/* ---- RX ---- */
+
+/* Count, mark the queue broken, log once (cold, tv_rxtx.c). */
+void tv_rxq_broken(struct tv_rxq *rxq, uint64_t *counter, const char *fmt,
+		   ...) __rte_cold __rte_format_printf(3, 4);
+/* A broken queue: resume if a new back-end took it over (tv_rxtx.c). */
+bool tv_rxq_try_recover(struct tv_rxq *rxq) __rte_cold;
+
+static __rte_always_inline bool
+rxq_is_broken(const struct tv_rxq *rxq)
+{
+	/* Only the datapath writes it; the control path reads it. */
+	return __atomic_load_n(&rxq->broken, __ATOMIC_RELAXED);
+}
+
+/* Address of the buffer of a posted mbuf. */
+static __rte_always_inline char *
+rx_buf_va(const struct tv_rxq *rxq, const struct rte_mbuf *m)
+{
+	if (likely(rxq->buf_off != 0))
+		return (char *)(uintptr_t)m + rxq->buf_off;
+	return m->buf_addr;
+}
+
+/* The per-packet mbuf fields: 32 bytes from rearm_data, one line. */
+static __rte_always_inline void
+rx_init_mbuf(struct rte_mbuf *m, uint64_t rearm, uint32_t pkt_len,
+	     uint16_t data_len)
+{
+	uint64_t v[4] = {rearm, 0, (uint64_t)pkt_len << 32, data_len};
+
+	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, ol_flags) !=
+			 TV_MBUF_OFF_REARM + 8);
+	RTE_BUILD_BUG_ON(TV_MBUF_OFF_FIELDS != TV_MBUF_OFF_REARM + 16);
+	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, pkt_len) !=
+			 TV_MBUF_OFF_FIELDS + 4);
+	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, data_len) !=
+			 TV_MBUF_OFF_FIELDS + 8);
+	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, vlan_tci) !=
+			 TV_MBUF_OFF_FIELDS + 10);
+	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, hash) !=
+			 TV_MBUF_OFF_FIELDS + 12);
+	memcpy((char *)m + TV_MBUF_OFF_REARM, v, sizeof(v));
+}
+
+/* num_buffers of the virtio-net header the back-end wrote in front of
+ * the packet of buffer m (read once). */
+static __rte_always_inline uint16_t
+rx_num_buffers(const struct tv_rxq *rxq, const struct rte_mbuf *m)
+{
+	const struct tv_net_hdr_mrg *hdr =
+		(const void *)(rx_buf_va(rxq, m) + RTE_PKTMBUF_HEADROOM -
+			       rxq->hdr_len);
+
+	return __atomic_load_n(&hdr->num_buffers, __ATOMIC_RELAXED);
+}
+
+/* Copy and validate the used entry at used_idx. `first`: the buffer starts
+ * a packet and must hold at least the virtio-net header. */
+static __rte_always_inline int
+rx_read_used(struct tv_rxq *rxq, struct tv_used_elem *e, bool first)
+{
+	read_used(&rxq->ring, rxq->used_idx, rxq->mask, e);
+	if (unlikely(e->id >= rxq->ring.num || rxq->sw[e->id] == NULL)) {
+		tv_rxq_broken(rxq, &rxq->stats.err_used_id,
+			      "back-end returned descriptor %u, which is not a "
+			      "posted buffer",
+			      e->id);
+		return -1;
+	}
+	/* IN_ORDER with the fixed layout: the buffer of used entry k is
+	 * descriptor k % num. */
+	if (rxq->in_order && unlikely(e->id != (rxq->used_idx & rxq->mask))) {
+		tv_rxq_broken(rxq, &rxq->stats.err_used_id,
+			      "back-end returned descriptor %u out of order "
+			      "(IN_ORDER negotiated, expected %u)",
+			      e->id, rxq->used_idx & rxq->mask);
+		return -1;
+	}
+	if (unlikely(e->len > rxq->buf_len ||
+		     (first && e->len < rxq->hdr_len))) {
+		tv_rxq_broken(rxq, &rxq->stats.err_used_len,
+			      "back-end wrote %u bytes into descriptor %u, "
+			      "which holds %u%s",
+			      e->len, e->id, rxq->buf_len,
+			      first ? " and must hold the virtio-net header"
+				    : "");
+		return -1;
+	}
+	return 0;
+}
+
+/* Take the buffer of a validated used entry away from the back-end. */
+static __rte_always_inline struct rte_mbuf *
+rx_consume(struct tv_rxq *rxq, uint32_t id)
+{
+	struct rte_mbuf *m = rxq->sw[id];
+
+	rxq->sw[id] = NULL;
+	rxq->n_posted--;
+	rxq->used_idx++;
+	return m;
+}
+
+/* Receive the packet at used_idx with scalar code. Returns 1 if a packet
+ * went to *out, 0 if one was consumed and dropped, -1 if nothing can be
+ * taken now (queue broken, or a mergeable packet not complete yet). */
+static __rte_always_inline int
+rx_one(struct tv_rxq *rxq, uint16_t *n_used, struct rte_mbuf **out,
+       uint64_t *bytes)
+{
+	uint32_t hdr_len = rxq->hdr_len;
+	struct tv_used_elem e;
+	struct rte_mbuf *m, *prev;
+	uint16_t nbufs = 1, k;
+
+	if (rx_read_used(rxq, &e, true) < 0)
+		return -1;
+	m = rxq->sw[e.id];
+	if (rxq->mrg_rxbuf) {
+		nbufs = rx_num_buffers(rxq, m);
+		if (unlikely(nbufs == 0 || nbufs > rxq->n_posted)) {
+			tv_rxq_broken(rxq, &rxq->stats.err_num_buffers,
+				      "back-end says a packet spans %u "
+				      "buffers, %u are posted",
+				      nbufs, rxq->n_posted);
+			return -1;
+		}
+		if (nbufs > *n_used)
+			return -1; /* the rest is not used yet: wait */
+	}
+	rx_consume(rxq, e.id);
+	(*n_used)--;
+	rx_init_mbuf(m, rxq->mbuf_initializer, e.len - hdr_len,
+		     (uint16_t)(e.len - hdr_len));
+	prev = m;
+	for (k = 1; k < nbufs; k++) {
+		struct rte_mbuf *seg;
+
+		if (rx_read_used(rxq, &e, false) < 0) {
+			/* Frees the segments linked so far (next-walk). */
+			rte_pktmbuf_free(m);
+			return -1;
+		}
+		seg = rx_consume(rxq, e.id);
+		(*n_used)--;
+		/* No header in continuation buffers: data starts at the
+		 * descriptor address (seg_initializer's data_off). */
+		rx_init_mbuf(seg, rxq->seg_initializer, 0, (uint16_t)e.len);
+		prev->next = seg;
+		prev = seg;
+		m->pkt_len += e.len;
+	}
+	m->nb_segs = nbufs;
+	if (unlikely(nbufs > 1 && !rxq->scatter)) {
+		rxq->stats.drop_scatter++;
+		if (!rxq->drop_logged) {
+			rxq->drop_logged = true;
+			TV_DP_LOG(WARNING,
+				  "port %u rx queue %u: dropping %u-byte "
+				  "packet in %u buffers: scatter offload is "
+				  "off",
+				  rxq->port_id, rxq->queue_id, m->pkt_len,
+				  nbufs);
+		}
+		rte_pktmbuf_free(m);
+		return 0;
+	}
+	*bytes += m->pkt_len;
+	*out = m;
+	return 1;
+}
+
+/* IN_ORDER: the next n buffers are known without reading the used ring.
+ * Start loading the lines the burst reads (the header's num_buffers) and
+ * writes (the mbuf's first line) before it gets to them. */
+static __rte_always_inline void
+rx_prefetch(const struct tv_rxq *rxq, uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct rte_mbuf *m =
+			rxq->sw[(uint16_t)(rxq->used_idx + i) & rxq->mask];
+
+		rte_prefetch0(m);
+		if (rxq->mrg_rxbuf)
+			rte_prefetch0(rx_buf_va(rxq, m) + RTE_PKTMBUF_HEADROOM -
+				      rxq->hdr_len);
+	}
+}
+
+/* A vector step: take exactly `width` packets at used_idx into pkts[] if
+ * each fits one buffer and every check passes, and return width; else
+ * change nothing and return 0 (rx_one then goes packet by packet). The
+ * caller guarantees width used entries and room for width packets, and
+ * that used ring positions used_idx .. used_idx + width - 1 do not wrap. */
+typedef unsigned int (*tv_rx_group_fn)(struct tv_rxq *rxq,
+				       struct rte_mbuf **pkts, uint64_t *bytes);
+
+/* The scalar half of a vector step, shared by the ISAs. e[0..width) are
+ * the used entries at used_idx, copied once and already checked: ids
+ * (IN_ORDER: id k is descriptor used_idx + k; else id < num) and lengths.
+ * Gets their mbufs, checks that each packet is one buffer and takes the
+ * buffers from the back-end. Returns false, changing nothing, if a packet
+ * needs the scalar path (several buffers, a buffer not posted, an id
+ * repeated in the group). */
+static __rte_always_inline bool
+rx_vec_take(struct tv_rxq *rxq, const struct tv_used_elem *e,
+	    struct rte_mbuf **m, unsigned int width)
+{
+	struct rte_mbuf **sw = rxq->sw;
+	unsigned int i;
+
+	if (rxq->in_order) {
+		/* Posted (n_used <= n_posted) and contiguous (no wrap). */
+		memcpy(m, &sw[rxq->used_idx & rxq->mask], width * sizeof(*m));
+	} else {
+		for (i = 0; i < width; i++) {
+			m[i] = sw[e[i].id];
+			if (m[i] == NULL)
+				return false;
+		}
+	}
+	if (rxq->mrg_rxbuf) {
+		uint16_t not_one = 0;
+
+		for (i = 0; i < width; i++)
+			not_one |= rx_num_buffers(rxq, m[i]) ^ 1;
+		if (not_one != 0)
+			return false;
+	}
+	if (rxq->in_order) {
+		memset(&sw[rxq->used_idx & rxq->mask], 0, width * sizeof(*m));
+	} else {
+		for (i = 0; i < width; i++) {
+			if (unlikely(sw[e[i].id] == NULL)) {
+				/* The same id twice: undo, the scalar path
+				 * reports it. */
+				while (i > 0) {
+					i--;
+					sw[e[i].id] = m[i];
+				}
+				return false;
+			}
+			sw[e[i].id] = NULL;
+		}
+	}
+	rxq->used_idx += width;
+	rxq->n_posted -= width;
+	return true;
+}
+
+/* The RX burst of every path; `group` is NULL for the scalar one. */
+static __rte_always_inline uint16_t
+rx_burst(struct tv_rxq *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts,
+	 unsigned int width, tv_rx_group_fn group)
+{
+	uint64_t bytes = 0;
+	uint16_t n_used, nb_rx = 0;
+
+	if (unlikely(rxq_is_broken(rxq)) && !tv_rxq_try_recover(rxq))
+		return 0;
+	n_used = load_used_idx(&rxq->ring) - rxq->used_idx;
+	if (unlikely(n_used > rxq->n_posted)) {
+		tv_rxq_broken(rxq, &rxq->stats.err_used_idx,
+			      "back-end says %u buffers were used, only %u "
+			      "are posted",
+			      n_used, rxq->n_posted);
+		return 0;
+	}
+	if (rxq->in_order)
+		rx_prefetch(rxq, RTE_MIN(n_used, nb_pkts));
+	while (nb_rx < nb_pkts && n_used > 0) {
+		int r;
+
+		if (group != NULL && n_used >= width &&
+		    (unsigned int)(nb_pkts - nb_rx) >= width &&
+		    (rxq->used_idx & rxq->mask) + width <= rxq->ring.num &&
+		    group(rxq, pkts + nb_rx, &bytes) == width) {
+			nb_rx += width;
+			n_used -= width;
+			continue;
+		}
+		r = rx_one(rxq, &n_used, pkts + nb_rx, &bytes);
+		if (r < 0)
+			break;
+		nb_rx += r;
+	}
+	rxq->stats.packets += nb_rx;
+	rxq->stats.bytes += bytes;
+	if (rxq->event_idx)
+		park_used_event(&rxq->ring, rxq->used_idx, &rxq->used_event_at,
+				(uint16_t)rxq->ring.num);
+	if (!rxq_is_broken(rxq) &&
+	    rxq->ring.num - rxq->n_posted >=
+		    RTE_MIN(TV_RX_REFILL_MIN, rxq->ring.num))
+		tv_rxq_refill(rxq);
+	return nb_rx;
+}
+
+#endif /* TV_RXTX_H */
