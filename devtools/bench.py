@@ -18,8 +18,11 @@ Modes (packet size set with --sizes):
   g2h     guest txonly -> host rxonly (two processes). Rate = host RX pps.
   h2g     host txonly -> guest rxonly (two processes). Rate = guest RX pps.
 
-  devtools/bench.py --pairs tandem,stock --modes loop1,loop2,g2h,h2g \
+  devtools/bench.py --pairs tandem,stock --modes loop1,loop2,g2h,h2g
       --sizes 64 --reps 3 --seconds 5 --json out.json --markdown out.md
+
+Extra devargs (ablation): --pair 'scalar=tandem,guest:simd=scalar' then
+--pairs tandem,scalar,stock.
 """
 
 import argparse
@@ -67,6 +70,7 @@ def app_args(size, fwd):
 
 def run_loop1(p, size, seconds, tag):
     host_fmt, guest_fmt, dh, dg, extra = p
+    tag = "%d-%s" % (os.getpid(), tag)
     tmp = tempfile.mkdtemp(prefix="tbench-")
     sock = os.path.join(tmp, "s.sock")
     tp = None
@@ -95,6 +99,7 @@ def run_loop1(p, size, seconds, tag):
 
 def run_two(p, size, seconds, tag, host_fwd, guest_fwd, measure):
     host_fmt, guest_fmt, dh, dg, extra = p
+    tag = "%d-%s" % (os.getpid(), tag)
     tmp = tempfile.mkdtemp(prefix="tbench-")
     sock = os.path.join(tmp, "s.sock")
     host = guest = None
@@ -168,11 +173,34 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--build", default=testpmd.BUILD)
+    ap.add_argument("--pair", action="append", default=[],
+                    metavar="NAME=BASE[,host:ARGS][,guest:ARGS]",
+                    help="define a pair as a known one with extra devargs "
+                    "for its host and/or guest vdev, e.g. "
+                    "'scalar=tandem,guest:simd=scalar' (';' separates "
+                    "several devargs: guest:simd=scalar;bulk=0)")
     ap.add_argument("--json")
     ap.add_argument("--markdown")
     args = ap.parse_args()
 
     defs = pair_defs(args.build)
+    for spec in args.pair:
+        name, _, rest = spec.partition("=")
+        parts = rest.split(",")
+        if parts[0] not in defs:
+            ap.error("--pair %s: unknown base %s" % (spec, parts[0]))
+        host_fmt, guest_fmt, dh, dg, extra = defs[parts[0]]
+        for part in parts[1:]:
+            side, _, devargs = part.partition(":")
+            devargs = devargs.replace(";", ",")
+            if side == "host":
+                host_fmt += "," + devargs
+            elif side == "guest":
+                guest_fmt += "," + devargs
+            else:
+                ap.error("--pair %s: %s is not host: or guest:" % (spec,
+                                                                   part))
+        defs[name] = (host_fmt, guest_fmt, dh, dg, extra)
     pairs = args.pairs.split(",")
     for name in pairs:
         if name not in defs:
