@@ -8,15 +8,21 @@
  *  - ethdev control ops (configure, start, stop, close, stats, ...) run on
  *    the application's control thread, one at a time per port (DPDK rule);
  *  - the tvh_ops callbacks (link up/down) run on lib/vhost's control
- *    thread and touch only the link status (atomic in ethdev) and the
- *    ethdev callback list (locked by ethdev);
+ *    thread, with the library's control lock held: they only schedule an
+ *    EAL alarm, which sets the link status (atomic in ethdev) and runs
+ *    the application's LSC callbacks on the EAL interrupt thread, where
+ *    they may use any ethdev call (xstats take that same lock, close
+ *    joins that thread);
  *  - rx/tx bursts run on the datapath lcores, one thread per queue.
- * tvh_dev_destroy() waits for lib/vhost's control thread, so after it
- * returns no callback can run and the private data may be freed.
+ * Close stops new alarms (lsc_lock, lsc_closed), cancels pending ones and
+ * waits for one being delivered, then destroys the tvh_dev, which waits
+ * for lib/vhost's control thread: after that nothing else runs on the
+ * private data and it may be freed.
  */
 #ifndef TVHP_H
 #define TVHP_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/un.h>
@@ -91,6 +97,11 @@ struct tvhp_priv {
 	 * tvh_vq_stats_reset(). */
 	struct tvhp_vq_snap *vq_base;
 	struct tvh_dev_stats dev_base;
+	/* Orders scheduling an LSC alarm (lib/vhost's control thread)
+	 * against close: once close has set lsc_closed under it, no alarm is
+	 * scheduled any more, so the cancel that follows catches them all. */
+	pthread_mutex_t lsc_lock;
+	bool lsc_closed;
 };
 
 /* tvhp_args.c */

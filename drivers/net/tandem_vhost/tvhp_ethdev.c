@@ -6,16 +6,32 @@
  *
  * Life cycle: probe allocates the ethdev, then creates the tvh_dev (its
  * socket listens or connects from then on, so a guest may attach at any
- * time, even before dev_configure). Link is up exactly while the library
- * says the device is ready. Close destroys the tvh_dev first, which waits
- * for lib/vhost's control thread, so no callback can touch the private data
- * that ethdev frees after close.
+ * time, even before dev_configure). Link follows the library's ready and
+ * gone reports, through the LSC events below.
+ *
+ * LSC events: the library reports ready/gone on its control thread with
+ * its control lock held, and xstats take that lock. Running the
+ * application's LSC callbacks there would hang any callback that waits for
+ * another thread reading xstats (or takes an application lock that such a
+ * thread holds), and stall every device of the process meanwhile. So each
+ * change schedules an EAL alarm, which sets the link status and runs the
+ * callbacks on the interrupt thread, like a hardware PMD's interrupt. The
+ * status changes only there (link_update reads it, never the library), so
+ * an application sees up/down exactly as the events tell it, in order,
+ * one event per change, and a callback finds the status of its own event.
+ *
+ * Close first stops and drains those alarms, then destroys the tvh_dev
+ * (which waits for lib/vhost's control thread): no callback of ours and
+ * no application LSC callback we started can touch the private data that
+ * ethdev frees after close.
  */
 #include <errno.h>
 #include <string.h>
 
 #include <bus_vdev_driver.h>
 #include <ethdev_vdev.h>
+#include <rte_alarm.h>
+#include <rte_errno.h>
 #include <rte_malloc.h>
 
 #include "tvhp.h"
@@ -33,22 +49,55 @@ tvhp_link_fill(struct rte_eth_link *link, bool up)
 	link->link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
 }
 
-/* ---- lib/vhost callbacks (its control thread) ---- */
+/* ---- LSC delivery (EAL interrupt thread) ---- */
 
+/* The argument is the ethdev (an entry of rte_eth_devices[], never freed),
+ * not the private data: an application callback may close the port, and
+ * nothing here may be used after it returns. rte_eth_linkstatus_set() is
+ * an atomic exchange: safe against readers on any thread. */
 static void
-tvhp_link_event(struct tvhp_priv *priv, bool up)
+tvhp_lsc_deliver(struct rte_eth_dev *eth_dev, bool up)
 {
-	struct rte_eth_dev *eth_dev = priv->eth_dev;
 	struct rte_eth_link link;
 
 	tvhp_link_fill(&link, up);
-	/* rte_eth_linkstatus_set() is an atomic exchange: safe against
-	 * link_update on the application's thread. */
-	if (rte_eth_linkstatus_set(eth_dev, &link) != 0)
-		return; /* unchanged: no event */
+	rte_eth_linkstatus_set(eth_dev, &link);
+	rte_eth_dev_callback_process(eth_dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+}
+
+/* One function per direction: the alarm carries the status of its own
+ * change, and alarms due at once run in the order they were set. */
+static void
+tvhp_lsc_up(void *eth_dev)
+{
+	tvhp_lsc_deliver(eth_dev, true);
+}
+
+static void
+tvhp_lsc_down(void *eth_dev)
+{
+	tvhp_lsc_deliver(eth_dev, false);
+}
+
+/* ---- lib/vhost callbacks (its control thread, control lock held) ---- */
+
+/* The library reports changes only (up, down, up, ...), so every call is
+ * an event. */
+static void
+tvhp_link_event(struct tvhp_priv *priv, bool up)
+{
+	int ret = 0;
+
 	TVHP_LOG(INFO, "%s: guest %s, link %s", priv->name,
 		 up ? "ready" : "gone", up ? "up" : "down");
-	rte_eth_dev_callback_process(eth_dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+	pthread_mutex_lock(&priv->lsc_lock);
+	if (!priv->lsc_closed)
+		ret = rte_eal_alarm_set(1, up ? tvhp_lsc_up : tvhp_lsc_down,
+					priv->eth_dev);
+	pthread_mutex_unlock(&priv->lsc_lock);
+	if (ret != 0)
+		TVHP_LOG(ERR, "%s: cannot schedule the link %s event: %s",
+			 priv->name, up ? "up" : "down", rte_strerror(-ret));
 }
 
 static void
@@ -239,6 +288,17 @@ tvhp_dev_close(struct rte_eth_dev *eth_dev)
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return 0;
 	priv->started = false;
+	/* No new LSC alarm after this (see tvhp_link_event), then none
+	 * pending: the cancel also waits for one being delivered, unless we
+	 * are inside it (the application closes the port from its LSC
+	 * callback), which is fine as tvhp_lsc_deliver uses nothing of ours
+	 * after the callbacks return. Before tvh_dev_destroy, so no callback
+	 * we started reads xstats from a device being freed. */
+	pthread_mutex_lock(&priv->lsc_lock);
+	priv->lsc_closed = true;
+	pthread_mutex_unlock(&priv->lsc_lock);
+	rte_eal_alarm_cancel(tvhp_lsc_up, eth_dev);
+	rte_eal_alarm_cancel(tvhp_lsc_down, eth_dev);
 	if (priv->dev != NULL) {
 		/* Waits for lib/vhost's control thread: no callback runs
 		 * after this returns. */
@@ -252,19 +312,19 @@ tvhp_dev_close(struct rte_eth_dev *eth_dev)
 	for (q = 0; q < eth_dev->data->nb_tx_queues; q++)
 		tvhp_tx_queue_release(eth_dev, q);
 	tvhp_stats_fini(priv);
+	pthread_mutex_destroy(&priv->lsc_lock);
 	TVHP_LOG(INFO, "%s: closed", priv->name);
 	return 0;
 }
 
+/* The status is what the last LSC event set (see the top of the file):
+ * nothing to query. */
 static int
 tvhp_link_update(struct rte_eth_dev *eth_dev, int wait_to_complete)
 {
-	const struct tvhp_priv *priv = eth_dev->data->dev_private;
-	struct rte_eth_link link;
-
+	RTE_SET_USED(eth_dev);
 	RTE_SET_USED(wait_to_complete);
-	tvhp_link_fill(&link, priv->dev != NULL && tvh_dev_is_ready(priv->dev));
-	return rte_eth_linkstatus_set(eth_dev, &link);
+	return 0;
 }
 
 /* The guest sees every packet we give it: receive filters have nothing to
@@ -353,6 +413,7 @@ tvhp_probe(struct rte_vdev_device *vdev)
 	priv->eth_dev = eth_dev;
 	priv->args = args;
 	strlcpy(priv->name, name, sizeof(priv->name));
+	pthread_mutex_init(&priv->lsc_lock, NULL);
 	ret = tvhp_stats_init(priv, vdev->device.numa_node);
 	if (ret != 0)
 		goto fail;
@@ -403,7 +464,9 @@ tvhp_probe(struct rte_vdev_device *vdev)
 	return 0;
 
 fail:
+	/* No tvh_dev: no callback ever ran, no alarm was set. */
 	tvhp_stats_fini(priv);
+	pthread_mutex_destroy(&priv->lsc_lock);
 	/* Frees data->mac_addrs and dev_private. */
 	rte_eth_dev_release_port(eth_dev);
 	return ret;
