@@ -629,7 +629,10 @@ test_devargs(void)
 	CHECK(tv_parse_devargs("path=/a,queue_size=100", &c) < 0);
 	CHECK(tv_parse_devargs("path=/a,queues=0", &c) < 0);
 	CHECK(tv_parse_devargs("path=/a,queues=129", &c) < 0);
-	CHECK(tv_parse_devargs("path=/a,packed_vq=1", &c) < 0);
+	CHECK(tv_parse_devargs("path=/a,packed_vq=1", &c) == -ENOTSUP);
+	CHECK(tv_parse_devargs("path=/a,packed_vq=0", &c) == 0);
+	CHECK(tv_parse_devargs("path=/a,queues=2,queues=2", &c) == -EINVAL);
+	CHECK(tv_parse_devargs("path=/a,mrg_rxbuf", &c) == -EINVAL);
 	CHECK(tv_parse_devargs("path=/a,vectorized=1", &c) == 0);
 	CHECK(c.simd == TV_SIMD_AUTO && c.fixed_avail && c.tx_hdr_push &&
 	      c.bulk);

@@ -158,7 +158,9 @@ arg_packed_vq(const char *key, const char *val, struct tv_config *cfg)
 
 	RTE_SET_USED(cfg);
 	if (ret == 0 && on) {
-		TV_LOG(ERR, "packed_vq=1 is not supported yet");
+		TV_LOG(ERR, "packed_vq=1 is not supported yet: only split "
+			    "rings are built (leave packed_vq out or set it "
+			    "to 0)");
 		return -ENOTSUP;
 	}
 	return ret;
@@ -297,7 +299,7 @@ int
 tv_parse_devargs(const char *args, struct tv_config *cfg)
 {
 	struct rte_kvargs *kv;
-	unsigned int i, j;
+	unsigned int i, j, k;
 	int ret = 0;
 
 	config_defaults(cfg);
@@ -320,6 +322,16 @@ tv_parse_devargs(const char *args, struct tv_config *cfg)
 				break;
 		if (j == RTE_DIM(tv_args)) {
 			TV_LOG(ERR, "unknown devarg \"%s\"", p->key);
+			ret = -EINVAL;
+			break;
+		}
+		for (k = 0; k < i; k++)
+			if (strcmp(p->key, kv->pairs[k].key) == 0)
+				break;
+		if (k < i) {
+			/* Which one would win is not obvious to the user. */
+			TV_LOG(ERR, "devarg \"%s\" given more than once",
+			       p->key);
 			ret = -EINVAL;
 			break;
 		}

@@ -306,6 +306,11 @@ struct tv_dev {
 	enum tv_simd rx_simd; /* RX path of the started port */
 
 	uint8_t link_up; /* read lock-free by link_update */
+	/* The negotiated_features xstat: `features` while connected, 0
+	 * otherwise. Written under the lock (vu_set_connected), read
+	 * lock-free by xstats_get, which must not wait behind a back-end
+	 * that is slow to answer. */
+	uint64_t features_shown;
 };
 
 /* Front-end control (tv_vhost_user.c). All take dev->lock themselves

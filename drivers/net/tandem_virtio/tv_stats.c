@@ -6,6 +6,11 @@
  * The datapath is the only writer of its counters (plain increments, no
  * atomics). Reset therefore never writes them: it snapshots them into
  * *_base, and readers report the difference.
+ *
+ * After the queues comes one device value, negotiated_features: not a
+ * counter but the virtio feature word agreed with the back-end (0 while
+ * none is attached), so a test can check that mrg_rxbuf, in_order, mq...
+ * were really negotiated as asked. Reset leaves it alone.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -136,11 +141,14 @@ tv_stats_reset(struct rte_eth_dev *eth_dev)
 	return 0;
 }
 
+#define TV_XSTAT_FEATURES "negotiated_features"
+#define TV_N_DEV_XSTATS	  1u
+
 static unsigned int
 xstats_count(const struct rte_eth_dev_data *data)
 {
 	return data->nb_rx_queues * RTE_DIM(rx_defs) +
-	       data->nb_tx_queues * RTE_DIM(tx_defs);
+	       data->nb_tx_queues * RTE_DIM(tx_defs) + TV_N_DEV_XSTATS;
 }
 
 int
@@ -161,6 +169,8 @@ tv_xstats_get_names(struct rte_eth_dev *eth_dev,
 		for (i = 0; i < RTE_DIM(tx_defs); i++)
 			snprintf(names[n++].name, sizeof(names[0].name),
 				 "tx_q%u_%s", q, tx_defs[i].name);
+	snprintf(names[n++].name, sizeof(names[0].name), "%s",
+		 TV_XSTAT_FEATURES);
 	return (int)n;
 }
 
@@ -169,6 +179,7 @@ tv_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xs,
 	      unsigned int size)
 {
 	struct rte_eth_dev_data *data = eth_dev->data;
+	const struct tv_dev *dev = data->dev_private;
 	unsigned int count = xstats_count(data), n = 0, i;
 	uint16_t q;
 
@@ -190,5 +201,8 @@ tv_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xs,
 			xs[n].value = txq ? tx_stat(txq, tx_defs[i].offset) : 0;
 		}
 	}
+	/* Pairs with the store in vu_set_connected (relaxed: one word). */
+	xs[n].id = n;
+	xs[n++].value = __atomic_load_n(&dev->features_shown, __ATOMIC_RELAXED);
 	return (int)n;
 }

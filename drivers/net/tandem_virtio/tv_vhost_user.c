@@ -310,6 +310,17 @@ vu_rings_stop(struct tv_dev *dev, int sock)
 	return ret;
 }
 
+/* Lock held: set dev->connected and publish features_shown with it. */
+static void
+vu_set_connected(struct tv_dev *dev, bool on)
+{
+	dev->connected = on;
+	/* Relaxed: a single 64-bit word read on its own by xstats_get; it
+	 * orders nothing else. */
+	__atomic_store_n(&dev->features_shown, on ? dev->features : 0,
+			 __ATOMIC_RELAXED);
+}
+
 /* The back-end failed a request: let the interrupt thread tear the
  * connection down (shutdown makes the socket readable with EOF). */
 static void
@@ -317,7 +328,7 @@ vu_drop(struct tv_dev *dev)
 {
 	if (dev->sock >= 0)
 		shutdown(dev->sock, SHUT_RDWR);
-	dev->connected = false;
+	vu_set_connected(dev, false);
 }
 
 static void
@@ -373,7 +384,7 @@ vu_attach(struct tv_dev *dev, int sock)
 	}
 	dev->sock_intr_on = true;
 	dev->sock = sock;
-	dev->connected = true;
+	vu_set_connected(dev, true);
 	TV_LOG(INFO,
 	       "%s: back-end at %s attached, features 0x%" PRIx64
 	       " protocol features 0x%" PRIx64 ", %u queue pairs",
@@ -479,7 +490,7 @@ vu_sock_event(void *arg)
 		close(dev->sock);
 	dev->sock_intr_on = false;
 	dev->sock = -1;
-	dev->connected = false;
+	vu_set_connected(dev, false);
 	lsc = tv_link_refresh(dev);
 	arm_reconnect(dev);
 	pthread_mutex_unlock(&dev->lock);
@@ -665,7 +676,7 @@ tv_vu_fini(struct tv_dev *dev)
 		close(dev->sock);
 		dev->sock = -1;
 	}
-	dev->connected = false;
+	vu_set_connected(dev, false);
 	if (dev->listen_fd >= 0) {
 		close(dev->listen_fd);
 		dev->listen_fd = -1;

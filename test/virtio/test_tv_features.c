@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 Tandem developers
+ *
+ * test_tv_features.c - net_tandem_virtio's negotiated_features xstat.
+ *
+ * One process: net_tandem_virtio (server=1, loaded with -d) and the stock
+ * net_vhost as its back-end (client=1). For several devarg combinations
+ * the xstat must be 0 before the back-end attaches, then hold exactly the
+ * bits asked for (VERSION_1 always, MRG_RXBUF, IN_ORDER, EVENT_IDX as the
+ * devargs say, MQ iff queues > 1), survive an xstats and a stats reset,
+ * and fall back to 0 once the back-end is gone. File descriptors must not
+ * leak over the whole run.
+ *
+ * usage: test_tv_features <librte_net_tandem_virtio.so>
+ * Exit 0 on success, 1 on failure, 77 to skip.
+ */
+#include <dirent.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "tv_vring.h"
+
+#define XSTAT "negotiated_features"
+
+static unsigned int failures;
+
+#define CHECK(cond, ...)                                                       \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			failures++;                                            \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);   \
+			fprintf(stderr, __VA_ARGS__);                          \
+			fputc('\n', stderr);                                   \
+		}                                                              \
+	} while (0)
+
+struct tcase {
+	bool mrg_rxbuf;
+	bool in_order;
+	bool event_idx;
+	uint16_t queues;
+};
+
+static const struct tcase cases[] = {
+	{true, true, true, 1},
+	{false, false, true, 2},
+	{true, false, false, 2},
+	{false, true, false, 1},
+};
+
+static unsigned int
+count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	unsigned int n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1; /* the directory stream's own fd */
+}
+
+/* The xstat by name; it must exist exactly once. */
+static int
+read_features(uint16_t port, uint64_t *val)
+{
+	struct rte_eth_xstat_name *names;
+	struct rte_eth_xstat *xs;
+	int n = rte_eth_xstats_get_names(port, NULL, 0), i, found = -1, hits;
+
+	if (n <= 0)
+		return -1;
+	names = calloc((size_t)n, sizeof(*names));
+	xs = calloc((size_t)n, sizeof(*xs));
+	if (names == NULL || xs == NULL ||
+	    rte_eth_xstats_get_names(port, names, (unsigned int)n) != n ||
+	    rte_eth_xstats_get(port, xs, (unsigned int)n) != n) {
+		free(names);
+		free(xs);
+		return -1;
+	}
+	for (i = 0, hits = 0; i < n; i++)
+		if (strcmp(names[i].name, XSTAT) == 0) {
+			found = i;
+			hits++;
+		}
+	if (hits == 1)
+		*val = xs[found].value;
+	free(names);
+	free(xs);
+	return hits == 1 ? 0 : -1;
+}
+
+/* Wait until the xstat is (want_zero ? 0 : non-zero); returns its value. */
+static uint64_t
+wait_features(uint16_t port, bool want_zero)
+{
+	uint64_t deadline = rte_get_timer_cycles() + 10 * rte_get_timer_hz();
+	uint64_t v = UINT64_MAX;
+
+	do {
+		if (read_features(port, &v) != 0)
+			return UINT64_MAX;
+		if ((v == 0) == want_zero)
+			break;
+		usleep(10000);
+	} while (rte_get_timer_cycles() < deadline);
+	return v;
+}
+
+static int
+port_up(uint16_t port, uint16_t nq, struct rte_mempool *mp)
+{
+	struct rte_eth_conf conf;
+	uint16_t q;
+
+	memset(&conf, 0, sizeof(conf));
+	if (rte_eth_dev_configure(port, nq, nq, &conf) != 0)
+		return -1;
+	for (q = 0; q < nq; q++)
+		if (rte_eth_rx_queue_setup(port, q, 256, SOCKET_ID_ANY, NULL,
+					   mp) != 0 ||
+		    rte_eth_tx_queue_setup(port, q, 256, SOCKET_ID_ANY, NULL) !=
+			    0)
+			return -1;
+	return rte_eth_dev_start(port);
+}
+
+static void
+check_bit(uint64_t f, unsigned int bit, bool want, const char *name,
+	  unsigned int ci)
+{
+	CHECK(tv_has_feature(f, bit) == want,
+	      "case %u: %s is %s in negotiated_features 0x%" PRIx64
+	      ", expected %s",
+	      ci, name, tv_has_feature(f, bit) ? "on" : "off", f,
+	      want ? "on" : "off");
+}
+
+static int
+run_case(unsigned int ci, const char *dir, struct rte_mempool *mp)
+{
+	const struct tcase *c = &cases[ci];
+	char sock[256], args[400], gname[64], hname[64];
+	uint16_t gport, hport;
+	uint64_t f, f2;
+
+	snprintf(sock, sizeof(sock), "%s/c%u.sock", dir, ci);
+	snprintf(gname, sizeof(gname), "net_tandem_virtio%u", ci);
+	snprintf(hname, sizeof(hname), "net_vhost%u", ci);
+	snprintf(args, sizeof(args),
+		 "path=%s,server=1,queues=%u,mrg_rxbuf=%d,in_order=%d,"
+		 "event_idx=%d",
+		 sock, c->queues, c->mrg_rxbuf, c->in_order, c->event_idx);
+	if (rte_vdev_init(gname, args) != 0 ||
+	    rte_eth_dev_get_port_by_name(gname, &gport) != 0) {
+		fprintf(stderr, "case %u: cannot create %s,%s\n", ci, gname,
+			args);
+		return -1;
+	}
+	CHECK(read_features(gport, &f) == 0 && f == 0,
+	      "case %u: negotiated_features missing or not 0 before a "
+	      "back-end attached",
+	      ci);
+
+	snprintf(args, sizeof(args), "iface=%s,client=1,queues=%u", sock,
+		 c->queues);
+	if (rte_vdev_init(hname, args) != 0 ||
+	    rte_eth_dev_get_port_by_name(hname, &hport) != 0) {
+		fprintf(stderr, "case %u: cannot create stock %s\n", ci, hname);
+		rte_vdev_uninit(gname);
+		return 77;
+	}
+	CHECK(port_up(hport, c->queues, mp) == 0,
+	      "case %u: host port setup failed", ci);
+	CHECK(port_up(gport, c->queues, mp) == 0,
+	      "case %u: guest port setup failed", ci);
+
+	f = wait_features(gport, false);
+	printf("case %u: mrg_rxbuf=%d in_order=%d event_idx=%d queues=%u: "
+	       "negotiated_features 0x%" PRIx64 "\n",
+	       ci, c->mrg_rxbuf, c->in_order, c->event_idx, c->queues, f);
+	CHECK(f != UINT64_MAX && f != 0,
+	      "case %u: negotiated_features stays 0 with a back-end", ci);
+	if (f != UINT64_MAX && f != 0) {
+		check_bit(f, TV_F_VERSION_1, true, "VERSION_1", ci);
+		check_bit(f, TV_NET_F_MRG_RXBUF, c->mrg_rxbuf, "MRG_RXBUF", ci);
+		check_bit(f, TV_F_IN_ORDER, c->in_order, "IN_ORDER", ci);
+		check_bit(f, TV_F_RING_EVENT_IDX, c->event_idx, "EVENT_IDX",
+			  ci);
+		check_bit(f, TV_NET_F_MQ, c->queues > 1, "MQ", ci);
+		check_bit(f, TV_F_RING_PACKED, false, "RING_PACKED", ci);
+	}
+
+	/* Not a counter: neither reset may touch it. */
+	CHECK(rte_eth_xstats_reset(gport) == 0, "case %u: xstats_reset", ci);
+	CHECK(read_features(gport, &f2) == 0 && f2 == f,
+	      "case %u: negotiated_features changed by xstats_reset", ci);
+	CHECK(rte_eth_stats_reset(gport) == 0, "case %u: stats_reset", ci);
+	CHECK(read_features(gport, &f2) == 0 && f2 == f,
+	      "case %u: negotiated_features changed by stats_reset", ci);
+
+	/* The back-end goes away: no features are negotiated any more. */
+	rte_eth_dev_stop(hport);
+	rte_eth_dev_close(hport);
+	rte_vdev_uninit(hname);
+	f2 = wait_features(gport, true);
+	CHECK(f2 == 0,
+	      "case %u: negotiated_features 0x%" PRIx64
+	      " after the back-end left",
+	      ci, f2);
+
+	rte_eth_dev_stop(gport);
+	rte_eth_dev_close(gport);
+	rte_vdev_uninit(gname);
+	unlink(sock);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	char prefix[64], plugin[300], dir[] = "/tmp/tv-features-XXXXXX";
+	char *eal[16];
+	struct rte_mempool *mp;
+	unsigned int fds_before = 0, fds_after, i;
+	int n_eal = 0, ret = 0;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s <librte_net_tandem_virtio.so>\n",
+			argv[0]);
+		return 1;
+	}
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(prefix, sizeof(prefix), "--file-prefix=tvfeat%d", getpid());
+	snprintf(plugin, sizeof(plugin), "-d%s", argv[1]);
+	eal[n_eal++] = argv[0];
+	eal[n_eal++] = prefix;
+	eal[n_eal++] = plugin;
+	eal[n_eal++] = (char *)(uintptr_t) "--no-pci";
+	eal[n_eal++] = (char *)(uintptr_t) "--no-huge";
+	eal[n_eal++] = (char *)(uintptr_t) "-m";
+	eal[n_eal++] = (char *)(uintptr_t) "512";
+	eal[n_eal++] = (char *)(uintptr_t) "-l";
+	eal[n_eal++] = (char *)(uintptr_t) "0";
+	eal[n_eal++] = (char *)(uintptr_t) "--log-level=lib.*:error";
+	eal[n_eal++] = (char *)(uintptr_t) "--log-level=pmd.*:error";
+	eal[n_eal] = NULL;
+	if (rte_eal_init(n_eal, eal) < 0) {
+		fprintf(stderr, "EAL cannot start here\n");
+		rmdir(dir);
+		return 77;
+	}
+	mp = rte_pktmbuf_pool_create("feat", 4095, 256, 0,
+				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (mp == NULL) {
+		fprintf(stderr, "no mempool\n");
+		ret = 1;
+		goto out;
+	}
+	for (i = 0; i < RTE_DIM(cases) && ret == 0; i++) {
+		int r;
+
+		/* After the first case: the vhost library and the interrupt
+		 * thread have opened what they keep for the process. */
+		if (i == 1)
+			fds_before = count_fds();
+		r = run_case(i, dir, mp);
+		if (r == 77) {
+			ret = 77;
+		} else if (r != 0) {
+			failures++;
+			break;
+		}
+	}
+	if (ret == 0) {
+		fds_after = count_fds();
+		CHECK(fds_after <= fds_before,
+		      "fds leaked: %u open after case 0, %u at the end",
+		      fds_before, fds_after);
+	}
+	rte_mempool_free(mp);
+out:
+	rte_eal_cleanup();
+	rmdir(dir);
+	if (ret == 77) {
+		printf("SKIP: stock net_vhost not available\n");
+		return 77;
+	}
+	if (failures != 0) {
+		printf("FAILED: %u checks\n", failures);
+		return 1;
+	}
+	printf("OK: %zu cases\n", RTE_DIM(cases));
+	return 0;
+}
