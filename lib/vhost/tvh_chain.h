@@ -16,6 +16,9 @@
 #define TVH_CHAIN_H
 
 #include <inttypes.h>
+#include <string.h>
+
+#include <rte_atomic.h>
 
 #include "tvh_internal.h"
 
@@ -48,16 +51,17 @@ tvh_chain_start(struct tvh_vq *vq, uint16_t head, struct tvh_chain *c)
 	return 0;
 }
 
-/* The single read of a descriptor out of shared memory. */
+/* The single read of a descriptor out of shared memory. A guest may place
+ * an indirect table at any address, so the copy is a byte copy (no
+ * alignment assumed; it compiles to one unaligned 16-byte load). The
+ * compiler barrier after it keeps the compiler from re-reading guest
+ * memory in place of the copy: only `out` is used afterwards. */
 static inline void
 tvh_desc_read(const struct tv_desc *table, uint32_t i, struct tv_desc *out)
 {
-	const volatile struct tv_desc *d = &table[i];
-
-	out->addr = d->addr;
-	out->len = d->len;
-	out->flags = d->flags;
-	out->next = d->next;
+	memcpy(out, (const char *)table + (size_t)i * sizeof(*out),
+	       sizeof(*out));
+	rte_compiler_barrier();
 }
 
 static __rte_noinline int

@@ -296,8 +296,10 @@ rx_fast_batch(struct tvh_vq *vq, struct rx_burst *b,
 			break;
 		/* The one read of the descriptor; only the copy is used. */
 		tvh_desc_read(vq->ring.desc, sh[n].id, &d);
+		/* Same rule as the walker (tvh_chain_next): the whole
+		 * buffer, not only the bytes written, must not wrap. */
 		if (unlikely(d.flags != TV_DESC_F_WRITE || d.len < need ||
-			     d.addr + need - 1 < d.addr))
+			     d.addr + d.len - 1 < d.addr))
 			break;
 		dst = tvh_gpa_to_host(vq->mem, d.addr, need, &contig);
 		if (unlikely(dst == NULL || contig != need))

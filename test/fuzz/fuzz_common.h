@@ -32,7 +32,9 @@ unsigned int fuzz_count_fds(void);
  * grew (listing what is open). Also checks on every call that `probe_fd`,
  * a fd the target just opened, did not get a higher number than it got on
  * the first call: fds are allocated lowest-first, so a leaked fd moves it
- * up at once, long before the periodic count. */
+ * up at once, long before the periodic count. Pipes and dups of
+ * stdout/stderr are not counted: libFuzzer and the sanitizers open those
+ * themselves (a symbolizer) at any time. */
 void fuzz_fd_watch(int probe_fd, unsigned int every);
 
 /* Little-endian reads from the fuzz input, for building the run's

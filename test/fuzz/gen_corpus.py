@@ -234,6 +234,226 @@ def vring_event_seeds():
     }
 
 
+# ---- fuzz_vhost_split (see the layout at the top of fuzz_vhost_split.c)
+NEXT, WRITE, INDIRECT = 1, 2, 4
+A_R1, A_R0, A_R2, A_R1_END, A_R0_END, A_R2_END = 0, 3, 4, 5, 6, 7
+A_TABLE, A_TOP, A_BELOW_R0, A_RAW = 8, 9, 10, 11
+
+
+def vdesc(sel, off, length, flags=0, nxt=0, raw_addr=None, len32=None):
+    out = struct.pack("<BHHBB", sel | (0x80 if len32 is not None else 0),
+                      off, length, flags, nxt)
+    if sel == A_RAW:
+        out += struct.pack("<Q", raw_addr)
+    if len32 is not None:
+        out += struct.pack("<I", len32)
+    return out
+
+
+def split_input(dev=0, rx=False, log2num=4, base=0, used_event=0,
+                avail_flags=1, descs=(), avail=(), tables=(), bursts=(),
+                align4=False, discard=False, pool=0):
+    cfg = dev | (4 if rx else 0) | (8 if align4 else 0) | \
+        (16 if discard else 0) | (pool << 5)
+    out = struct.pack("<BBHHB", cfg, log2num, base, used_event, avail_flags)
+    out += struct.pack("<B", len(descs)) + b"".join(descs)
+    out += struct.pack("<B", len(avail))
+    for a in avail:
+        out += struct.pack("<B", a) if a < 0xff else struct.pack("<BH",
+                                                                  0xff, a)
+    out += struct.pack("<B", len(tables))
+    for t in tables:
+        out += struct.pack("<B", len(t)) + b"".join(t)
+    out += struct.pack("<B", max(len(bursts) - 1, 0))
+    for move, size, pkts in bursts:
+        out += struct.pack("<B", move) if move < 0xe0 else \
+            struct.pack("<BH", 0xe0, move)
+        out += struct.pack("<B", size - 1)
+        for length, segs in pkts:
+            out += struct.pack("<HB", length, segs - 1)
+    return out
+
+
+def rx_pkts(n, length, segs=1):
+    return [(length, segs)] * n
+
+
+def vhost_split_seeds():
+    hdr_chain = [vdesc(A_R1, 0, 5, NEXT, 1), vdesc(A_R1, 100, 300, NEXT, 2),
+                 vdesc(A_R1, 1000, 50)]
+    tbl = [vdesc(A_R1, 0, 12, NEXT, 1), vdesc(A_R1, 64, 100, NEXT, 2),
+           vdesc(A_R2, 0, 200)]
+    small_rx = [vdesc(A_R1, 64 * i, 40, WRITE) for i in range(16)]
+    return {
+        "tx_default": split_input(bursts=[(8, 8, [])]),
+        "tx_hdr_chain": split_input(descs=hdr_chain, avail=[0],
+                                    bursts=[(1, 4, [])]),
+        "tx_indirect": split_input(descs=[vdesc(A_TABLE, 0, 3, INDIRECT)],
+                                   avail=[0], tables=[tbl],
+                                   bursts=[(2, 4, [])]),
+        "tx_indirect_legacy": split_input(dev=2, descs=[
+            vdesc(A_TABLE, 0, 3, INDIRECT)], avail=[0], tables=[tbl],
+            bursts=[(1, 4, [])]),
+        "tx_loop": split_input(descs=[vdesc(A_R1, 0, 100, NEXT, 1),
+                                      vdesc(A_R1, 200, 100, NEXT, 0)],
+                               avail=[0], bursts=[(1, 4, []), (1, 4, [])]),
+        "tx_straddle": split_input(descs=[vdesc(A_R0_END, 100, 300)],
+                                   avail=[0], bursts=[(3, 4, [])]),
+        "tx_wrap": split_input(descs=[vdesc(A_TOP, 16, 64)], avail=[0],
+                               bursts=[(1, 1, [])]),
+        "tx_r2_top": split_input(descs=[vdesc(A_R2_END, 0x20, 0x30)],
+                                 avail=[1, 0], bursts=[(2, 2, [])]),
+        "tx_avail_jump": split_input(bursts=[(4, 4, []), (1000, 4, [])]),
+        "tx_base_wrap": split_input(log2num=3, base=0xfffa,
+                                    bursts=[(5, 3, []), (3, 8, []),
+                                            (8, 8, [])]),
+        "tx_discard": split_input(discard=True, bursts=[(6, 8, [])]),
+        "tx_small_pool": split_input(pool=1, descs=[
+            vdesc(A_R1, 0, 3000), vdesc(A_R1, 3000, 20000)],
+            avail=[0, 1], bursts=[(2, 2, [])]),
+        "tx_tiny_pool": split_input(pool=2, log2num=5,
+                                    bursts=[(32, 32, [])]),
+        "tx_write_flag": split_input(descs=[vdesc(A_R1, 0, 100, WRITE)],
+                                     avail=[0], bursts=[(1, 1, [])]),
+        "tx_head_range": split_input(log2num=2, avail=[9],
+                                     bursts=[(1, 1, [])]),
+        "rx_default": split_input(rx=True, log2num=5,
+                                  bursts=[(20, 16, rx_pkts(16, 150))]),
+        "rx_mrg": split_input(rx=True, descs=small_rx, bursts=[
+            (16, 4, rx_pkts(4, 100, 2))]),
+        "rx_mrg_legacy": split_input(dev=3, rx=True, descs=small_rx,
+                                     bursts=[(16, 4, rx_pkts(4, 90))]),
+        "rx_hdr_split": split_input(rx=True, descs=[
+            vdesc(A_R1, 0, 5, WRITE | NEXT, 1), vdesc(A_R1, 64, 500, WRITE)],
+            avail=[0], bursts=[(1, 2, rx_pkts(2, 60))]),
+        "rx_readonly": split_input(rx=True, descs=[vdesc(A_R1, 0, 500)],
+                                   avail=[0], bursts=[(1, 1, rx_pkts(1, 60))]),
+        "rx_too_big": split_input(dev=1, rx=True, bursts=[
+            (4, 4, rx_pkts(2, 1000) + rx_pkts(2, 100))]),
+        "rx_no_room": split_input(rx=True, bursts=[(2, 4, rx_pkts(4, 100)),
+                                                   (1, 4, rx_pkts(4, 10))]),
+        "rx_indirect": split_input(dev=3, rx=True, descs=[
+            vdesc(A_TABLE, 1, 2, INDIRECT)], avail=[0], tables=[
+            [], [vdesc(A_R1, 0, 12, WRITE | NEXT, 1),
+                 vdesc(A_R2, 0, 900, WRITE)]],
+            bursts=[(1, 1, rx_pkts(1, 700))]),
+        "rx_legacy_hdr10": split_input(dev=2, rx=True, bursts=[
+            (3, 3, rx_pkts(3, 190))]),
+        "rx_r2_top_wrap": split_input(rx=True, descs=[
+            vdesc(A_R2_END, 0x40, 0, WRITE, len32=0x100000)],
+            avail=[0], bursts=[(1, 1, rx_pkts(1, 20))]),
+        "rx_straddle": split_input(rx=True, descs=[
+            vdesc(A_R0_END, 0x80, 4000, WRITE)], avail=[0],
+            bursts=[(1, 1, rx_pkts(1, 2000, 3))]),
+        "rx_event_idx": split_input(rx=True, used_event=2, bursts=[
+            (2, 2, rx_pkts(2, 50)), (4, 4, rx_pkts(4, 50))]),
+    }
+
+
+# ---- fuzz_virtio_used (see the layout at the top of fuzz_virtio_used.c)
+V_TX, V_MRG, V_INORDER, V_EVENT, V_FIXED, V_BULK, V_SG = 1, 2, 4, 8, 16, 32, 64
+
+
+def vu(cfg, log2num, simd, *ops):
+    return struct.pack("<BBB", cfg, log2num, simd) + b"".join(ops)
+
+
+def rx_pkt(nbufs, length, lie=None, hid=None, hlen=None, reuse=False):
+    a = (nbufs - 1) | (0x10 if lie is not None else 0) | \
+        (0x20 if hid is not None else 0) | (0x40 if hlen is not None else 0) \
+        | (0x80 if reuse else 0)
+    out = struct.pack("<BBH", 0, a, length)
+    if lie is not None:
+        out += struct.pack("<H", lie)
+    if hid is not None:
+        out += struct.pack("<H", hid)
+    if hlen is not None:
+        out += struct.pack("<I", hlen)
+    return out
+
+
+def v_publish(jump=None):
+    return struct.pack("<BB", 1, 0) if jump is None else \
+        struct.pack("<BBH", 1, 0xf0, jump)
+
+
+def v_burst(n):
+    return struct.pack("<BB", 2, n - 1)
+
+
+def tx_send(*pkts):
+    out = struct.pack("<BB", 0, len(pkts) - 1)
+    for length, kind in pkts:
+        out += struct.pack("<HB", length - 1, kind)
+    return out
+
+
+def tx_consume(k, hid=None, hlen=None, batch=False):
+    a = (k - 1) | (0x10 if hid is not None else 0) | \
+        (0x20 if hlen is not None else 0) | (0x40 if batch else 0)
+    out = struct.pack("<BB", 1, a)
+    if hid is not None:
+        out += struct.pack("<H", hid)
+    if hlen is not None:
+        out += struct.pack("<I", hlen)
+    return out
+
+
+def virtio_used_seeds():
+    all_f = V_FIXED | V_BULK
+    three = rx_pkt(1, 60) + rx_pkt(1, 1500) + rx_pkt(1, 0)
+    return {
+        "rx_basic": vu(all_f, 5, 1, three, v_publish(), v_burst(32)),
+        "rx_vec_groups": vu(all_f, 6, 2, *([rx_pkt(1, 100)] * 20),
+                            v_publish(), v_burst(16), v_burst(16)),
+        "rx_avx512": vu(all_f | V_INORDER, 6, 3, *([rx_pkt(1, 64)] * 24),
+                        v_publish(), v_burst(32)),
+        "rx_mrg": vu(all_f | V_MRG | V_SG, 4, 1, rx_pkt(3, 5000),
+                     rx_pkt(1, 10), v_publish(), v_burst(8)),
+        "rx_mrg_partial": vu(all_f | V_MRG | V_SG, 4, 2, rx_pkt(2, 3000),
+                             struct.pack("<BB", 1, 0), v_burst(4),
+                             v_publish(), v_burst(4)),
+        "rx_mrg_noscatter": vu(all_f | V_MRG, 4, 1, rx_pkt(2, 3000),
+                               v_publish(), v_burst(4)),
+        "rx_bad_id": vu(all_f, 4, 1, rx_pkt(1, 60, hid=200), v_publish(),
+                        v_burst(4)),
+        "rx_bad_len": vu(all_f, 4, 2, rx_pkt(1, 60, hlen=5000),
+                         v_publish(), v_burst(4)),
+        "rx_short_len": vu(all_f, 4, 3, rx_pkt(1, 60, hlen=3), v_publish(),
+                           v_burst(4)),
+        "rx_bad_nb": vu(all_f | V_MRG | V_SG, 4, 1, rx_pkt(1, 60, lie=0),
+                        v_publish(), v_burst(4)),
+        "rx_nb_big": vu(all_f | V_MRG | V_SG, 4, 2, rx_pkt(1, 60, lie=300),
+                        v_publish(), v_burst(4)),
+        "rx_dup": vu(all_f, 4, 1, rx_pkt(2, 3000, reuse=True), v_publish(),
+                     v_burst(4)),
+        "rx_jump": vu(all_f, 4, 2, rx_pkt(1, 60), v_publish(jump=40),
+                      v_burst(4)),
+        "rx_inorder_bad": vu(all_f | V_INORDER, 4, 2, rx_pkt(1, 60, hid=3),
+                             v_publish(), v_burst(4)),
+        "rx_refill_wrap": vu(all_f | V_EVENT, 2, 1,
+                             *([rx_pkt(1, 70), v_publish(), v_burst(2)] * 6)),
+        "tx_basic": vu(V_TX | all_f | 64, 4, 0,
+                       tx_send((60, 0), (1500, 0), (9000, 2)),
+                       tx_consume(3), v_publish(), struct.pack("<B", 3)),
+        "tx_noheadroom": vu(V_TX | all_f | 64, 4, 0,
+                            tx_send((100, 0x10), (100, 0x21)),
+                            tx_consume(2), v_publish(),
+                            tx_send((50, 0))),
+        "tx_inorder_batch": vu(V_TX | all_f | 64 | V_INORDER, 4, 0,
+                               tx_send(*([(80, 0)] * 6)),
+                               tx_consume(6, batch=True), v_publish(),
+                               tx_send((80, 1))),
+        "tx_bad_id": vu(V_TX | all_f, 4, 0, tx_send((60, 0), (60, 0)),
+                        tx_consume(1, hid=9), v_publish(), tx_send((60, 0))),
+        "tx_jump": vu(V_TX | all_f, 3, 0, tx_send((60, 0)), tx_consume(1),
+                      v_publish(jump=100), tx_send((60, 0))),
+        "tx_full_ring": vu(V_TX, 2, 0, tx_send(*([(60, 2)] * 8)),
+                           tx_consume(1), v_publish(),
+                           tx_send(*([(60, 0)] * 4))),
+    }
+
+
 def main():
     top = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "corpus")
@@ -241,6 +461,8 @@ def main():
         "fuzz_tvu_msg": tvu_msg_seeds(),
         "fuzz_tvu_reply": tvu_reply_seeds(),
         "fuzz_vring_event": vring_event_seeds(),
+        "fuzz_vhost_split": vhost_split_seeds(),
+        "fuzz_virtio_used": virtio_used_seeds(),
     }
     for target, seeds in targets.items():
         d = os.path.join(top, target)

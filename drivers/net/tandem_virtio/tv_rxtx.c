@@ -148,7 +148,7 @@ tv_rx_burst_split(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 
 /* ---- TX ---- */
 
-static __rte_noinline __rte_cold void
+static __rte_noinline __rte_cold __rte_format_printf(3, 4) void
 txq_broken(struct tv_txq *txq, uint64_t *counter, const char *fmt, ...)
 {
 	char msg[160];
