@@ -173,6 +173,11 @@ struct tvh_vq {
 	uint64_t kicks; /* kick eventfd count drained so far */
 	uint32_t cfg_num;
 	uint16_t cfg_base;
+	/* cfg_base is where our own datapath stopped (set by tvh_vqs_stop),
+	 * not a value the front-end gave (SET_VRING_BASE, or the 0 of a new
+	 * set-up): only the latter is checked against used->idx when the
+	 * ring starts (see tvh_vq_start_index). */
+	bool base_is_ours;
 	struct tvu_vring_addr cfg_addr;
 	int kick_fd;
 	int err_fd;

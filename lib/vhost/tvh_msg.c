@@ -222,6 +222,7 @@ h_set_vring_base(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 		return -EINVAL;
 	}
 	vq->cfg_base = (uint16_t)base;
+	vq->base_is_ours = false;
 	return 0;
 }
 

@@ -117,6 +117,7 @@ tvh_vqs_stop(struct tvh_vq *vqs, unsigned int n)
 		run[i]->running = false;
 		/* Where a restart (or GET_VRING_BASE) continues from. */
 		run[i]->cfg_base = run[i]->last_avail_idx;
+		run[i]->base_is_ours = true;
 	}
 }
 
@@ -175,6 +176,7 @@ tvh_vq_reset(struct tvh_vq *vq, bool close_call)
 	vq->enabled = false;
 	vq->broken = false;
 	vq->cfg_base = 0;
+	vq->base_is_ours = false;
 	vq->cfg_num = 0;
 }
 
@@ -210,6 +212,55 @@ ring_part(struct tvh_vq *vq, const char *what, uint64_t uva, size_t size,
 		return NULL;
 	}
 	return p;
+}
+
+/* The index a starting ring continues from (last_avail_idx and
+ * last_used_idx alike: this back-end returns every buffer it takes within
+ * the burst that took it).
+ *
+ * A front-end may give a base that does not match its ring: the stock
+ * virtio-user in server mode, when a new back-end connects, sends
+ * SET_VRING_BASE 0 for rings whose avail and used indexes are long past 0
+ * (it keeps running across the reconnection). Starting from 0 would see
+ * the avail index "hundreds of entries ahead" and break the ring. So, for
+ * a base the front-end gave, look at the ring itself: if used->idx
+ * differs from the base and the ring is consistent from there (avail idx
+ * at most num entries ahead of it), continue from used->idx, as DPDK's
+ * back-end does. What a previous back-end took but never returned
+ * (avail - used entries) is processed again: a transmitted packet may be
+ * sent twice, a receive buffer gets a new packet.
+ *
+ * Both indexes are the front-end's memory: each is read once into a local
+ * and only the locals are compared and used. Whatever they hold, the
+ * datapath checks every avail index against last_avail_idx anyway; this
+ * only decides where a well-behaved ring resumes. A base of our own (a
+ * restart after a memory table or feature change) is exact and is kept.
+ * Control thread, ring translated, datapath not running. */
+static uint16_t
+tvh_vq_start_index(struct tvh_vq *vq, const struct tv_split *ring)
+{
+	struct tvh_dev *dev = vq->dev;
+	uint16_t base = vq->cfg_base;
+	uint16_t used_idx, avail_idx;
+	uint32_t supp;
+
+	if (vq->base_is_ours)
+		return base;
+	used_idx = *(volatile uint16_t *)&ring->used->idx;
+	avail_idx = *(volatile uint16_t *)&ring->avail->idx;
+	if (used_idx == base || (uint16_t)(avail_idx - used_idx) > vq->cfg_num)
+		return base;
+	/* The vq's own limiter: its datapath is not running (see above). */
+	if (tvh_ratelimit_ok(&vq->rl[TVH_DP_ERR_AVAIL_IDX], &supp))
+		TVH_LOG_CTRL(WARNING, dev,
+			     "front-end set vring %u's base to %u, but its "
+			     "used index is %u (avail index %u): continuing "
+			     "from %u; the %u buffers offered after it are "
+			     "taken again (a transmitted packet may repeat) "
+			     "(%u similar suppressed)",
+			     vq->index, base, used_idx, avail_idx, used_idx,
+			     (uint16_t)(avail_idx - used_idx), supp);
+	return used_idx;
 }
 
 int
@@ -249,6 +300,8 @@ tvh_vq_try_start(struct tvh_vq *vq)
 
 	vq->ring = ring;
 	vq->num = num;
+	vq->cfg_base = tvh_vq_start_index(vq, &ring);
+	vq->base_is_ours = true;
 	vq->last_avail_idx = vq->cfg_base;
 	vq->last_used_idx = vq->cfg_base;
 	vq->event_idx = tv_has_feature(dev->features, TV_F_RING_EVENT_IDX);
