@@ -7,6 +7,9 @@
 # (e.g. --seconds 10, or --stock for DPDK's own pair).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
+TANDEM_BUILD=$(tandem_build_dir "$(dirname "$here")")
+export TANDEM_BUILD
 TANDEM_SETUP_VM=${TANDEM_SETUP_VM:-0} "$here/setup.sh"
 "$here/build.sh" >/dev/null
 exec python3 "$here/demo.py" "$@"

@@ -7,7 +7,9 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-build=${TANDEM_BUILD:-$top/build}
+. "$here/common.sh"
+build=$(tandem_build_dir "$top")
+export TANDEM_BUILD=$build
 "$here/setup.sh" || exit 1
 "$here/build.sh" || exit 1
 # One test at a time: pair tests poll both cores and would disturb each
