@@ -8,6 +8,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/devtools/common.sh"
 build=$(tandem_build_dir "$top")
+echo "build: $build" >&2
 if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" "$top" "$@"
 fi
