@@ -23,13 +23,41 @@
  *    eventfd write of a notification that the front-end asked for.
  *  - Changes of the memory table, ring addresses or device life cycle while
  *    the datapath runs are made safe by the control thread (it stops a
- *    queue and waits until no burst is inside it); the datapath only pays a
- *    plain load and two plain stores per burst for that.
+ *    queue and waits until no burst is inside it); the datapath pays two
+ *    plain stores, a compiler barrier and a load per burst for that when
+ *    the kernel has membarrier (PRIVATE_EXPEDITED), else a full fence per
+ *    burst instead of the compiler barrier (logged at start-up). A burst
+ *    that returns buffers to a front-end which wants notifications also
+ *    pays a full fence to decide whether to notify (its used index store
+ *    against the front-end's read of it), and the eventfd write if so.
+ *  - The stop is bounded (200 ms): a burst that does not leave in time
+ *    (see "Notifications" below) marks its queue stuck, the front-end is
+ *    disconnected, and what that burst may still touch (the memory table,
+ *    the call fd, the device itself after tvh_dev_destroy) is released
+ *    only once it leaves. The datapath thread is then the one waiting,
+ *    not the control thread nor the other devices.
+ *
+ * Notifications: the front-end's kick, call and err fds must be eventfds
+ * (anything else is refused, counted in err_msg); the library sets
+ * O_NONBLOCK on them and never reads them (kicks are counted from
+ * /proc/self/fdinfo). A call eventfd whose counter the front-end saturated
+ * then makes the write fail with EAGAIN (counted, tvh_vq_fd_stats_get).
+ * Residual risk: the front-end shares the eventfd's file description and
+ * can clear O_NONBLOCK again; then a saturated counter blocks the
+ * datapath thread in write() until the front-end reads it. The library
+ * cannot prevent that without a system call per notification; it stays
+ * responsive (bounded stop above) but that lcore is held by the front-end
+ * until it reads or exits. A front-end that reads its call eventfd with
+ * blocking reads sees EAGAIN instead (QEMU and DPDK's virtio-user use
+ * non-blocking eventfds anyway).
  *
  * Errors: functions return 0 or -errno. Misbehaviour of the front-end is
  * counted (struct tvh_vq_stats / tvh_dev_stats), logged once, rate limited,
- * and marks the queue (descriptor errors) or the connection (message errors
- * that break the protocol) broken until the front-end resets it.
+ * and marks the queue (descriptor errors) broken until the front-end sets
+ * the ring up again (any message that restarts it: a new set-up after
+ * GET_VRING_BASE, SET_VRING_ADDR, _CALL or _ENABLE, SET_MEM_TABLE,
+ * SET_FEATURES, or a reset), or ends the connection (message errors that
+ * break the protocol).
  */
 #ifndef TVH_H
 #define TVH_H
@@ -101,7 +129,13 @@ int tvh_dev_create(const struct tvh_config *cfg, const struct tvh_ops *ops,
 
 /* Disconnect the front-end, wait for the datapath to leave every queue,
  * unmap its memory, close every fd and the socket (a server's socket file
- * is removed) and free the device. */
+ * is removed) and free the device. Returns within about 200 ms even if a
+ * datapath thread is blocked inside a burst on this device (see
+ * "Notifications" above): the device's memory, call fds and structure are
+ * then freed by the library once that burst returns (noticed by its
+ * control thread, or at the next tvh_dev_create/destroy if it was the
+ * last device). The application must still not call the datapath on
+ * `dev` after this returns. */
 void tvh_dev_destroy(struct tvh_dev *dev);
 
 /* Is the device usable now (the state device_ready/device_gone report)? */
@@ -174,7 +208,8 @@ struct tvh_vq_extra_stats {
 	/* Kicks the front-end sent (eventfd writes it made), though the
 	 * library asked it not to (it polls): ~0 per million packets
 	 * unless the front-end ignores NO_NOTIFY / avail_event. Counted
-	 * when read: this call drains the kick eventfd. */
+	 * when read: this call reads the kick eventfd's count from
+	 * /proc/self/fdinfo (the eventfd itself is not read). */
 	uint64_t kicks;
 	/* Packets of a transmit ring that the front-end started but
 	 * disabled, consumed and dropped (only with
@@ -182,11 +217,23 @@ struct tvh_vq_extra_stats {
 	uint64_t discarded;
 };
 
-/* Control-path call (takes the library's control lock, makes a
- * non-blocking system call): not for every burst. */
+/* Control-path call (takes the library's control lock, reads a /proc
+ * file): not for every burst. */
 int tvh_vq_extra_stats_get(struct tvh_dev *dev, uint16_t vq,
 			   struct tvh_vq_extra_stats *stats);
 void tvh_vq_stats_reset(struct tvh_dev *dev, uint16_t vq);
+
+/* Counters about the front-end's notification fds, apart from the structs
+ * above (whose layouts their users mirror). Never reset. */
+struct tvh_vq_fd_stats {
+	/* Call eventfd writes that failed with EAGAIN: the front-end let
+	 * the counter saturate (it does not read it). Also counted in
+	 * calls_suppressed. Written by the datapath: may be a burst old. */
+	uint64_t calls_eagain;
+};
+
+int tvh_vq_fd_stats_get(const struct tvh_dev *dev, uint16_t vq,
+			struct tvh_vq_fd_stats *stats);
 void tvh_dev_stats_get(const struct tvh_dev *dev, struct tvh_dev_stats *st);
 
 /* Number of queue pairs the front-end is using now (enabled rings), and

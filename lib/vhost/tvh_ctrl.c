@@ -12,6 +12,14 @@
  * cannot free a device under a handler. Epoll events name devices by id
  * (and connections by generation), never by pointer, so an event fetched
  * just before a destroy or a reconnect finds nothing and is dropped.
+ *
+ * Stuck queues (a stop gave up waiting for a burst, tvh_vq.c): their
+ * device is disconnected and takes no new connection; a sweep timer looks
+ * at them every TVH_SWEEP_MS and releases what was kept for them once the
+ * burst left. A device destroyed meanwhile becomes a zombie (off the
+ * device list, not freed) until then; zombies are also swept at every
+ * tvh_dev_create/destroy, so those left when the control thread stops
+ * (last device destroyed) are freed by the next call.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -34,6 +42,8 @@
 /* A front-end that sends half a message (or never reads our replies)
  * must not block the thread all devices share. */
 #define TVH_SOCK_TIMEOUT_MS 1000
+/* How often stuck queues are looked at again. */
+#define TVH_SWEEP_MS 50
 
 static pthread_mutex_t api_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -43,15 +53,22 @@ static struct {
 	bool stop;
 	int epfd;
 	int wake_fd;
+	int sweep_fd; /* timerfd, armed while a queue is stuck */
 	uint32_t next_id;
 	unsigned int n_devs;
 	TAILQ_HEAD(, tvh_dev) devs;
+	/* destroyed with a queue still stuck: freed when it thaws */
+	TAILQ_HEAD(, tvh_dev) zombies;
 } ctl = {
 	.lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP,
 	.epfd = -1,
 	.wake_fd = -1,
+	.sweep_fd = -1,
 	.devs = TAILQ_HEAD_INITIALIZER(ctl.devs),
+	.zombies = TAILQ_HEAD_INITIALIZER(ctl.zombies),
 };
+
+static void dev_free(struct tvh_dev *dev);
 
 static uint64_t
 ev_data(uint32_t id, enum tvh_ev_kind kind, uint32_t gen)
@@ -84,6 +101,45 @@ timer_arm(struct tvh_dev *dev, bool on)
 		its.it_interval = its.it_value;
 	}
 	timerfd_settime(dev->timer_fd, 0, &its, NULL);
+}
+
+static void
+ms_timer_arm(int fd, unsigned int ms)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = ms / 1000;
+	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
+	its.it_interval = its.it_value;
+	timerfd_settime(fd, 0, &its, NULL);
+}
+
+/* With ctl.lock held: release what stuck queues no longer need, free the
+ * zombies that have no stuck queue left, and keep the sweep timer armed
+ * while something is still stuck. */
+static void
+sweep(void)
+{
+	struct tvh_dev *dev, *next;
+	bool stuck = false;
+
+	TAILQ_FOREACH(dev, &ctl.devs, link)
+	if (dev->n_stuck > 0 && dev->conn_fd < 0)
+		stuck |= tvh_dev_thaw(dev) > 0;
+	for (dev = TAILQ_FIRST(&ctl.zombies); dev != NULL; dev = next) {
+		next = TAILQ_NEXT(dev, link);
+		if (tvh_dev_thaw(dev) > 0) {
+			stuck = true;
+			continue;
+		}
+		TAILQ_REMOVE(&ctl.zombies, dev, link);
+		TVH_LOG_CTRL(INFO, dev,
+			     "destroyed device released: its datapath left");
+		dev_free(dev);
+	}
+	if (ctl.sweep_fd >= 0)
+		ms_timer_arm(ctl.sweep_fd, stuck ? TVH_SWEEP_MS : 0);
 }
 
 static void
@@ -135,7 +191,8 @@ try_connect(struct tvh_dev *dev)
 {
 	int fd;
 
-	if (dev->conn_fd >= 0)
+	/* Not while a stuck queue holds the old session's memory. */
+	if (dev->conn_fd >= 0 || dev->n_stuck > 0)
 		return;
 	fd = tvu_connect(dev->path);
 	if (fd >= 0)
@@ -156,6 +213,16 @@ on_listen(struct tvh_dev *dev)
 			TVH_LOG_CTRL(WARNING, dev,
 				     "second front-end refused: one is "
 				     "connected (%u similar suppressed)",
+				     supp);
+		close(fd);
+		return;
+	}
+	if (dev->n_stuck > 0) {
+		if (tvh_ratelimit_ok(&dev->rl_msg, &supp))
+			TVH_LOG_CTRL(WARNING, dev,
+				     "front-end refused: the previous one's "
+				     "datapath is still inside a burst (%u "
+				     "similar suppressed)",
 				     supp);
 		close(fd);
 		return;
@@ -216,6 +283,13 @@ dispatch(uint64_t data)
 			return;
 		return;
 	}
+	if (kind == TVH_EV_SWEEP) {
+		if (read(ctl.sweep_fd, &ticks, sizeof(ticks)) < 0 &&
+		    errno != EAGAIN)
+			return;
+		sweep();
+		return;
+	}
 	dev = dev_by_id((uint32_t)(data >> 32));
 	if (dev == NULL)
 		return;
@@ -254,6 +328,8 @@ ctl_main(void *arg)
 		}
 		for (int i = 0; i < n; i++)
 			dispatch(evs[i].data.u64);
+		/* A handler may have left a queue stuck: start sweeping. */
+		sweep();
 		pthread_mutex_unlock(&ctl.lock);
 	}
 	return NULL;
@@ -268,11 +344,15 @@ ctl_start(void)
 	tvh_barrier_init();
 	ctl.epfd = epoll_create1(EPOLL_CLOEXEC);
 	ctl.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (ctl.epfd < 0 || ctl.wake_fd < 0) {
+	ctl.sweep_fd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (ctl.epfd < 0 || ctl.wake_fd < 0 || ctl.sweep_fd < 0) {
 		rc = -errno;
 		goto fail;
 	}
 	rc = ev_add(ctl.wake_fd, ev_data(0, TVH_EV_WAKE, 0));
+	if (rc == 0)
+		rc = ev_add(ctl.sweep_fd, ev_data(0, TVH_EV_SWEEP, 0));
 	if (rc < 0)
 		goto fail;
 	ctl.stop = false;
@@ -286,8 +366,11 @@ fail:
 		close(ctl.epfd);
 	if (ctl.wake_fd >= 0)
 		close(ctl.wake_fd);
+	if (ctl.sweep_fd >= 0)
+		close(ctl.sweep_fd);
 	ctl.epfd = -1;
 	ctl.wake_fd = -1;
+	ctl.sweep_fd = -1;
 	return rc;
 }
 
@@ -418,8 +501,10 @@ ctl_stop_locked_then_join(void)
 	pthread_mutex_lock(&ctl.lock);
 	close(ctl.epfd);
 	close(ctl.wake_fd);
+	close(ctl.sweep_fd);
 	ctl.epfd = -1;
 	ctl.wake_fd = -1;
+	ctl.sweep_fd = -1;
 	ctl.stop = false;
 }
 
@@ -442,6 +527,8 @@ tvh_dev_create(const struct tvh_config *cfg, const struct tvh_ops *ops,
 		if (rc < 0)
 			goto fail;
 	}
+	/* Zombies left when the previous control thread stopped. */
+	sweep();
 	ctl.n_devs++;
 	TAILQ_INSERT_TAIL(&ctl.devs, dev, link);
 	rc = dev_attach(dev);
@@ -475,11 +562,24 @@ tvh_dev_destroy(struct tvh_dev *dev)
 	pthread_mutex_lock(&ctl.lock);
 	TAILQ_REMOVE(&ctl.devs, dev, link);
 	dev_detach(dev);
+	if (dev->n_stuck > 0) {
+		/* A datapath thread is still inside a burst on it: the
+		 * memory, call fds and the device itself stay until it
+		 * leaves (sweep). */
+		TVH_LOG_CTRL(WARNING, dev,
+			     "destroyed while %u ring(s) are still inside a "
+			     "burst: released when they leave",
+			     dev->n_stuck);
+		TAILQ_INSERT_TAIL(&ctl.zombies, dev, link);
+		dev = NULL;
+	}
+	sweep();
 	if (--ctl.n_devs == 0)
 		ctl_stop_locked_then_join();
 	pthread_mutex_unlock(&ctl.lock);
 	pthread_mutex_unlock(&api_lock);
-	dev_free(dev);
+	if (dev != NULL)
+		dev_free(dev);
 }
 
 int

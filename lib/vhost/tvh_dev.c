@@ -78,10 +78,10 @@ tvh_dev_update_ready(struct tvh_dev *dev)
 		dev->ops.device_gone(dev, dev->ctx);
 }
 
-void
+int
 tvh_dev_pause(struct tvh_dev *dev)
 {
-	tvh_vqs_stop(dev->vqs, dev->n_vqs);
+	return tvh_vqs_stop(dev->vqs, dev->n_vqs);
 }
 
 void
@@ -95,14 +95,30 @@ void
 tvh_dev_reset(struct tvh_dev *dev)
 {
 	/* Every queue leaves the datapath (one barrier) before anything it
-	 * uses is closed or unmapped. */
+	 * uses is closed or unmapped; a stuck one keeps its memory (and
+	 * call fd, tvh_vq_reset) until tvh_dev_thaw. */
 	tvh_vqs_stop(dev->vqs, dev->n_vqs);
 	for (uint32_t i = 0; i < dev->n_vqs; i++)
 		tvh_vq_reset(&dev->vqs[i], true);
-	tvh_mem_unmap(&dev->mem);
+	if (dev->n_stuck == 0)
+		tvh_mem_unmap(&dev->mem);
 	__atomic_store_n(&dev->features, 0, __ATOMIC_RELAXED);
 	dev->features_set = false;
 	dev->status = 0;
+}
+
+uint32_t
+tvh_dev_thaw(struct tvh_dev *dev)
+{
+	bool any = false;
+
+	for (uint32_t i = 0; i < dev->n_vqs && dev->n_stuck > 0; i++)
+		any |= tvh_vq_thaw(&dev->vqs[i]);
+	/* The memory table a stuck burst could use was kept: no front-end
+	 * could connect since, so it is still the one to release. */
+	if (any && dev->n_stuck == 0)
+		tvh_mem_unmap(&dev->mem);
+	return dev->n_stuck;
 }
 
 bool
@@ -126,6 +142,17 @@ tvh_vq_stats_get(const struct tvh_dev *dev, uint16_t vq,
 	/* Plain copy: counters are written by the datapath thread; a
 	 * reader may see them a burst old (tvh.h). */
 	memcpy(stats, &dev->vqs[vq].stats, sizeof(*stats));
+	return 0;
+}
+
+int
+tvh_vq_fd_stats_get(const struct tvh_dev *dev, uint16_t vq,
+		    struct tvh_vq_fd_stats *st)
+{
+	if (dev == NULL || st == NULL || vq >= dev->n_vqs)
+		return -EINVAL;
+	/* Written by the datapath: may be a burst old. */
+	st->calls_eagain = dev->vqs[vq].calls_eagain;
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include <rte_atomic.h>
 #include <rte_common.h>
 #include <rte_log.h>
+#include <rte_memcpy.h>
 
 #include "tv_vring.h"
 #include "tvh.h"
@@ -141,7 +142,8 @@ struct tvh_vq {
 	uint8_t in_burst;
 	uint8_t ready;
 	/* Written by the datapath when the front-end broke the ring; cleared
-	 * by the control thread only while the queue is stopped. */
+	 * by the control thread only while the queue is stopped, when the
+	 * ring starts again (tvh_vq_try_start). */
 	bool broken;
 	bool event_idx;		 /* RING_EVENT_IDX negotiated */
 	bool mrg_rxbuf;		 /* MRG_RXBUF negotiated */
@@ -161,16 +163,27 @@ struct tvh_vq {
 	const struct tvh_mem *mem;
 	struct tvh_dev *dev;
 	struct tvh_vq_stats stats;
-	uint64_t discarded; /* datapath: packets of a disabled TX ring */
+	uint64_t discarded;    /* datapath: packets of a disabled TX ring */
+	uint64_t calls_eagain; /* datapath: call eventfd writes with EAGAIN */
 	struct tvh_ratelimit rl[TVH_DP_ERR_MAX];
 
 	/* ---- control thread only ---- */
 	bool num_set, addr_set;
-	bool kicked;	/* SET_VRING_KICK received: started */
-	bool enabled;	/* SET_VRING_ENABLE (or implied) */
-	bool running;	/* ready was published */
-	bool reported;	/* vring_state(enabled) was reported */
-	uint64_t kicks; /* kick eventfd count drained so far */
+	bool kicked;   /* SET_VRING_KICK received: started */
+	bool enabled;  /* SET_VRING_ENABLE (or implied) */
+	bool running;  /* ready was published */
+	bool reported; /* vring_state(enabled) was reported */
+	/* Stopped, but a burst that was inside when it stopped had not
+	 * left within TVH_QUIESCE_MS (blocked in the call eventfd write, or
+	 * descheduled): until tvh_vq_thaw sees in_burst clear, nothing that
+	 * burst may touch (datapath fields, call_fd, the memory table) is
+	 * changed, closed or unmapped, and the ring does not start. */
+	bool stuck;
+	/* Kicks: the sum over the kick fds this vq had, and the eventfd
+	 * count last seen on the current one (read from fdinfo, see
+	 * tvh_vq_drain_kicks). */
+	uint64_t kicks;
+	uint64_t kick_count_seen;
 	uint32_t cfg_num;
 	uint16_t cfg_base;
 	/* cfg_base is where our own datapath stopped (set by tvh_vqs_stop),
@@ -189,17 +202,21 @@ extern bool tvh_use_membarrier;
 /* Register membarrier once; selects the datapath variant. */
 void tvh_barrier_init(void);
 
-/* Datapath entry: announce the burst, then look at ready. Returns false
- * (and leaves) if the queue is stopped or broken.
+/* Datapath entry: announce the burst, then look at ready. Returns the
+ * state it loaded (TVH_VQ_RUN or TVH_VQ_DISCARD; the burst uses this
+ * value, never a second load of ready), or TVH_VQ_STOPPED (and leaves)
+ * if the queue is stopped or broken.
  *
  * Pairs with tvh_vq_quiesce(): either the control thread's wait sees
  * in_burst == 1 (and waits for the release store in tvh_burst_leave), or
  * this load of ready sees 0. The membarrier syscall in tvh_vq_quiesce turns
  * the compiler barrier here into a full barrier at the moment it matters;
  * without membarrier, a seq_cst fence does it on every burst. */
-static inline bool
+static inline enum tvh_vq_state
 tvh_burst_enter(struct tvh_vq *vq)
 {
+	uint8_t state;
+
 	__atomic_store_n(&vq->in_burst, 1, __ATOMIC_RELAXED);
 	if (tvh_use_membarrier)
 		rte_compiler_barrier();
@@ -208,12 +225,11 @@ tvh_burst_enter(struct tvh_vq *vq)
 	/* acquire: pairs with the release store of ready in tvh_vq_publish,
 	 * so the ring pointers and memory table read below are the ones
 	 * published with it. */
-	if (likely(__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) !=
-			   TVH_VQ_STOPPED &&
-		   !vq->broken))
-		return true;
+	state = __atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE);
+	if (likely(state != TVH_VQ_STOPPED && !vq->broken))
+		return (enum tvh_vq_state)state;
 	__atomic_store_n(&vq->in_burst, 0, __ATOMIC_RELEASE);
-	return false;
+	return TVH_VQ_STOPPED;
 }
 
 /* Datapath exit: release pairs with the acquire load of in_burst in
@@ -252,6 +268,22 @@ tvh_avail_event_update(struct tvh_vq *vq)
 		tvh_avail_event_write(vq);
 }
 
+/* Write n shadow used entries at used index `at`, wrapping at the end of
+ * the ring (the fast paths of both directions). Plain stores: the caller
+ * publishes them with its release store of used->idx. */
+static inline void
+tvh_used_flush(struct tvh_vq *vq, uint16_t at, const struct tv_used_elem *sh,
+	       uint32_t n)
+{
+	uint32_t i = at & (vq->num - 1);
+	uint32_t first = RTE_MIN(n, vq->num - i);
+
+	rte_memcpy(&vq->ring.used->ring[i], sh, first * sizeof(*sh));
+	if (first < n)
+		rte_memcpy(&vq->ring.used->ring[0], sh + first,
+			   (n - first) * sizeof(*sh));
+}
+
 /* Count a front-end error on a vq, log it rate limited, mark it broken. */
 void tvh_vq_error(struct tvh_vq *vq, enum tvh_dp_err cls, const char *fmt, ...)
 	__rte_format_printf(3, 4) __rte_cold;
@@ -262,22 +294,45 @@ void tvh_vq_notify(struct tvh_vq *vq, uint16_t old_used, uint16_t new_used);
 
 /* Control side of a queue's life cycle (tvh_vq.c). */
 void tvh_vq_init(struct tvh_dev *dev, struct tvh_vq *vq, uint16_t index);
-/* Stop the given queues' datapath and wait until no burst is inside. */
-void tvh_vqs_quiesce(struct tvh_vq *const *vqs, unsigned int n);
+
+/* How long a stop waits for a burst to leave before it gives up on it
+ * (marks the queue stuck and its device for disconnection). A burst takes
+ * microseconds; only a datapath blocked in the front-end's call eventfd
+ * (which the front-end may have made blocking again, see tvh.h) or a
+ * thread descheduled for that long gets there. */
+#define TVH_QUIESCE_MS 200u
+
+/* Stop the given queues' datapath and wait (at most TVH_QUIESCE_MS in
+ * all) until no burst is inside. Returns 0, or -ETIMEDOUT if some queue
+ * is still inside: those are marked stuck (logged, counted in
+ * dev->n_stuck), the others are quiesced. */
+int tvh_vqs_quiesce(struct tvh_vq *const *vqs, unsigned int n);
 /* Stop one queue (no-op if not running), or every running one of an
  * array with a single barrier. A stopped queue's cfg_base is where its
- * datapath stopped. */
-void tvh_vq_stop(struct tvh_vq *vq);
-void tvh_vqs_stop(struct tvh_vq *vqs, unsigned int n);
+ * datapath stopped. Returns 0, or -ETIMEDOUT if one of them is (or
+ * already was) stuck: the caller must then change nothing the datapath
+ * of a stuck queue reads, and the device is disconnected (see tvh_msg.c,
+ * tvh_ctrl.c). */
+int tvh_vq_stop(struct tvh_vq *vq);
+int tvh_vqs_stop(struct tvh_vq *vqs, unsigned int n);
+/* A stuck queue whose burst has left since: clear stuck and release what
+ * was kept for it (its call fd). Returns true if it was thawed. Control
+ * thread, with the connection closed. */
+bool tvh_vq_thaw(struct tvh_vq *vq);
 /* Start a queue if everything it needs is there (kicked, enabled, num,
  * addr, memory). Returns 0, or -errno if its addresses are refused. */
 int tvh_vq_try_start(struct tvh_vq *vq);
 /* Add what the front-end wrote to the kick eventfd since the last call to
- * vq->kicks (control side, never blocks). Called before the fd closes and
- * by tvh_vq_extra_stats_get. */
+ * vq->kicks (control side, never blocks: the count is read from
+ * /proc/self/fdinfo, the eventfd itself is never read). Called before the
+ * fd closes and by tvh_vq_extra_stats_get. */
 void tvh_vq_drain_kicks(struct tvh_vq *vq);
-/* Forget the ring set-up (after GET_VRING_BASE or on reset); fds closed. */
+/* Forget the ring set-up (after GET_VRING_BASE or on reset); fds closed
+ * (a stuck queue keeps its call fd until it thaws). */
 void tvh_vq_reset(struct tvh_vq *vq, bool close_call);
+/* Is fd an eventfd? Made non-blocking if so (0); -EINVAL (with *why)
+ * otherwise. For the vring fds the front-end sends. */
+int tvh_eventfd_check(int fd, char *why, size_t whylen);
 
 /* ---- Device ---- */
 
@@ -286,6 +341,7 @@ enum tvh_ev_kind {
 	TVH_EV_LISTEN,
 	TVH_EV_CONN,
 	TVH_EV_TIMER,
+	TVH_EV_SWEEP, /* library-wide: look at stuck queues again */
 };
 
 struct tvh_dev {
@@ -313,6 +369,11 @@ struct tvh_dev {
 	uint8_t status;
 	bool ready_reported;
 	bool ready; /* for tvh_dev_is_ready (atomic access) */
+	/* Queues marked stuck (tvh_vqs_quiesce gave up on them). While
+	 * non-zero the connection is closed and no new one is taken, the
+	 * memory table stays mapped and the device is not freed: see
+	 * tvh_ctrl.c, which sweeps them. */
+	uint32_t n_stuck;
 	struct tvh_mem mem;
 	struct tvh_dev_stats stats;
 	struct tvh_ratelimit rl_msg;
@@ -328,10 +389,16 @@ int tvh_msg_handle(struct tvh_dev *dev, struct tvu_msg *msg);
 
 /* Device state changes (tvh_dev.c). */
 void tvh_dev_update_ready(struct tvh_dev *dev);
-/* Stop every queue, forget features, ring set-ups and memory. */
+/* Stop every queue, forget features, ring set-ups and memory (kept
+ * mapped while a queue is stuck: tvh_dev_thaw unmaps it). */
 void tvh_dev_reset(struct tvh_dev *dev);
-/* Stop every running queue (before a memory or feature change)... */
-void tvh_dev_pause(struct tvh_dev *dev);
+/* Thaw whatever stuck queue has left its burst; when none is left, unmap
+ * the memory kept for them. Returns the number still stuck. Control
+ * thread, connection closed. */
+uint32_t tvh_dev_thaw(struct tvh_dev *dev);
+/* Stop every running queue (before a memory or feature change); 0 or
+ * -ETIMEDOUT as tvh_vqs_stop... */
+int tvh_dev_pause(struct tvh_dev *dev);
 /* ...and start again whatever can run. */
 void tvh_dev_resume(struct tvh_dev *dev);
 

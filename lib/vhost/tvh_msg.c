@@ -70,6 +70,18 @@ msg_vq(struct tvh_dev *dev, const struct tvu_msg *msg)
 	return &dev->vqs[tvu_msg_vring_index(msg)];
 }
 
+/* A stop that gave up on a burst (tvh_vqs_stop): the handler changes
+ * nothing and the dispatcher ends the session. */
+static int
+stop_failed(struct tvh_dev *dev, char *why, size_t whylen)
+{
+	snprintf(why, whylen,
+		 "a ring's datapath did not stop within %u ms; "
+		 "disconnecting",
+		 TVH_QUIESCE_MS);
+	return -EBUSY;
+}
+
 /* Start the ring if it has everything; a refusal of its addresses (logged
  * and counted in err_ring by tvh_vq_try_start) refuses the message too. */
 static int
@@ -107,7 +119,8 @@ h_set_features(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 		return 0;
 	/* Header length and ring options change under the queues: stop
 	 * them, then restart with the new features. */
-	tvh_dev_pause(dev);
+	if (tvh_dev_pause(dev) < 0)
+		return stop_failed(dev, why, whylen);
 	/* Atomic: tvh_dev_features() reads it from other threads. */
 	__atomic_store_n(&dev->features, v, __ATOMIC_RELAXED);
 	dev->features_set = true;
@@ -142,7 +155,11 @@ h_set_mem_table(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 	}
 	/* The rings keep their user addresses; they are translated again
 	 * through the new table when they restart. */
-	tvh_dev_pause(dev);
+	if (tvh_dev_pause(dev) < 0) {
+		/* A stuck burst may still use the current table. */
+		tvh_mem_unmap(&mem);
+		return stop_failed(dev, why, whylen);
+	}
 	tvh_mem_unmap(&dev->mem);
 	dev->mem = mem;
 	tvh_dev_resume(dev);
@@ -197,7 +214,8 @@ h_set_vring_addr(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 	}
 	/* Checked (and translated) when the ring starts, with the memory
 	 * table of that moment. A running ring moves at once. */
-	tvh_vq_stop(vq);
+	if (tvh_vq_stop(vq) < 0)
+		return stop_failed(dev, why, whylen);
 	vq->cfg_addr = *a;
 	vq->addr_set = true;
 	return start_ring(vq, why, whylen);
@@ -226,6 +244,17 @@ h_set_vring_base(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 	return 0;
 }
 
+/* Replace the kick fd, counting what the old one received first. */
+static void
+set_kick_fd(struct tvh_vq *vq, int fd)
+{
+	tvh_vq_drain_kicks(vq);
+	if (vq->kick_fd >= 0)
+		close(vq->kick_fd);
+	vq->kick_fd = fd;
+	vq->kick_count_seen = 0;
+}
+
 static int
 h_get_vring_base(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 		 size_t whylen)
@@ -235,14 +264,12 @@ h_get_vring_base(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 
 	/* Stopping the ring: the datapath leaves it before we answer, and
 	 * the front-end must set it up again (NUM, ADDR, BASE, KICK). */
-	tvh_vq_stop(vq);
+	if (tvh_vq_stop(vq) < 0)
+		return stop_failed(dev, why, whylen);
 	vq->kicked = false;
 	vq->num_set = false;
 	vq->addr_set = false;
-	tvh_vq_drain_kicks(vq);
-	if (vq->kick_fd >= 0)
-		close(vq->kick_fd);
-	vq->kick_fd = -1;
+	set_kick_fd(vq, -1);
 	if (!proto_features_acked(dev))
 		vq->enabled = false;
 	msg->size = sizeof(msg->payload.state);
@@ -258,26 +285,38 @@ h_set_vring_fd(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 	struct tvh_vq *vq = msg_vq(dev, msg);
 	int fd = -1, *slot;
 
-	if (!(msg->payload.u64 & TVU_VRING_NOFD_MASK))
+	/* The fd stays in msg (closed by the dispatcher) until taken. */
+	if (!(msg->payload.u64 & TVU_VRING_NOFD_MASK)) {
+		if (tvh_eventfd_check(msg->fds[0], why, whylen) < 0)
+			return -EINVAL;
 		fd = take_fd(msg, 0);
+	}
 	switch (msg->request) {
 	case TVU_SET_VRING_KICK:
-		tvh_vq_drain_kicks(vq);
-		slot = &vq->kick_fd;
+		set_kick_fd(vq, fd);
 		break;
 	case TVU_SET_VRING_CALL:
 		/* The datapath writes to the call fd: never swap it under
 		 * a running burst. */
+		if (tvh_vq_stop(vq) < 0) {
+			if (fd >= 0)
+				close(fd);
+			return stop_failed(dev, why, whylen);
+		}
 		slot = &vq->call_fd;
-		tvh_vq_stop(vq);
+		if (*slot >= 0)
+			close(*slot);
+		*slot = fd;
 		break;
 	default:
+		/* Never written (no error is reported), but held to the
+		 * same rule as the others. */
 		slot = &vq->err_fd;
+		if (*slot >= 0)
+			close(*slot);
+		*slot = fd;
 		break;
 	}
-	if (*slot >= 0)
-		close(*slot);
-	*slot = fd;
 	if (msg->request == TVU_SET_VRING_KICK) {
 		/* The kick (with or without fd) starts the ring. Without
 		 * VHOST_USER_F_PROTOCOL_FEATURES it is enabled at once;
@@ -344,8 +383,8 @@ h_set_vring_enable(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 	 * ring (serve, or discard/ignore): stop it (waiting for a burst in
 	 * flight, so no RX packet is supplied once we answer) and start it
 	 * again in its new state. */
-	if (vq->enabled != (on != 0))
-		tvh_vq_stop(vq);
+	if (vq->enabled != (on != 0) && tvh_vq_stop(vq) < 0)
+		return stop_failed(dev, why, whylen);
 	vq->enabled = on != 0;
 	return start_ring(vq, why, whylen);
 }
@@ -406,8 +445,8 @@ send_reply(struct tvh_dev *dev, struct tvu_msg *msg)
 	return tvu_send(dev->conn_fd, msg);
 }
 
-int
-tvh_msg_handle(struct tvh_dev *dev, struct tvu_msg *msg)
+static int
+handle_one(struct tvh_dev *dev, struct tvu_msg *msg)
 {
 	const struct tvu_request_info *info = tvu_request_info(msg->request);
 	uint32_t request = msg->request;
@@ -466,4 +505,17 @@ tvh_msg_handle(struct tvh_dev *dev, struct tvu_msg *msg)
 		return send_reply(dev, msg);
 	}
 	return 0;
+}
+
+int
+tvh_msg_handle(struct tvh_dev *dev, struct tvu_msg *msg)
+{
+	int rc = handle_one(dev, msg);
+
+	/* A queue is stuck (a stop gave up on its burst, in this handler
+	 * or a reset): end the session, so that nothing the burst may use
+	 * changes until it leaves (tvh_ctrl.c sweeps it). */
+	if (dev->n_stuck > 0)
+		return -EIO;
+	return rc;
 }

@@ -245,20 +245,6 @@ rx_one(struct tvh_vq *vq, struct rx_burst *b, const struct rte_mbuf *m)
 	return RX_DONE;
 }
 
-/* Write n shadow used entries at used index `at`, wrapping at the end. */
-static inline void
-used_flush(struct tvh_vq *vq, uint16_t at, const struct tv_used_elem *sh,
-	   uint32_t n)
-{
-	uint32_t i = at & (vq->num - 1);
-	uint32_t first = RTE_MIN(n, vq->num - i);
-
-	rte_memcpy(&vq->ring.used->ring[i], sh, first * sizeof(*sh));
-	if (first < n)
-		rte_memcpy(&vq->ring.used->ring[0], sh + first,
-			   (n - first) * sizeof(*sh));
-}
-
 /* Fast path: up to k packets, each a one-segment mbuf going into one
  * writable descriptor (no NEXT, no INDIRECT) that holds header and
  * packet, in translatable memory. Returns how many were delivered (a
@@ -317,7 +303,7 @@ rx_fast_batch(struct tvh_vq *vq, struct rx_burst *b,
 		*bytes += m->pkt_len;
 	}
 	if (n > 0) {
-		used_flush(vq, b->used_idx, sh, n);
+		tvh_used_flush(vq, b->used_idx, sh, n);
 		b->used_idx = (uint16_t)(b->used_idx + n);
 		b->next_avail = (uint16_t)(b->next_avail + n);
 	}
@@ -332,16 +318,19 @@ tvh_enqueue_burst(struct tvh_dev *dev, uint16_t vq_idx,
 	struct rx_burst b;
 	uint64_t bytes = 0, delivered = 0;
 	uint16_t old_used, done = 0;
+	enum tvh_vq_state state;
 
 	if (unlikely(dev == NULL || vq_idx >= dev->n_vqs ||
 		     tv_net_vq_is_guest_tx(vq_idx) || n == 0))
 		return 0;
 	vq = &dev->vqs[vq_idx];
-	if (!tvh_burst_enter(vq))
+	state = tvh_burst_enter(vq);
+	if (state == TVH_VQ_STOPPED)
 		return 0;
 	/* A receive ring is never started disabled (tvh_vq_try_start);
-	 * checked anyway: a disabled ring must not get packets. */
-	if (unlikely(vq->ready != TVH_VQ_RUN))
+	 * checked anyway: a disabled ring must not get packets. The state
+	 * is the one tvh_burst_enter loaded (ready may change under us). */
+	if (unlikely(state != TVH_VQ_RUN))
 		goto out;
 
 	/* Acquire: pairs with the front-end's write barrier between filling

@@ -208,20 +208,6 @@ tx_fast_check(const struct tvh_vq *vq, uint16_t head, uint32_t room,
 	return true;
 }
 
-/* Write n shadow used entries at used index `at`, wrapping at the end. */
-static inline void
-used_flush(struct tvh_vq *vq, uint16_t at, const struct tv_used_elem *sh,
-	   uint32_t n)
-{
-	uint32_t i = at & (vq->num - 1);
-	uint32_t first = RTE_MIN(n, vq->num - i);
-
-	rte_memcpy(&vq->ring.used->ring[i], sh, first * sizeof(*sh));
-	if (first < n)
-		rte_memcpy(&vq->ring.used->ring[0], sh + first,
-			   (n - first) * sizeof(*sh));
-}
-
 /* Working state of one dequeue burst. */
 struct tx_burst {
 	uint16_t used_idx; /* next used entry to write */
@@ -276,7 +262,7 @@ tx_fast_batch(struct tvh_vq *vq, struct tx_burst *b, struct rte_mempool *pool,
 	if (n < k)
 		rte_mempool_put_bulk(pool, (void **)(pkts + n), k - n);
 	if (n > 0) {
-		used_flush(vq, b->used_idx, sh, n);
+		tvh_used_flush(vq, b->used_idx, sh, n);
 		b->used_idx = (uint16_t)(b->used_idx + n);
 		vq->last_avail_idx = (uint16_t)(vq->last_avail_idx + n);
 		b->got = (uint16_t)(b->got + n);
@@ -355,12 +341,14 @@ tvh_dequeue_burst(struct tvh_dev *dev, uint16_t vq_idx,
 	struct tvh_vq *vq;
 	struct tx_burst b = {.got = 0, .bytes = 0, .stop = false};
 	uint16_t avail_idx, n_avail, old_used;
+	enum tvh_vq_state state;
 
 	if (unlikely(dev == NULL || vq_idx >= dev->n_vqs ||
 		     !tv_net_vq_is_guest_tx(vq_idx) || n == 0))
 		return 0;
 	vq = &dev->vqs[vq_idx];
-	if (!tvh_burst_enter(vq))
+	state = tvh_burst_enter(vq);
+	if (state == TVH_VQ_STOPPED)
 		return 0;
 
 	/* Acquire: pairs with the front-end's write barrier between filling
@@ -378,7 +366,8 @@ tvh_dequeue_burst(struct tvh_dev *dev, uint16_t vq_idx,
 		n = n_avail;
 	old_used = vq->last_used_idx;
 	b.used_idx = old_used;
-	if (unlikely(vq->ready == TVH_VQ_DISCARD)) {
+	/* The state tvh_burst_enter loaded, not a second read of ready. */
+	if (unlikely(state == TVH_VQ_DISCARD)) {
 		tx_discard(vq, &b, pool, n);
 		n = 0;
 	}

@@ -26,20 +26,34 @@
  * a compiler barrier and a load per burst; the control thread pays one
  * syscall per stop. Without membarrier (old kernels), the datapath uses a
  * seq_cst fence between (A) and (B), and (D) is a seq_cst fence too
- * (classic store-buffering pairing).
+ * (classic store-buffering pairing). The choice is made once, before any
+ * queue runs: once membarrier is registered, (D) must be membarrier (a
+ * fence on our side does not pair with the datapath's compiler barrier),
+ * so a failing call is fatal rather than silently unsafe.
+ *
+ * (E) is bounded: a burst may not leave, because the datapath thread is
+ * blocked in the write to the front-end's call eventfd (a front-end can
+ * make it blocking and saturate its counter; see tvh.h) or descheduled.
+ * After TVH_QUIESCE_MS the queue is marked stuck instead: the device is
+ * disconnected, nothing the burst may still touch is released, and the
+ * control thread releases it once in_burst clears (tvh_vq_thaw, swept by
+ * tvh_ctrl.c). The control lock is never held for longer than that.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <linux/membarrier.h>
-#include <poll.h>
 #include <sched.h>
 #include <string.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_atomic.h>
+#include <rte_debug.h>
 #include <rte_pause.h>
 
 #include "tvh_internal.h"
@@ -75,56 +89,148 @@ tvh_barrier_init(void)
 		"per burst\n");
 }
 
-void
-tvh_vqs_quiesce(struct tvh_vq *const *vqs, unsigned int n)
+/* (D) in the comment at the top of this file. */
+static void
+stop_barrier(void)
 {
-	/* (C) in the comment at the top of this file. */
-	for (unsigned int i = 0; i < n; i++)
-		__atomic_store_n(&vqs[i]->ready, 0, __ATOMIC_RELAXED);
-	/* (D): pairs with the compiler barrier (or fence) between the
-	 * in_burst store and the ready load in tvh_burst_enter. */
-	if (!tvh_use_membarrier ||
-	    membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) < 0)
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	/* (E): acquire pairs with the release store in tvh_burst_leave. A
-	 * burst is short (bounded by its size and the ring); yield now and
-	 * then in case the datapath thread shares our core. */
-	for (unsigned int i = 0; i < n; i++) {
-		unsigned int spins = 0;
-
-		while (__atomic_load_n(&vqs[i]->in_burst, __ATOMIC_ACQUIRE)) {
-			rte_pause();
-			if (++spins % 1024 == 0)
-				sched_yield();
-		}
+	if (!tvh_use_membarrier) {
+		/* Pairs with the seq_cst fence in tvh_burst_enter. */
+		rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+		return;
 	}
+	/* Pairs with the compiler barrier in tvh_burst_enter, which is a
+	 * barrier only because this call makes every running thread
+	 * execute one. A registered process cannot see it fail on a sane
+	 * kernel; retry in case, but never carry on without it: a fence of
+	 * our own would leave the datapath free to use a ring we are about
+	 * to unmap. */
+	for (int i = 0; i < 3; i++)
+		if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0)
+			return;
+	rte_panic("tandem_vhost: membarrier(PRIVATE_EXPEDITED) failed "
+		  "after registration (%s): queues cannot be stopped "
+		  "safely\n",
+		  strerror(errno));
 }
 
-void
+static uint64_t
+elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)(t.tv_sec - t0->tv_sec) * 1000u +
+	       (uint64_t)((t.tv_nsec - t0->tv_nsec) / 1000000L);
+}
+
+/* (E) for one queue, until TVH_QUIESCE_MS after t0. A burst is short
+ * (bounded by its size and the ring): spin first, then yield in case
+ * the datapath thread shares our core, then sleep. */
+static bool
+burst_left(struct tvh_vq *vq, const struct timespec *t0)
+{
+	static const struct timespec nap = {.tv_nsec = 100000};
+	unsigned int spins = 0;
+
+	/* Acquire: pairs with the release store in tvh_burst_leave. */
+	while (__atomic_load_n(&vq->in_burst, __ATOMIC_ACQUIRE)) {
+		if (++spins < 1024) {
+			rte_pause();
+			continue;
+		}
+		if (elapsed_ms(t0) >= TVH_QUIESCE_MS)
+			return false;
+		if (spins < 4096)
+			sched_yield();
+		else
+			nanosleep(&nap, NULL);
+	}
+	return true;
+}
+
+int
+tvh_vqs_quiesce(struct tvh_vq *const *vqs, unsigned int n)
+{
+	struct timespec t0;
+	int rc = 0;
+
+	/* (C) in the comment at the top of this file. */
+	for (unsigned int i = 0; i < n; i++)
+		__atomic_store_n(&vqs[i]->ready, TVH_VQ_STOPPED,
+				 __ATOMIC_RELAXED);
+	stop_barrier();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (unsigned int i = 0; i < n; i++) {
+		struct tvh_vq *vq = vqs[i];
+
+		if (burst_left(vq, &t0))
+			continue;
+		vq->stuck = true;
+		vq->dev->n_stuck++;
+		rc = -ETIMEDOUT;
+		TVH_LOG_CTRL(ERR, vq->dev,
+			     "vring %u: the datapath did not leave its burst "
+			     "within %u ms (blocked writing the front-end's "
+			     "call eventfd, or descheduled); disconnecting the "
+			     "front-end; the ring's memory and call fd are "
+			     "kept until the burst ends",
+			     vq->index, TVH_QUIESCE_MS);
+	}
+	return rc;
+}
+
+int
 tvh_vqs_stop(struct tvh_vq *vqs, unsigned int n)
 {
 	struct tvh_vq *run[2 * TVH_MAX_QUEUE_PAIRS];
 	unsigned int n_run = 0;
+	int rc = 0;
 
-	for (unsigned int i = 0; i < n && n_run < RTE_DIM(run); i++)
-		if (vqs[i].running)
+	for (unsigned int i = 0; i < n; i++) {
+		if (vqs[i].stuck)
+			rc = -ETIMEDOUT;
+		else if (vqs[i].running && n_run < RTE_DIM(run))
 			run[n_run++] = &vqs[i];
+	}
 	if (n_run == 0)
-		return;
+		return rc;
 	/* One membarrier for all of them. */
-	tvh_vqs_quiesce(run, n_run);
+	if (tvh_vqs_quiesce(run, n_run) < 0)
+		rc = -ETIMEDOUT;
 	for (unsigned int i = 0; i < n_run; i++) {
 		run[i]->running = false;
+		/* A stuck burst still moves last_avail_idx: its base is
+		 * meaningless (the device is disconnected anyway). */
+		if (run[i]->stuck)
+			continue;
 		/* Where a restart (or GET_VRING_BASE) continues from. */
 		run[i]->cfg_base = run[i]->last_avail_idx;
 		run[i]->base_is_ours = true;
 	}
+	return rc;
 }
 
-void
+int
 tvh_vq_stop(struct tvh_vq *vq)
 {
-	tvh_vqs_stop(vq, 1);
+	return tvh_vqs_stop(vq, 1);
+}
+
+bool
+tvh_vq_thaw(struct tvh_vq *vq)
+{
+	/* Acquire: pairs with the release store in tvh_burst_leave, as
+	 * in (E): what the burst did happens before what we release. */
+	if (!vq->stuck || __atomic_load_n(&vq->in_burst, __ATOMIC_ACQUIRE))
+		return false;
+	vq->stuck = false;
+	vq->dev->n_stuck--;
+	TVH_LOG_CTRL(INFO, vq->dev,
+		     "vring %u: the datapath left its burst: releasing what "
+		     "was kept for it",
+		     vq->index);
+	tvh_vq_reset(vq, true);
+	return true;
 }
 
 void
@@ -146,35 +252,125 @@ close_fd(int *fd)
 	*fd = -1;
 }
 
+/* The eventfd's count as the kernel shows it in /proc/self/fdinfo. The
+ * eventfd itself is never read: the front-end shares it and may empty it
+ * between a poll and our read (a blocking read would then hold the
+ * control lock forever), and it may clear O_NONBLOCK on the shared file
+ * description at any time. */
+static int
+eventfd_count(int fd, uint64_t *count)
+{
+	char path[64], line[128];
+	int rc = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return -errno;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "eventfd-count: %" SCNx64, count) == 1) {
+			rc = 0;
+			break;
+		}
+	fclose(f);
+	return rc;
+}
+
 void
 tvh_vq_drain_kicks(struct tvh_vq *vq)
 {
-	struct pollfd pfd = {.fd = vq->kick_fd, .events = POLLIN};
-	uint64_t n;
+	uint64_t count;
 
-	/* The front-end owns the eventfd's flags (it may be blocking):
-	 * poll first, so the read below never waits. Only the front-end
-	 * writes to it, so readable stays readable until we read. */
-	if (vq->kick_fd < 0 || poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
+	if (vq->kick_fd < 0 || eventfd_count(vq->kick_fd, &count) < 0)
 		return;
-	if (read(vq->kick_fd, &n, sizeof(n)) == sizeof(n))
-		vq->kicks += n;
+	/* The count only grows while only the front-end writes; if it
+	 * went down, the front-end read its own eventfd: count from 0. */
+	if (count >= vq->kick_count_seen)
+		vq->kicks += count - vq->kick_count_seen;
+	else
+		vq->kicks += count;
+	vq->kick_count_seen = count;
+}
+
+/* What /proc/self/fd/N names an eventfd's anonymous inode. */
+#define TVH_EVENTFD_LINK "anon_inode:[eventfd]"
+
+int
+tvh_eventfd_check(int fd, char *why, size_t whylen)
+{
+	char path[64], target[96];
+	struct stat st;
+	ssize_t len;
+	int flags;
+
+	if (fstat(fd, &st) < 0) {
+		snprintf(why, whylen, "its fd cannot be examined: %s",
+			 strerror(errno));
+		return -EINVAL;
+	}
+	/* An eventfd is an anonymous inode: none of these types. */
+	switch (st.st_mode & S_IFMT) {
+	case S_IFIFO:
+	case S_IFSOCK:
+	case S_IFDIR:
+	case S_IFCHR:
+	case S_IFBLK:
+	case S_IFLNK:
+		snprintf(why, whylen,
+			 "its fd is not an eventfd (file type 0%o)",
+			 (unsigned int)(st.st_mode & S_IFMT));
+		return -EINVAL;
+	default:
+		break;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	len = readlink(path, target, sizeof(target) - 1);
+	if (len < 0) {
+		snprintf(why, whylen, "its fd cannot be examined (%s): %s",
+			 path, strerror(errno));
+		return -EINVAL;
+	}
+	target[len] = '\0';
+	if (strcmp(target, TVH_EVENTFD_LINK) != 0) {
+		snprintf(why, whylen, "its fd is not an eventfd (%.60s)",
+			 target);
+		return -EINVAL;
+	}
+	/* The datapath writes the call fd within a burst, and a stop waits
+	 * for the burst: it must not block. The front-end shares the file
+	 * description and may clear the flag again; tvh_vqs_quiesce is
+	 * bounded for that case. */
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || (!(flags & O_NONBLOCK) &&
+			  fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)) {
+		snprintf(why, whylen,
+			 "its eventfd cannot be made non-blocking: %s",
+			 strerror(errno));
+		return -EINVAL;
+	}
+	return 0;
 }
 
 void
 tvh_vq_reset(struct tvh_vq *vq, bool close_call)
 {
-	tvh_vq_stop(vq);
+	/* A stuck queue's datapath may still read what it uses (call_fd,
+	 * broken): those stay until it thaws. The rest is control-only. */
+	bool stuck = tvh_vq_stop(vq) < 0;
+
 	tvh_vq_drain_kicks(vq);
 	close_fd(&vq->kick_fd);
+	vq->kick_count_seen = 0;
 	close_fd(&vq->err_fd);
-	if (close_call)
+	if (close_call && !stuck)
 		close_fd(&vq->call_fd);
 	vq->num_set = false;
 	vq->addr_set = false;
 	vq->kicked = false;
 	vq->enabled = false;
-	vq->broken = false;
+	if (!stuck)
+		vq->broken = false;
 	vq->cfg_base = 0;
 	vq->base_is_ours = false;
 	vq->cfg_num = 0;
@@ -214,53 +410,62 @@ ring_part(struct tvh_vq *vq, const char *what, uint64_t uva, size_t size,
 	return p;
 }
 
-/* The index a starting ring continues from (last_avail_idx and
- * last_used_idx alike: this back-end returns every buffer it takes within
- * the burst that took it).
+/* Where a starting ring continues: sets last_avail_idx (the next avail
+ * entry to take) and last_used_idx (the next used entry to write).
  *
- * A front-end may give a base that does not match its ring: the stock
- * virtio-user in server mode, when a new back-end connects, sends
- * SET_VRING_BASE 0 for rings whose avail and used indexes are long past 0
- * (it keeps running across the reconnection). Starting from 0 would see
- * the avail index "hundreds of entries ahead" and break the ring. So, for
- * a base the front-end gave, look at the ring itself: if used->idx
- * differs from the base and the ring is consistent from there (avail idx
- * at most num entries ahead of it), continue from used->idx, as DPDK's
- * back-end does. What a previous back-end took but never returned
- * (avail - used entries) is processed again: a transmitted packet may be
- * sent twice, a receive buffer gets a new packet.
+ * A base of our own (a restart after a memory table, feature or address
+ * change) is exact: last_avail_idx is the base, last_used_idx stays what
+ * our datapath left.
  *
- * Both indexes are the front-end's memory: each is read once into a local
- * and only the locals are compared and used. Whatever they hold, the
- * datapath checks every avail index against last_avail_idx anyway; this
- * only decides where a well-behaved ring resumes. A base of our own (a
- * restart after a memory table or feature change) is exact and is kept.
- * Control thread, ring translated, datapath not running. */
-static uint16_t
+ * A base the front-end gave (SET_VRING_BASE, or 0 for a new set-up) is
+ * checked against the ring itself, both indexes read once into locals:
+ *  - avail idx more than num entries past used->idx: the ring is not
+ *    consistent; take the base as given (the datapath will judge);
+ *  - the base within [used->idx, avail idx] (mod 2^16): honoured. Entries
+ *    from used->idx to the base were taken by a previous back-end and are
+ *    the front-end's to account for; used entries are written from
+ *    used->idx on, so the front-end never reads a stale used entry;
+ *  - any other base (e.g. the stock virtio-user in server mode sends 0
+ *    after a back-end reconnects, for rings long past 0): continue from
+ *    used->idx, as DPDK's back-end does. What a previous back-end took
+ *    but never returned (avail - used entries) is processed again: a
+ *    transmitted packet may be sent twice, a receive buffer gets a new
+ *    packet.
+ * Whatever the indexes hold, the datapath checks every avail index
+ * against last_avail_idx anyway; this only decides where a well-behaved
+ * ring resumes. Control thread, ring translated, datapath not running. */
+static void
 tvh_vq_start_index(struct tvh_vq *vq, const struct tv_split *ring)
 {
 	struct tvh_dev *dev = vq->dev;
 	uint16_t base = vq->cfg_base;
-	uint16_t used_idx, avail_idx;
+	uint16_t used_idx, avail_idx, in_flight;
 	uint32_t supp;
 
+	vq->last_avail_idx = base;
 	if (vq->base_is_ours)
-		return base;
+		return;
 	used_idx = *(volatile uint16_t *)&ring->used->idx;
 	avail_idx = *(volatile uint16_t *)&ring->avail->idx;
-	if (used_idx == base || (uint16_t)(avail_idx - used_idx) > vq->cfg_num)
-		return base;
+	in_flight = (uint16_t)(avail_idx - used_idx);
+	if (in_flight > vq->cfg_num) {
+		vq->last_used_idx = base;
+		return;
+	}
+	vq->last_used_idx = used_idx;
+	if ((uint16_t)(base - used_idx) <= in_flight)
+		return;
+	vq->last_avail_idx = used_idx;
 	/* The vq's own limiter: its datapath is not running (see above). */
 	if (tvh_ratelimit_ok(&vq->rl[TVH_DP_ERR_AVAIL_IDX], &supp))
 		TVH_LOG_CTRL(WARNING, dev,
-			     "front-end set vring %u's base to %u, but its "
-			     "used index is %u (avail index %u): continuing "
+			     "front-end set vring %u's base to %u, outside its "
+			     "used index %u .. avail index %u: continuing "
 			     "from %u; the %u buffers offered after it are "
 			     "taken again (a transmitted packet may repeat) "
 			     "(%u similar suppressed)",
 			     vq->index, base, used_idx, avail_idx, used_idx,
-			     (uint16_t)(avail_idx - used_idx), supp);
-	return used_idx;
+			     in_flight, supp);
 }
 
 int
@@ -271,7 +476,8 @@ tvh_vq_try_start(struct tvh_vq *vq)
 	uint32_t num = vq->cfg_num;
 	struct tv_split ring;
 
-	if (vq->running)
+	/* A stuck queue's burst may still use the old ring and indexes. */
+	if (vq->running || vq->stuck)
 		return 0;
 	if (!vq->kicked || !vq->num_set || !vq->addr_set ||
 	    !dev->features_set || dev->mem.n_regions == 0)
@@ -300,10 +506,9 @@ tvh_vq_try_start(struct tvh_vq *vq)
 
 	vq->ring = ring;
 	vq->num = num;
-	vq->cfg_base = tvh_vq_start_index(vq, &ring);
+	tvh_vq_start_index(vq, &ring);
+	vq->cfg_base = vq->last_avail_idx;
 	vq->base_is_ours = true;
-	vq->last_avail_idx = vq->cfg_base;
-	vq->last_used_idx = vq->cfg_base;
 	vq->event_idx = tv_has_feature(dev->features, TV_F_RING_EVENT_IDX);
 	vq->mrg_rxbuf = tv_has_feature(dev->features, TV_NET_F_MRG_RXBUF);
 	vq->indirect_ok =
@@ -389,7 +594,7 @@ tvh_vq_error(struct tvh_vq *vq, enum tvh_dp_err cls, const char *fmt, ...)
 	va_end(ap);
 	rte_log(RTE_LOG_ERR, tvh_logtype_data,
 		"%s: vring %u: bad %s: %s; queue stopped until the front-end "
-		"resets it (%u similar suppressed)\n",
+		"sets it up again (%u similar suppressed)\n",
 		vq->dev->log_name, vq->index, names[cls], msg, supp);
 }
 
@@ -424,8 +629,14 @@ tvh_vq_notify(struct tvh_vq *vq, uint16_t old_used, uint16_t new_used)
 		return;
 	}
 	/* The one system call the datapath makes, because the front-end
-	 * asked for it. A full counter (EAGAIN) still wakes the reader. */
+	 * asked for it. The fd is non-blocking (tvh_eventfd_check), unless
+	 * the front-end cleared the flag since (see tvh.h): then a saturated
+	 * counter blocks us here until it reads, and a stop gives up on this
+	 * burst after TVH_QUIESCE_MS. A full counter (EAGAIN: the front-end
+	 * stopped reading) still wakes the reader. */
 	if (write(vq->call_fd, &one, sizeof(one)) < 0) {
+		if (errno == EAGAIN)
+			vq->calls_eagain++;
 		vq->stats.calls_suppressed++;
 		return;
 	}
