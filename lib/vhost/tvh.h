@@ -41,7 +41,8 @@
  * (anything else is refused, counted in err_msg); the library sets
  * O_NONBLOCK on them and never reads them (kicks are counted from
  * /proc/self/fdinfo). A call eventfd whose counter the front-end saturated
- * then makes the write fail with EAGAIN (counted, tvh_vq_fd_stats_get).
+ * then makes the write fail with EAGAIN (counted in
+ * tvh_vq_extra_stats.calls_eagain).
  * Residual risk: the front-end shares the eventfd's file description and
  * can clear O_NONBLOCK again; then a saturated counter blocks the
  * datapath thread in write() until the front-end reads it. The library
@@ -215,6 +216,10 @@ struct tvh_vq_extra_stats {
 	 * disabled, consumed and dropped (only with
 	 * tvh_config.disabled_tx_discard). */
 	uint64_t discarded;
+	/* Call eventfd writes that failed with EAGAIN: the front-end let
+	 * the counter saturate (it does not read it). Also counted in
+	 * calls_suppressed. Written by the datapath: may be a burst old. */
+	uint64_t calls_eagain;
 };
 
 /* Control-path call (takes the library's control lock, reads a /proc
@@ -223,17 +228,6 @@ int tvh_vq_extra_stats_get(struct tvh_dev *dev, uint16_t vq,
 			   struct tvh_vq_extra_stats *stats);
 void tvh_vq_stats_reset(struct tvh_dev *dev, uint16_t vq);
 
-/* Counters about the front-end's notification fds, apart from the structs
- * above (whose layouts their users mirror). Never reset. */
-struct tvh_vq_fd_stats {
-	/* Call eventfd writes that failed with EAGAIN: the front-end let
-	 * the counter saturate (it does not read it). Also counted in
-	 * calls_suppressed. Written by the datapath: may be a burst old. */
-	uint64_t calls_eagain;
-};
-
-int tvh_vq_fd_stats_get(const struct tvh_dev *dev, uint16_t vq,
-			struct tvh_vq_fd_stats *stats);
 void tvh_dev_stats_get(const struct tvh_dev *dev, struct tvh_dev_stats *st);
 
 /* Number of queue pairs the front-end is using now (enabled rings), and

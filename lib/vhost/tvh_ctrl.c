@@ -595,6 +595,7 @@ tvh_vq_extra_stats_get(struct tvh_dev *dev, uint16_t vq,
 	st->kicks = dev->vqs[vq].kicks;
 	/* Written by the datapath: may be a burst old. */
 	st->discarded = dev->vqs[vq].discarded;
+	st->calls_eagain = dev->vqs[vq].calls_eagain;
 	pthread_mutex_unlock(&ctl.lock);
 	return 0;
 }

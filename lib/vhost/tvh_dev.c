@@ -145,17 +145,6 @@ tvh_vq_stats_get(const struct tvh_dev *dev, uint16_t vq,
 	return 0;
 }
 
-int
-tvh_vq_fd_stats_get(const struct tvh_dev *dev, uint16_t vq,
-		    struct tvh_vq_fd_stats *st)
-{
-	if (dev == NULL || st == NULL || vq >= dev->n_vqs)
-		return -EINVAL;
-	/* Written by the datapath: may be a burst old. */
-	st->calls_eagain = dev->vqs[vq].calls_eagain;
-	return 0;
-}
-
 void
 tvh_vq_stats_reset(struct tvh_dev *dev, uint16_t vq)
 {

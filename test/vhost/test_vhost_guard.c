@@ -224,7 +224,7 @@ test_call_eagain(void)
 	const char *path = mg_sock_path("eagain");
 	struct tvh_config cfg = {.path = path, .n_queue_pairs = 1};
 	const uint64_t full = UINT64_MAX - 1;
-	struct tvh_vq_fd_stats fs;
+	struct tvh_vq_extra_stats xs;
 	struct tvh_vq_stats st0, st;
 	struct tvh_dev *dev;
 	struct mg g;
@@ -240,12 +240,12 @@ test_call_eagain(void)
 	tx_one(&g, dev, 5);
 	CHECK(now_ms() - t0 < BOUND_MS, "burst took %lu ms", now_ms() - t0);
 	tvh_vq_stats_get(dev, 1, &st);
-	CHECK(tvh_vq_fd_stats_get(dev, 1, &fs) == 0, "fd stats");
-	CHECK(fs.calls_eagain == 1, "calls_eagain %lu", fs.calls_eagain);
+	CHECK(tvh_vq_extra_stats_get(dev, 1, &xs) == 0, "extra stats");
+	CHECK(xs.calls_eagain == 1, "calls_eagain %lu", xs.calls_eagain);
 	CHECK(st.calls == st0.calls &&
 		      st.calls_suppressed == st0.calls_suppressed + 1,
 	      "calls %lu suppressed %lu", st.calls, st.calls_suppressed);
-	CHECK(tvh_vq_fd_stats_get(dev, 7, &fs) == -EINVAL, "bad vq");
+	CHECK(tvh_vq_extra_stats_get(dev, 7, &xs) == -EINVAL, "bad vq");
 	tvh_dev_destroy(dev);
 	mg_fini(&g);
 	printf("ok saturated non-blocking call eventfd: EAGAIN counted\n");

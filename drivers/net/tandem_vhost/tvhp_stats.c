@@ -14,9 +14,9 @@
  *
  * The per-queue counters come from two library structs: tvh_vq_stats
  * (plain reads, what the basic stats need) and tvh_vq_extra_stats (kicks,
- * discarded: read under the library's control lock with a system call, so
- * only xstats read them). One table lists the fields of both, as offsets
- * into struct tvhp_vq_snap.
+ * discarded, calls_eagain: read under the library's control lock with a
+ * system call, so only xstats read them). One table lists the fields of
+ * both, as offsets into struct tvhp_vq_snap.
  */
 #include <inttypes.h>
 #include <stddef.h>
@@ -74,6 +74,9 @@ static const struct tvhp_field tvhp_vq_fields[] = {
 	XQ_FIELD(kicks, TVHP_BOTH),
 	/* Only the guest's TX rings (our rx) are discarded when disabled. */
 	XQ_FIELD(discarded, TVHP_RX),
+	/* The host calls the guest on both rings (used buffers returned),
+	 * so either call eventfd can be left saturated. */
+	XQ_FIELD(calls_eagain, TVHP_BOTH),
 };
 
 #define DEV_FIELD(f)                                                           \
