@@ -305,7 +305,7 @@ test_rx_fault(enum rx_fault fault)
 	CHECK(rx_burst_fn(rxq, pkts, 4) == 0);
 	/* Until a new back-end takes over: it resumes at the buffers the
 	 * queue still has posted (used->idx rewound). */
-	tv_rxq_offer_recovery(rxq);
+	CHECK(tv_rxq_handoff(rxq) == 0);
 	d = (struct fake_dev){.ring = &rxq->ring};
 	d.used_idx = rxq->ring.used->idx;
 	d.last_avail = d.used_idx;
@@ -522,7 +522,7 @@ test_tx_fault(bool in_order)
 	CHECK(txq->stats.err_used_idx + txq->stats.err_used_id == 1);
 	/* A new back-end resumes at the first chain still in flight: the
 	 * bad entries completed nothing, so packet 0 goes out again. */
-	tv_txq_offer_recovery(txq);
+	CHECK(tv_txq_handoff(txq) == 0);
 	d = (struct fake_dev){.ring = &txq->ring};
 	d.used_idx = txq->ring.used->idx;
 	d.last_avail = d.used_idx;

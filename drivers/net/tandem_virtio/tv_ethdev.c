@@ -166,6 +166,7 @@ tv_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 	ret = tv_txq_create(&txq, qid, nb_desc, (int)socket_id);
 	if (ret < 0)
 		return ret;
+	txq->port_id = eth_dev->data->port_id; /* for its log messages */
 	eth_dev->data->tx_queues[qid] = txq;
 	return 0;
 }

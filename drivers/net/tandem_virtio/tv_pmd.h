@@ -7,8 +7,10 @@
  * Threading:
  * - A struct tv_rxq / tv_txq is used by one datapath lcore at a time
  *   (ethdev rule). Its ring pointers never change while the port is
- *   started; the control path only (re)initialises a queue while the port is
- *   stopped.
+ *   started; the control path (re)initialises a queue while the port is
+ *   stopped, and touches a started one only to hand it to a new back-end
+ *   (tv_rxq_handoff: through the queue's gate, or, with IN_ORDER, by an
+ *   offer the datapath takes up itself).
  * - struct tv_dev is shared by the application thread (ethdev ops) and the
  *   EAL interrupt thread (socket hang-up, accept, reconnect alarm); both
  *   take tv_dev.lock. link_up is read without the lock (link_update).
@@ -126,8 +128,21 @@ struct tv_dp_features {
 	bool bulk;
 };
 
+/* Without IN_ORDER, a handoff to a new back-end rewrites the rings while
+ * the port runs, so it must have the queue to itself: the datapath holds
+ * `busy` for the length of each burst and does not start one while
+ * `closed` (tv_rxtx.h dp_gate_enter; tv_queue.c gate_close). A Dekker
+ * pair, one full barrier on each side: a burst that passes the gate is
+ * waited for, one that comes later sees it closed. Both words share the
+ * datapath's line: the control path reads them only during a handoff. */
+struct tv_dp_gate {
+	uint32_t busy;	 /* datapath writes: inside a burst */
+	uint32_t closed; /* control path writes: no burst may start */
+};
+
 /* RX (virtio receiveq 2q). Fixed avail layout: avail->ring[i] = i, written
- * once; buffer k of the stream always sits in descriptor k % num. */
+ * once; buffer k of the stream always sits in descriptor k % num (without
+ * IN_ORDER a handoff may move entries; refill puts them back, tv_rxtx.c). */
 struct tv_rxq {
 	struct tv_split ring;
 	uint16_t mask;
@@ -143,7 +158,8 @@ struct tv_rxq {
 	bool fixed_avail;
 	bool bulk;
 	/* The back-end misbehaved: no RX until the port restarts or a new
-	 * back-end attaches (recover_gen). Written by the datapath only. */
+	 * back-end attaches (tv_rxq_handoff). Written by the datapath, and by
+	 * the control path only while the gate is closed. */
 	bool broken;
 	bool drop_logged; /* scatter drop reported once */
 	uint32_t hdr_len;
@@ -158,12 +174,13 @@ struct tv_rxq {
 	struct rte_mempool *mp;
 	struct rte_mbuf **sw; /* [num]: mbuf posted in descriptor i, or NULL */
 	int kick_fd;
-	uint32_t recover_seen; /* datapath: last recover_gen acted on */
+	uint32_t recover_seen;	/* datapath: last recover_gen acted on */
+	struct tv_dp_gate gate; /* used without IN_ORDER only */
 	struct tv_rxq_stats stats;
 
-	/* Control path writes, datapath reads: recover_gen is bumped
-	 * (release) when a new back-end took over the broken queue with
-	 * used->idx rewound to recover_used_idx (tv_vhost_user.c). */
+	/* Control path writes, datapath reads (IN_ORDER queues): recover_gen
+	 * is bumped (release) when a new back-end took over the broken queue
+	 * with used->idx rewound to recover_used_idx (tv_queue.c). */
 	uint32_t recover_gen __rte_cache_aligned;
 	uint16_t recover_used_idx;
 	/* control path only */
@@ -197,6 +214,7 @@ struct tv_txq {
 	uint16_t nb_free; /* descriptors free: num - (desc_head - desc_tail) */
 	uint16_t n_inflight; /* chains not yet completed */
 	uint16_t used_event_at;
+	uint16_t port_id;
 	bool in_order;
 	bool event_idx;
 	bool fixed_avail;
@@ -209,6 +227,7 @@ struct tv_txq {
 	struct tv_net_hdr_mrg *hdrs; /* [num], DPDK memory: separate headers */
 	int kick_fd;
 	uint32_t recover_seen;
+	struct tv_dp_gate gate;
 	struct tv_txq_stats stats;
 
 	uint32_t recover_gen __rte_cache_aligned; /* as in tv_rxq */
@@ -233,20 +252,26 @@ int tv_txq_create(struct tv_txq **out, uint16_t queue_id, uint16_t nb_desc,
 void tv_txq_free(struct tv_txq *txq);
 void tv_txq_reset(struct tv_txq *txq, const struct tv_dp_features *f);
 void tv_txq_drain(struct tv_txq *txq);
-/* A new back-end takes over: if the datapath stopped the queue (broken),
- * rewind the used ring to what the datapath holds and let it resume. */
-void tv_rxq_offer_recovery(struct tv_rxq *rxq);
-void tv_txq_offer_recovery(struct tv_txq *txq);
+/* A new back-end is about to be handed the (started) queue, the old one
+ * is gone: make [used->idx, avail->idx) exactly the buffers (RX) or chains
+ * (TX) the driver still has outstanding, and revive a queue the old
+ * back-end broke. Control path, before SET_VRING_BASE, which then sends
+ * used->idx. Returns 0, or -ETIMEDOUT if the datapath did not leave a
+ * burst within a second (the queue is left as it was). See tv_queue.c. */
+int tv_rxq_handoff(struct tv_rxq *rxq);
+int tv_txq_handoff(struct tv_txq *txq);
 
 /* Scalar split-ring datapath (tv_rxtx.c). */
 uint16_t tv_rx_burst_split(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 uint16_t tv_tx_burst_split(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 /* Post free RX buffers; returns how many were posted. */
 uint16_t tv_rxq_refill(struct tv_rxq *rxq);
+/* Take back what the back-end completed (the start of every TX burst). */
+void tv_txq_reclaim(struct tv_txq *txq);
 
 /* Vector RX (tv_rx_sse.c, tv_rx_avx2.c, tv_rx_avx512.c): same contract and
- * same mbufs as tv_rx_burst_split; callable only where tv_simd_usable()
- * says so. */
+ * same mbufs as tv_rx_burst_split; callable only where tv_simd_cpu_has()
+ * says the CPU has the instructions. */
 uint16_t tv_rx_burst_split_sse(void *rxq, struct rte_mbuf **pkts,
 			       uint16_t nb_pkts);
 uint16_t tv_rx_burst_split_avx2(void *rxq, struct rte_mbuf **pkts,

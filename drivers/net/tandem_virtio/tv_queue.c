@@ -7,13 +7,15 @@
  * lifetime of the queue: a back-end reconnect only hands the same addresses
  * to the new back-end.
  *
- * Called from the control path only, while the queue is not polled.
+ * Called from the control path only: while the queue is not polled, except
+ * the handoff to a new back-end at the end.
  */
 #include <errno.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
@@ -344,39 +346,213 @@ tv_txq_reset(struct tv_txq *txq, const struct tv_dp_features *f)
 	txq->hdr_len = tv_net_hdr_len(TV_BIT(TV_F_VERSION_1));
 }
 
-/* A queue the previous back-end broke (the datapath stopped it, see
- * tv_rxtx.c) resumes with the new one. The datapath no longer moves its
- * indices once broken (release store of broken, acquire here), so they
- * can be read: the new back-end starts at the first buffer we have not
- * taken back (RX) or the first chain still in flight (TX), and whatever
- * the old one wrote beyond that in the used ring is forgotten. The
- * datapath resumes on its next burst (recover_gen, release). Control
- * path, before the ring goes to the new back-end. */
-void
-tv_rxq_offer_recovery(struct tv_rxq *rxq)
+/* ---- Handing a started queue to a new back-end ----
+ *
+ * The old back-end is gone (hang-up) and touches the rings no more; the new
+ * one is told SET_VRING_BASE = used->idx and takes avail entries from
+ * there. So [used->idx, avail->idx) must list exactly the buffers (RX) or
+ * chains (TX) the driver still has outstanding, nothing it has taken back.
+ *
+ * With IN_ORDER that holds by itself: the back-end completed a prefix of
+ * the avail ring, so the entries from used->idx on are the ones it did
+ * not complete. Only a queue the old back-end broke needs its used index
+ * rewound to what the datapath consumed; the stopped datapath takes that
+ * up itself (recover_gen), so the datapath pays nothing for handoffs.
+ *
+ * Without IN_ORDER it does not hold: entries complete in any order, so
+ * the avail entries from used->idx on may name buffers the driver already
+ * delivered (and refilled elsewhere) or chains it freed, while older
+ * entries name buffers still out. The handoff then closes the queue's
+ * gate (struct tv_dp_gate), rewrites the rings, and opens it:
+ *  - RX: used->idx is rewound to the datapath's used index, and the avail
+ *    entries from there on are rewritten to name every buffer still
+ *    posted (sw[] != NULL): the driver owns them all and none has been
+ *    delivered. Packets the old back-end completed but the application
+ *    had not received yet are lost (their buffers are offered again).
+ *  - TX: the old back-end's completions are taken first (their chains
+ *    must not go out twice), then the avail entries from used->idx on are
+ *    rewritten to name every chain not completed, which the new back-end
+ *    sends. A chain the old back-end sent but had not reported is sent
+ *    twice, as with IN_ORDER. If the old back-end broke the queue, its
+ *    completions after the bad entry are not trusted: those chains are
+ *    sent again too.
+ * Descriptors are not touched: they still describe what sw[] holds. The
+ * RX refill restores the fixed layout entry by entry (tv_rxtx.c). */
+
+#define TV_GATE_WAIT_MS 1000u /* a burst lasts microseconds */
+#define TV_GATE_POLL_US 10u
+
+static void
+gate_open(struct tv_dp_gate *g)
+{
+	/* Release: the rewritten rings and queue state are visible to the
+	 * next burst (dp_gate_enter's acquire load of closed). */
+	__atomic_store_n(&g->closed, 0, __ATOMIC_RELEASE);
+}
+
+/* Have the queue to ourselves: no burst runs now and none starts until
+ * gate_open. */
+static int
+gate_close(struct tv_dp_gate *g)
+{
+	uint64_t deadline = rte_get_timer_cycles() +
+			    rte_get_timer_hz() / 1000 * TV_GATE_WAIT_MS;
+
+	__atomic_store_n(&g->closed, 1, __ATOMIC_RELAXED);
+	/* Full barrier: closed is visible before we read busy. Pairs with
+	 * dp_gate_enter's full barrier between its store of busy and its
+	 * read of closed (tv_rxtx.h): a burst either sees closed or is seen
+	 * busy here. */
+	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* Acquire: pairs with dp_gate_leave's release store: the last
+	 * burst's writes are visible. */
+	while (__atomic_load_n(&g->busy, __ATOMIC_ACQUIRE) != 0) {
+		if (rte_get_timer_cycles() > deadline) {
+			gate_open(g);
+			return -ETIMEDOUT;
+		}
+		rte_delay_us_sleep(TV_GATE_POLL_US);
+	}
+	return 0;
+}
+
+/* RX without IN_ORDER, gate closed: see the comment above. */
+static void
+rx_resync(struct tv_rxq *rxq)
+{
+	uint16_t *avail_ring = rxq->ring.avail->ring;
+	uint16_t base, n = 0;
+	uint32_t k;
+
+	/* Every buffer still posted; normally n_posted of them, which is
+	 * avail_idx - used_idx. Trust the count found. */
+	for (k = 0; k < rxq->ring.num; k++)
+		n += rxq->sw[k] != NULL;
+	base = (uint16_t)(rxq->avail_idx - n);
+	/* Scanning from the base slot keeps avail[i] = i where the buffers
+	 * still out are the ones the fixed layout has there. */
+	n = 0;
+	for (k = 0; k < rxq->ring.num; k++) {
+		uint16_t slot = (uint16_t)(base + k) & rxq->mask;
+		uint16_t pos = (uint16_t)(base + n) & rxq->mask;
+
+		if (rxq->sw[slot] == NULL)
+			continue;
+		if (avail_ring[pos] != slot)
+			avail_ring[pos] = slot;
+		n++;
+	}
+	rxq->used_idx = base;
+	rxq->n_posted = n;
+	/* Nobody writes the used ring now: the old back-end is gone and the
+	 * new one is not told about the ring before we return. */
+	__atomic_store_n(&rxq->ring.used->idx, base, __ATOMIC_RELAXED);
+	if (rxq->broken) {
+		rxq->broken = false;
+		rxq->stats.recoveries++;
+		TV_LOG(NOTICE,
+		       "port %u rx queue %u: resumes with a new back-end",
+		       rxq->port_id, rxq->queue_id);
+	}
+}
+
+/* TX without IN_ORDER, gate closed: see the comment above. */
+static void
+tx_resync(struct tv_txq *txq)
+{
+	uint16_t *avail_ring = txq->ring.avail->ring;
+	uint16_t pos, base, n = 0;
+
+	if (!txq->broken)
+		tv_txq_reclaim(txq);
+	/* Chains occupy [desc_tail, desc_head) in ring order; completed ones
+	 * (m NULL) stay there until the older ones complete too. */
+	for (pos = txq->desc_tail; pos != txq->desc_head;) {
+		const struct tv_tx_slot *s = &txq->sw[pos & txq->mask];
+
+		if (s->ndesc == 0)
+			break; /* cannot happen: the walk is our own */
+		n += s->m != NULL;
+		pos += s->ndesc;
+	}
+	base = (uint16_t)(txq->avail_idx - n);
+	n = 0;
+	for (pos = txq->desc_tail; pos != txq->desc_head;) {
+		const struct tv_tx_slot *s = &txq->sw[pos & txq->mask];
+		uint16_t head = pos & txq->mask;
+
+		if (s->ndesc == 0)
+			break;
+		if (s->m != NULL) {
+			uint16_t slot = (uint16_t)(base + n++) & txq->mask;
+
+			if (avail_ring[slot] != head)
+				avail_ring[slot] = head;
+		}
+		pos += s->ndesc;
+	}
+	txq->used_idx = base;
+	txq->n_inflight = n;
+	__atomic_store_n(&txq->ring.used->idx, base, __ATOMIC_RELAXED);
+	if (txq->broken) {
+		txq->broken = false;
+		txq->stats.recoveries++;
+		TV_LOG(NOTICE,
+		       "port %u tx queue %u: resumes with a new back-end",
+		       txq->port_id, txq->queue_id);
+	}
+}
+
+int
+tv_rxq_handoff(struct tv_rxq *rxq)
 {
 	uint16_t idx;
+	int ret;
 
+	if (!rxq->in_order) {
+		ret = gate_close(&rxq->gate);
+		if (ret < 0)
+			return ret;
+		rx_resync(rxq);
+		gate_open(&rxq->gate);
+		return 0;
+	}
+	/* IN_ORDER: only a broken queue needs anything. The datapath no
+	 * longer moves its indices once broken (release store of broken,
+	 * acquire here). The datapath resumes on its next burst (recover_gen,
+	 * release). */
 	if (!__atomic_load_n(&rxq->broken, __ATOMIC_ACQUIRE))
-		return;
+		return 0;
 	idx = rxq->used_idx;
 	__atomic_store_n(&rxq->ring.used->idx, idx, __ATOMIC_RELAXED);
 	rxq->recover_used_idx = idx;
 	__atomic_store_n(&rxq->recover_gen, rxq->recover_gen + 1,
 			 __ATOMIC_RELEASE);
+	return 0;
 }
 
-void
-tv_txq_offer_recovery(struct tv_txq *txq)
+int
+tv_txq_handoff(struct tv_txq *txq)
 {
 	uint16_t idx;
+	int ret;
 
+	if (!txq->in_order) {
+		ret = gate_close(&txq->gate);
+		if (ret < 0)
+			return ret;
+		tx_resync(txq);
+		gate_open(&txq->gate);
+		return 0;
+	}
 	if (!__atomic_load_n(&txq->broken, __ATOMIC_ACQUIRE))
-		return;
-	/* In order, the chains in flight are the newest n_inflight. */
+		return 0;
+	/* In order, the chains in flight are the newest n_inflight (one used
+	 * entry may complete several, so used_idx says nothing). */
 	idx = (uint16_t)(txq->avail_idx - txq->n_inflight);
 	__atomic_store_n(&txq->ring.used->idx, idx, __ATOMIC_RELAXED);
 	txq->recover_used_idx = idx;
 	__atomic_store_n(&txq->recover_gen, txq->recover_gen + 1,
 			 __ATOMIC_RELEASE);
+	return 0;
 }

@@ -21,16 +21,6 @@
 			 -1, (o) + 4, (o) + 5, (o) + 6, (o) + 7, (o) + 4,      \
 			 (o) + 5, -1, -1, -1, -1, -1, -1)
 
-/* rearm_data, ol_flags 0 and the fields (see tv_rx_sse.c). */
-static __rte_always_inline void
-store_mbuf(struct rte_mbuf *m, __m128i rearm, __m128i fields)
-{
-	_mm_storeu_si128((__m128i *)(void *)((char *)m + TV_MBUF_OFF_REARM),
-			 rearm);
-	_mm_storeu_si128((__m128i *)(void *)((char *)m + TV_MBUF_OFF_FIELDS),
-			 fields);
-}
-
 /* The 4 mbufs whose (id, len - hdr) pairs are in t. */
 static __rte_always_inline void
 store_mbufs4(struct rte_mbuf **m, __m128i rearm, __m256i t)

@@ -25,16 +25,6 @@ fields_mask(int o)
 			      o + 5, -1, -1, -1, -1, -1, -1));
 }
 
-/* rearm_data, ol_flags 0 and the fields (see tv_rx_sse.c). */
-static __rte_always_inline void
-store_mbuf(struct rte_mbuf *m, __m128i rearm, __m128i fields)
-{
-	_mm_storeu_si128((__m128i *)(void *)((char *)m + TV_MBUF_OFF_REARM),
-			 rearm);
-	_mm_storeu_si128((__m128i *)(void *)((char *)m + TV_MBUF_OFF_FIELDS),
-			 fields);
-}
-
 /* The 8 mbufs whose (id, len - hdr) pairs are in t. */
 static __rte_always_inline void
 store_mbufs8(struct rte_mbuf **m, __m128i rearm, __m512i t)

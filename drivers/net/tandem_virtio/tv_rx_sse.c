@@ -27,15 +27,6 @@
 	_mm_setr_epi8(-1, -1, -1, -1, (o) + 4, (o) + 5, (o) + 6, (o) + 7,      \
 		      (o) + 4, (o) + 5, -1, -1, -1, -1, -1, -1)
 
-static __rte_always_inline void
-store_mbuf(struct rte_mbuf *m, __m128i rearm, __m128i fields)
-{
-	_mm_storeu_si128((__m128i *)(void *)((char *)m + TV_MBUF_OFF_REARM),
-			 rearm);
-	_mm_storeu_si128((__m128i *)(void *)((char *)m + TV_MBUF_OFF_FIELDS),
-			 fields);
-}
-
 static __rte_always_inline unsigned int
 rx_group_sse(struct tv_rxq *rxq, struct rte_mbuf **pkts, uint64_t *bytes)
 {

@@ -11,7 +11,12 @@
  * when the back-end asked to be notified. The back-end is not trusted:
  * every used entry is copied once, validated (id, length, mergeable count)
  * and only the copy is used; on a violation the queue is marked broken
- * (counted, logged once) and stops until the port is restarted.
+ * (counted, logged once) and stops until the port is restarted or a new
+ * back-end takes the rings over (tv_queue.c, handoff).
+ *
+ * Without IN_ORDER each burst runs inside the queue's gate (struct
+ * tv_dp_gate), so that a handoff can rewrite the rings: a full barrier per
+ * burst, paid only by queues without IN_ORDER.
  *
  * Threading: one lcore per queue (ethdev rule).
  */
@@ -24,40 +29,72 @@
 
 #include "tv_rxtx.h"
 
+/* ---- Shared by RX and TX: a queue stops, and resumes ---- */
+
+/* The back-end broke the protocol: count it, stop the queue, log once (a
+ * stopped queue polls nothing, so it reports nothing more). */
+static void queue_broken(bool *broken, uint64_t *counter, const char *dir,
+			 uint16_t port_id, uint16_t queue_id, const char *fmt,
+			 va_list ap) __rte_cold __rte_format_printf(6, 0);
+
+static void
+queue_broken(bool *broken, uint64_t *counter, const char *dir, uint16_t port_id,
+	     uint16_t queue_id, const char *fmt, va_list ap)
+{
+	char msg[160];
+
+	(*counter)++;
+	/* Release: with IN_ORDER a handoff reads the datapath's indices
+	 * once it sees broken (tv_queue.c); they no longer move. */
+	__atomic_store_n(broken, true, __ATOMIC_RELEASE);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	TV_DP_LOG(ERR,
+		  "port %u %s queue %u: %s; queue stopped until the port is "
+		  "restarted or a new back-end attaches",
+		  port_id, dir, queue_id, msg);
+}
+
+/* IN_ORDER queues: has a handoff offered the stopped queue to a new
+ * back-end since we last looked? Then *used_idx = its rewound used index
+ * and the queue runs again. */
+static __rte_cold bool
+queue_take_offer(const uint32_t *gen, uint32_t *seen,
+		 const uint16_t *offer_used_idx, uint16_t *used_idx,
+		 bool *broken, uint64_t *recoveries)
+{
+	/* Acquire: pairs with the handoff's release store of gen, made after
+	 * it rewound used->idx and wrote *offer_used_idx (tv_queue.c). */
+	uint32_t g = __atomic_load_n(gen, __ATOMIC_ACQUIRE);
+
+	if (g == *seen)
+		return false;
+	*seen = g;
+	*used_idx = *offer_used_idx;
+	(*recoveries)++;
+	__atomic_store_n(broken, false, __ATOMIC_RELAXED);
+	return true;
+}
+
 /* ---- RX ---- */
 
 void
 tv_rxq_broken(struct tv_rxq *rxq, uint64_t *counter, const char *fmt, ...)
 {
-	char msg[160];
 	va_list ap;
 
-	(*counter)++;
-	/* Release: the control path reads used_idx once it sees broken
-	 * (tv_vhost_user.c, queue recovery); used_idx no longer moves. */
-	__atomic_store_n(&rxq->broken, true, __ATOMIC_RELEASE);
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	queue_broken(&rxq->broken, counter, "rx", rxq->port_id, rxq->queue_id,
+		     fmt, ap);
 	va_end(ap);
-	TV_DP_LOG(ERR,
-		  "port %u rx queue %u: %s; queue stopped until the port is "
-		  "restarted or a new back-end attaches",
-		  rxq->port_id, rxq->queue_id, msg);
 }
 
 bool
 tv_rxq_try_recover(struct tv_rxq *rxq)
 {
-	/* Acquire: pairs with the control path's release store after it
-	 * rewound used->idx to our used_idx for the new back-end. */
-	uint32_t gen = __atomic_load_n(&rxq->recover_gen, __ATOMIC_ACQUIRE);
-
-	if (gen == rxq->recover_seen)
+	if (!queue_take_offer(&rxq->recover_gen, &rxq->recover_seen,
+			      &rxq->recover_used_idx, &rxq->used_idx,
+			      &rxq->broken, &rxq->stats.recoveries))
 		return false;
-	rxq->recover_seen = gen;
-	rxq->used_idx = rxq->recover_used_idx;
-	rxq->stats.recoveries++;
-	__atomic_store_n(&rxq->broken, false, __ATOMIC_RELAXED);
 	TV_DP_LOG(NOTICE, "port %u rx queue %u: resumed with a new back-end",
 		  rxq->port_id, rxq->queue_id);
 	return true;
@@ -122,9 +159,12 @@ tv_rxq_refill(struct tv_rxq *rxq)
 				addr_off;
 			desc[slot].len = rxq->buf_len;
 			desc[slot].flags = TV_DESC_F_WRITE;
-			/* Ablation only: the fixed layout wrote this at queue
-			 * setup and never again. */
-			if (!rxq->fixed_avail)
+			/* The fixed layout wrote this at queue setup; only a
+			 * handoff without IN_ORDER moves entries (tv_queue.c),
+			 * and this puts them back. fixed_avail=0 (ablation)
+			 * writes it every time. */
+			if (!rxq->fixed_avail ||
+			    (!rxq->in_order && avail_ring[slot] != slot))
 				avail_ring[slot] = slot;
 			rxq->sw[slot] = bufs[i];
 		}
@@ -148,38 +188,29 @@ tv_rx_burst_split(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 
 /* ---- TX ---- */
 
-static __rte_noinline __rte_cold __rte_format_printf(3, 4) void
+static void txq_broken(struct tv_txq *txq, uint64_t *counter, const char *fmt,
+		       ...) __rte_noinline __rte_cold __rte_format_printf(3, 4);
+
+static void
 txq_broken(struct tv_txq *txq, uint64_t *counter, const char *fmt, ...)
 {
-	char msg[160];
 	va_list ap;
 
-	(*counter)++;
-	/* Release: as in tv_rxq_broken (used_idx, n_inflight final). */
-	__atomic_store_n(&txq->broken, true, __ATOMIC_RELEASE);
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	queue_broken(&txq->broken, counter, "tx", txq->port_id, txq->queue_id,
+		     fmt, ap);
 	va_end(ap);
-	TV_DP_LOG(ERR,
-		  "tx queue %u: %s; queue stopped until the port is restarted "
-		  "or a new back-end attaches",
-		  txq->queue_id, msg);
 }
 
 static __rte_noinline __rte_cold bool
 txq_try_recover(struct tv_txq *txq)
 {
-	/* Acquire: pairs with the control path's release (see tv_rxq). */
-	uint32_t gen = __atomic_load_n(&txq->recover_gen, __ATOMIC_ACQUIRE);
-
-	if (gen == txq->recover_seen)
+	if (!queue_take_offer(&txq->recover_gen, &txq->recover_seen,
+			      &txq->recover_used_idx, &txq->used_idx,
+			      &txq->broken, &txq->stats.recoveries))
 		return false;
-	txq->recover_seen = gen;
-	txq->used_idx = txq->recover_used_idx;
-	txq->stats.recoveries++;
-	__atomic_store_n(&txq->broken, false, __ATOMIC_RELAXED);
-	TV_DP_LOG(NOTICE, "tx queue %u: resumed with a new back-end",
-		  txq->queue_id);
+	TV_DP_LOG(NOTICE, "port %u tx queue %u: resumed with a new back-end",
+		  txq->port_id, txq->queue_id);
 	return true;
 }
 
@@ -343,10 +374,15 @@ tx_is_simple(const struct rte_mbuf *m)
 	       rte_mbuf_refcnt_read(m) == 1;
 }
 
-uint16_t
-tv_tx_burst_split(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+void
+tv_txq_reclaim(struct tv_txq *txq)
 {
-	struct tv_txq *txq = queue;
+	tx_reclaim(txq);
+}
+
+static __rte_always_inline uint16_t
+tx_burst_body(struct tv_txq *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
 	struct tv_desc *desc = txq->ring.desc;
 	uint16_t *avail_ring = txq->ring.avail->ring;
 	const uint32_t hdr_len = sizeof(struct tv_net_hdr_mrg);
@@ -442,5 +478,21 @@ tv_tx_burst_split(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		txq->stats.packets += n_queued;
 		txq->stats.bytes += bytes;
 	}
+	return nb_tx;
+}
+
+uint16_t
+tv_tx_burst_split(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	struct tv_txq *txq = queue;
+	const bool gated = !txq->in_order;
+	uint16_t nb_tx;
+
+	/* Without IN_ORDER, inside the gate (struct tv_dp_gate). */
+	if (gated && unlikely(!dp_gate_enter(&txq->gate)))
+		return 0;
+	nb_tx = tx_burst_body(txq, pkts, nb_pkts);
+	if (gated)
+		dp_gate_leave(&txq->gate);
 	return nb_tx;
 }

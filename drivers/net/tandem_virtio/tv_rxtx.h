@@ -38,6 +38,9 @@
 #include <rte_common.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
+#ifdef RTE_ARCH_X86
+#include <rte_vect.h>
+#endif
 
 #include "tv_pmd.h"
 
@@ -137,7 +140,50 @@ mbuf_va(const struct rte_mbuf *m, uint32_t offset)
 	return (uint64_t)(uintptr_t)m->buf_addr + offset;
 }
 
+/* ---- The gate of a queue without IN_ORDER (see struct tv_dp_gate) ---- */
+
+/* Start a burst, unless a handoff has the queue (then: do nothing). */
+static __rte_always_inline bool
+dp_gate_enter(struct tv_dp_gate *g)
+{
+	__atomic_store_n(&g->busy, 1, __ATOMIC_RELAXED);
+	/* Full barrier: our busy store is visible before we read closed.
+	 * Pairs with gate_close's full barrier (tv_queue.c) between its
+	 * store of closed and its read of busy: one of us sees the other. */
+	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* Acquire: what a handoff wrote before opening the gate (its release
+	 * store of closed, gate_open) is visible to this burst. */
+	if (likely(__atomic_load_n(&g->closed, __ATOMIC_ACQUIRE) == 0))
+		return true;
+	__atomic_store_n(&g->busy, 0, __ATOMIC_RELAXED);
+	return false;
+}
+
+static __rte_always_inline void
+dp_gate_leave(struct tv_dp_gate *g)
+{
+	/* Release: the queue and ring writes of the burst are visible to a
+	 * handoff once it reads busy 0 (gate_close's acquire load). */
+	__atomic_store_n(&g->busy, 0, __ATOMIC_RELEASE);
+}
+
 /* ---- RX ---- */
+
+#ifdef RTE_ARCH_X86
+/* Vector RX (tv_rx_*.c): write a received mbuf's 32 bytes from
+ * rearm_data, as rx_init_mbuf does: rearm_data and ol_flags (rearm), then
+ * packet_type, pkt_len, data_len, vlan_tci and hash.rss (fields). SSE2
+ * only, which every x86-64 has, so each vector file can use it whatever
+ * its own ISA flags. */
+static __rte_always_inline void
+store_mbuf(struct rte_mbuf *m, __m128i rearm, __m128i fields)
+{
+	_mm_storeu_si128((__m128i *)(void *)((char *)m + TV_MBUF_OFF_REARM),
+			 rearm);
+	_mm_storeu_si128((__m128i *)(void *)((char *)m + TV_MBUF_OFF_FIELDS),
+			 fields);
+}
+#endif
 
 /* Count, mark the queue broken, log once (cold, tv_rxtx.c). */
 void tv_rxq_broken(struct tv_rxq *rxq, uint64_t *counter, const char *fmt,
@@ -390,10 +436,9 @@ rx_vec_take(struct tv_rxq *rxq, const struct tv_used_elem *e,
 	return true;
 }
 
-/* The RX burst of every path; `group` is NULL for the scalar one. */
 static __rte_always_inline uint16_t
-rx_burst(struct tv_rxq *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts,
-	 unsigned int width, tv_rx_group_fn group)
+rx_burst_body(struct tv_rxq *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts,
+	      unsigned int width, tv_rx_group_fn group)
 {
 	uint64_t bytes = 0;
 	uint16_t n_used, nb_rx = 0;
@@ -435,6 +480,23 @@ rx_burst(struct tv_rxq *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts,
 	    rxq->ring.num - rxq->n_posted >=
 		    RTE_MIN(TV_RX_REFILL_MIN, rxq->ring.num))
 		tv_rxq_refill(rxq);
+	return nb_rx;
+}
+
+/* The RX burst of every path; `group` is NULL for the scalar one. Without
+ * IN_ORDER it runs inside the queue's gate (struct tv_dp_gate). */
+static __rte_always_inline uint16_t
+rx_burst(struct tv_rxq *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts,
+	 unsigned int width, tv_rx_group_fn group)
+{
+	const bool gated = !rxq->in_order;
+	uint16_t nb_rx;
+
+	if (gated && unlikely(!dp_gate_enter(&rxq->gate)))
+		return 0;
+	nb_rx = rx_burst_body(rxq, pkts, nb_pkts, width, group);
+	if (gated)
+		dp_gate_leave(&rxq->gate);
 	return nb_rx;
 }
 

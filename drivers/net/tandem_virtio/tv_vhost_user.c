@@ -17,7 +17,9 @@
  *
  * The datapath keeps running through all of this: rings never move, only
  * the back-end changes; a new back-end resumes at the used index in the
- * ring, so buffers the old one never completed are simply offered again.
+ * ring, so buffers the old one never completed are offered again. Without
+ * IN_ORDER the rings are first made to say exactly that (tv_rxq_handoff,
+ * tv_queue.c explains).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -193,7 +195,8 @@ vu_vring_setup(struct tv_dev *dev, int sock, uint32_t vq,
 		.used_user_addr = (uint64_t)(uintptr_t)ring->used,
 		.avail_user_addr = (uint64_t)(uintptr_t)ring->avail,
 	};
-	/* The back-end is stopped or gone: nobody writes used->idx now. */
+	/* The back-end is stopped or gone: nobody writes used->idx now, and
+	 * the handoff (tv_queue.c) made it the start of what is outstanding. */
 	uint16_t base = __atomic_load_n(&ring->used->idx, __ATOMIC_ACQUIRE);
 	const char *step;
 	int ret;
@@ -272,9 +275,26 @@ vu_rings_setup(struct tv_dev *dev, int sock, char *err, size_t errlen)
 		struct tv_rxq *rxq = data->rx_queues[q];
 		struct tv_txq *txq = data->tx_queues[q];
 
-		/* A queue the old back-end broke resumes (tv_queue.c). */
-		tv_rxq_offer_recovery(rxq);
-		tv_txq_offer_recovery(txq);
+		/* [used->idx, avail->idx) becomes exactly what is still
+		 * outstanding; a queue the old back-end broke resumes. */
+		ret = tv_rxq_handoff(rxq);
+		if (ret < 0) {
+			snprintf(err, errlen,
+				 "rx queue %u: its datapath did not leave a "
+				 "burst within a second; cannot hand the ring "
+				 "over",
+				 q);
+			return ret;
+		}
+		ret = tv_txq_handoff(txq);
+		if (ret < 0) {
+			snprintf(err, errlen,
+				 "tx queue %u: its datapath did not leave a "
+				 "burst within a second; cannot hand the ring "
+				 "over",
+				 q);
+			return ret;
+		}
 
 		ret = vu_vring_setup(dev, sock, tv_net_rxq_to_vq(q), &rxq->ring,
 				     rxq->kick_fd, rxq->call_fd, err, errlen);
