@@ -15,6 +15,13 @@ import subprocess
 import time
 
 PROMPT = b"testpmd> "
+# Lines other threads print at any moment, even in the middle of the
+# prompt ("t\nPort 0: link state change event\nestpmd> ").
+ASYNC_LINE = re.compile(rb"\n?Port \d+: [^\n]*event\n")
+
+
+def _without_async(buf):
+    return ASYNC_LINE.sub(b"", buf) if b"event" in buf else buf
 BUILD = os.environ.get("TANDEM_BUILD", os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build"))
 
@@ -54,7 +61,7 @@ class Testpmd:
         buf = b""
         fd = self.proc.stdout.fileno()
         while True:
-            if PROMPT in buf:
+            if PROMPT in _without_async(buf):
                 # Asynchronous lines (link state change events) may follow
                 # the prompt: take what arrives in a short quiet period.
                 r, _, _ = select.select([fd], [], [], 0.05)
@@ -83,7 +90,8 @@ class Testpmd:
                     self.name, buf.decode(errors="replace")[-3000:]))
             buf += chunk
         self.output += buf
-        text = buf.replace(PROMPT, b"").decode(errors="replace")
+        text = _without_async(buf).replace(PROMPT, b"").decode(
+            errors="replace")
         if self.log:
             self.log.write(text)
         return text
