@@ -252,6 +252,35 @@ def reconnect_guest(cfg):
     return ok
 
 
+# DPDK 22.11's net_virtio_user in server mode, after its back-end went away
+# and came back: at exit (after every check of ours has passed) EAL's
+# interrupt thread may find a vhost-user fd that the driver closed without
+# unregistering it, and panic. Seen in the stock reference pair too, much
+# more often under ASan's timing (where ASan also reports the driver's
+# deferred disconnect handler using a freed interrupt instance). Not
+# Tandem's code; stock guests get --settle-ms so that the handler is done
+# before the port closes, and the panic is tolerated after a PASS.
+STOCK_VIRTIO_EXIT_PANIC = ('PANIC in eal_intr_thread_main():\n'
+                           'Error adding fd ')
+
+
+def stock_virtio_exit_panic(cfg, guest):
+    """True (and said so) when a stock guest passed every check and then
+    died of the known DPDK exit-time panic above."""
+    out = guest.output()
+    passed = guest.last_line('PASS')
+    if cfg.a.guest != 'stock' or passed is None:
+        return False
+    at = out.find(STOCK_VIRTIO_EXIT_PANIC)
+    if at < 0 or at < out.rfind(passed) or 'epoll_ctl, Bad file' not in \
+            out[at:at + 200]:
+        return False
+    print('NOTE: the stock net_virtio_user guest passed every check, then '
+          'hit DPDK 22.11\'s exit-time interrupt-thread panic (EBADF from '
+          'epoll_ctl): tolerated, not a Tandem failure')
+    return True
+
+
 def reconnect_host(cfg, mid=False):
     """Guest (server) stays in loop mode, hosts (client) are SIGKILLed:
     between rounds, or (mid) while the guest's traffic runs."""
@@ -262,6 +291,7 @@ def reconnect_host(cfg, mid=False):
         'guest', '0',
         ['--role', 'guest', '--guest-vdev', cfg.guest_vdev(server=True),
          '--packets', '300', '--loop', str(rounds), '--link-timeout', '30']
+        + (['--settle-ms', '500'] if a.guest == 'stock' else [])
         + (['--until-down'] if mid else [])
         + cfg.common('guest'), rounds * 40 + 60))
     if not tproc.wait_path(cfg.sock, guest, 15):
@@ -300,6 +330,8 @@ def reconnect_host(cfg, mid=False):
                             ignore_errors=True)
     grc = guest.wait(30)
     ok = grc == 0 and guest.last_line('PASS') is not None
+    if not ok and stock_virtio_exit_panic(cfg, guest):
+        ok = True
     if mid:
         for line in guest.output().splitlines():
             if 'link down mid-traffic' in line:

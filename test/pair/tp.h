@@ -4,7 +4,8 @@
  * tp.h - shared declarations of tandem_pair, the payload-exact traffic test
  * for a virtio guest port and a vhost host port (Tandem's or stock DPDK's).
  *
- * Files: tp_pkt.c (test frame layout, build and verify), tp_port.c (vdevs,
+ * Files: tp_frame.c (test frame layout, no DPDK), tp_pkt.c (the frame in
+ * mbufs: build and verify), tp_port.c (vdevs,
  * ports, mempools, resource snapshots), tp_traffic.c (paced streams, echo),
  * tandem_pair.c (arguments and roles).
  *
@@ -21,66 +22,10 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "tp_frame.h"
+
 #define TP_MAX_QUEUES 16
 #define TP_BURST      32
-/* Ethertype IEEE 802 "local experimental 1": never a real protocol. */
-#define TP_ETHERTYPE 0x88B5
-#define TP_MAGIC     0x4d444e54u /* "TNDM" little-endian */
-#define TP_MIN_FRAME 60
-#define TP_MAX_FRAME 1518
-#define TP_JUMBO     9000
-
-/* Who sent a test frame; the echo host sends guest frames back unchanged. */
-enum tp_dir {
-	TP_DIR_G2H = 1,
-	TP_DIR_H2G = 2,
-};
-
-/* The test header right after the Ethernet header (host byte order: both
- * ends run on the same machine). */
-struct tp_hdr {
-	uint32_t magic;
-	uint32_t session; /* one per guest run / loop round */
-	uint32_t seq;	  /* per (session, queue, direction) */
-	uint16_t len;	  /* the whole frame, Ethernet header included */
-	uint16_t queue;	  /* the queue pair it was sent on */
-	uint8_t dir;	  /* enum tp_dir */
-	uint8_t pad[3];
-} __attribute__((packed));
-
-#define TP_HDR_OFF  14u
-#define TP_DATA_OFF (TP_HDR_OFF + (unsigned int)sizeof(struct tp_hdr))
-
-/* Frame sizes: seq maps to schedule[seq % n]. */
-struct tp_sched {
-	uint16_t *sizes;
-	uint32_t n;
-};
-
-int tp_sched_init(struct tp_sched *s, bool jumbo);
-void tp_sched_free(struct tp_sched *s);
-static inline uint16_t
-tp_sched_size(const struct tp_sched *s, uint32_t seq)
-{
-	return s->sizes[seq % s->n];
-}
-
-/* What a receiver found wrong with a frame (0 = nothing). */
-enum tp_verdict {
-	TP_OK = 0,
-	TP_BAD_SHORT, /* too short to hold the headers */
-	TP_BAD_SEGS,  /* pkt_len != sum of data_len, or nb_segs wrong */
-	TP_BAD_ETH,   /* MACs or ethertype */
-	TP_BAD_MAGIC,
-	TP_BAD_LEN,   /* length field, schedule or mbuf length disagree */
-	TP_BAD_QUEUE, /* arrived on another queue than it was sent on */
-	TP_BAD_DIR,
-	TP_BAD_PAYLOAD, /* a pattern byte differs */
-};
-
-const char *tp_verdict_str(enum tp_verdict v);
-
-extern const struct rte_ether_addr tp_guest_mac, tp_host_mac;
 
 /* Build one frame into a (possibly chained) mbuf from pool. NULL when the
  * pool is empty. */
@@ -195,11 +140,26 @@ struct tp_echo_cfg {
 	double max_s;	/* stop after this long; 0 = no limit */
 	/* Called when a new guest session starts (may be NULL). */
 	void (*on_session)(uint16_t port);
+	/* Called from the loop when tp_snap_requested is set (may be NULL);
+	 * pending = frames received and not yet echoed. */
+	void (*on_snap)(const struct tp_echo_cfg *cfg,
+			const struct tp_stats *stats, unsigned int pending);
 };
 
 /* Echo server: verify each guest frame, send it back on its queue. Returns
  * 0 when stopped by count/signal/time, -EIO when frames were bad. */
 int tp_echo(const struct tp_echo_cfg *cfg, struct tp_stats *stats);
+
+/* ---- resource reports (tp_snap.c) ---- */
+
+/* Set by a signal handler: the echo loop then calls cfg->on_snap. */
+extern volatile sig_atomic_t tp_snap_requested;
+/* Print one "SNAP n=... link=... fds=... maps=... pool=avail/size ..."
+ * line (the first call is the baseline; later calls also print the fds and
+ * mappings that differ from it). Control path: reads /proc, allocates. */
+void tp_snap_report(uint16_t port, const struct rte_mempool *pool,
+		    const struct tp_stats *st, unsigned int pending);
+void tp_snap_fini(void);
 
 /* ---- negotiated features (tp_features.c) ---- */
 

@@ -325,6 +325,14 @@ tp_echo(const struct tp_echo_cfg *cfg, struct tp_stats *stats)
 			break;
 		if (cfg->max_s > 0 && tp_now() - start > cfg->max_s)
 			break;
+		if (tp_snap_requested && cfg->on_snap != NULL) {
+			unsigned int pending = 0;
+
+			tp_snap_requested = 0;
+			for (q = 0; q < cfg->queues; q++)
+				pending += echo_q[q].n_pend;
+			cfg->on_snap(cfg, stats, pending);
+		}
 		for (q = 0; q < cfg->queues; q++) {
 			struct echo_queue *eq = &echo_q[q];
 

@@ -30,8 +30,22 @@ def dpdk_runtime_dir(prefix):
     return os.path.join(base, prefix)
 
 
+def preload_env():
+    """The environment for an uninstrumented program (dpdk-testpmd) that
+    loads Tandem's plugins from a sanitizer build: devtools/sanitize.sh
+    sets TANDEM_PRELOAD to the sanitizer runtime, which must come first
+    in the program's library list. None (inherit) otherwise."""
+    lib = os.environ.get('TANDEM_PRELOAD')
+    if not lib:
+        return None
+    env = dict(os.environ)
+    old = env.get('LD_PRELOAD')
+    env['LD_PRELOAD'] = lib + (':' + old if old else '')
+    return env
+
+
 class Proc:
-    def __init__(self, run, name, argv, stdin=None):
+    def __init__(self, run, name, argv, stdin=None, env=None):
         self.name = name
         self.argv = argv
         self.log_path = os.path.join(run.dir, name + '.log')
@@ -40,7 +54,7 @@ class Proc:
                                   stderr=subprocess.STDOUT,
                                   stdin=stdin if stdin is not None
                                   else subprocess.DEVNULL,
-                                  start_new_session=True)
+                                  start_new_session=True, env=env)
         self.stdin = self.p.stdin
         self.t0 = time.monotonic()
 
@@ -130,8 +144,8 @@ class Run:
     def path(self, name):
         return os.path.join(self.dir, name)
 
-    def start(self, name, argv, stdin=None):
-        proc = Proc(self, name, argv, stdin)
+    def start(self, name, argv, stdin=None, env=None):
+        proc = Proc(self, name, argv, stdin, env)
         self.procs.append(proc)
         return proc
 

@@ -49,7 +49,18 @@ SKIP = 77
 EAL = ['--no-huge', '-m', '1024', '--no-pci']
 # Lines that mean testpmd or a driver crashed or corrupted memory.
 CRASH = re.compile(r'Segmentation fault|PANIC|Aborted|core dumped|'
-                   r'AddressSanitizer|double free|corrupted', re.I)
+                   r'AddressSanitizer|LeakSanitizer|runtime error:|'
+                   r'double free|corrupted', re.I)
+
+
+def tproc_preload():
+    """LD_PRELOAD for testpmd in a sanitizer build, or None (see
+    test/pair/tproc.py preload_env)."""
+    lib = os.environ.get('TANDEM_PRELOAD')
+    if not lib:
+        return None
+    old = os.environ.get('LD_PRELOAD')
+    return lib + (':' + old if old else '')
 
 
 class Fail(Exception):
@@ -99,8 +110,10 @@ class Session(testpmd.Testpmd):
                 continue
             chunk = os.read(fd, 65536)
             if not chunk:
-                raise testpmd.TestpmdError('%s closed its output' %
-                                           self.name)
+                # (a crash or a sanitizer report: show what came last)
+                raise testpmd.TestpmdError(
+                    '%s closed its output; last output:\n%s' % (
+                        self.name, buf.decode(errors='replace')[-3000:]))
             buf += chunk
         self.output += buf
         text = buf[:-len(testpmd.PROMPT)].decode(errors='replace')
@@ -484,6 +497,12 @@ def main():
         return SKIP
     print('config: dut=%s peer=%s session=%s queues=%d'
           % (a.dut, a.peer, a.session, a.queues))
+    # A sanitizer build (devtools/sanitize.sh): the stock testpmd needs the
+    # runtime of the instrumented plugins preloaded. Every child of this
+    # runner is a testpmd.
+    env = tproc_preload()
+    if env is not None:
+        os.environ['LD_PRELOAD'] = env
     log = open(os.devnull, 'w') if not a.verbose else sys.stdout
 
     class Tee:

@@ -102,7 +102,8 @@ def main():
             '--file-prefix=' + run.prefix('testpmd')] + pmd + [
             '--vdev', '%s,iface=%s' % (drv, sock), '--',
             '--nb-cores=1', '--rxq=1', '--txq=1', '--port-topology=loop',
-            '--forward-mode=icmpecho'], stdin=tproc.subprocess.PIPE)
+            '--forward-mode=icmpecho'], stdin=tproc.subprocess.PIPE,
+            env=tproc.preload_env())
         if not tproc.wait_path(sock, testpmd, 20):
             print('FAIL: testpmd did not create %s' % sock)
             print(testpmd.tail(40))
