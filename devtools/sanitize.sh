@@ -63,21 +63,5 @@ meson test -C "$build" --num-processes 1 --print-errorlogs \
 	--timeout-multiplier 2 "$@"
 rc=$?
 echo "sanitize.sh: suite took $(($(date +%s) - start)) s"
-python3 - "$build/meson-logs/testlog.json" <<'PY'
-import json, sys
-passed = failed = skipped = 0
-try:
-    lines = open(sys.argv[1]).read().splitlines()
-except OSError:
-    lines = []
-for line in lines:
-    r = json.loads(line).get("result")
-    if r in ("OK", "EXPECTEDFAIL"):
-        passed += 1
-    elif r == "SKIP":
-        skipped += 1
-    else:
-        failed += 1
-print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
-PY
+python3 "$here/summary.py" "$build/meson-logs/testlog.json"
 exit $rc
