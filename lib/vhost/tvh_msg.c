@@ -95,6 +95,20 @@ start_ring(struct tvh_vq *vq, char *why, size_t whylen)
 	return rc;
 }
 
+/* A SET_*FEATURES may only acknowledge bits we offered: true (with the
+ * reason in why) if `acked` has any other. */
+static bool
+refuse_unoffered(const char *what, uint64_t acked, uint64_t offered, char *why,
+		 size_t whylen)
+{
+	if ((acked & ~offered) == 0)
+		return false;
+	snprintf(why, whylen,
+		 "%s 0x%" PRIx64 " include 0x%" PRIx64 " that were not offered",
+		 what, acked, acked & ~offered);
+	return true;
+}
+
 static int
 h_get_features(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 	       size_t whylen)
@@ -108,13 +122,8 @@ h_set_features(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 {
 	uint64_t v = msg->payload.u64;
 
-	if (v & ~dev->offered_features) {
-		snprintf(why, whylen,
-			 "features 0x%" PRIx64 " include 0x%" PRIx64
-			 " that were not offered",
-			 v, v & ~dev->offered_features);
+	if (refuse_unoffered("features", v, dev->offered_features, why, whylen))
 		return -EINVAL;
-	}
 	if (dev->features_set && v == dev->features)
 		return 0;
 	/* Header length and ring options change under the queues: stop
@@ -349,13 +358,9 @@ h_set_protocol_features(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 {
 	uint64_t v = msg->payload.u64;
 
-	if (v & ~dev->offered_protocol_features) {
-		snprintf(why, whylen,
-			 "protocol features 0x%" PRIx64 " include 0x%" PRIx64
-			 " that were not offered",
-			 v, v & ~dev->offered_protocol_features);
+	if (refuse_unoffered("protocol features", v,
+			     dev->offered_protocol_features, why, whylen))
 		return -EINVAL;
-	}
 	dev->protocol_features = v;
 	return 0;
 }
