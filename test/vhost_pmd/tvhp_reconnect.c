@@ -14,7 +14,6 @@
  * no front-end error counted. After the last round every mbuf is back in
  * its pool and no fd leaked. Exit 77 (skip) without the stock virtio_user.
  */
-#include <dirent.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,43 +30,13 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
-#define NB_MBUF 4096
-#define BURST	32
-#define RING	256
-#define N_PKTS	(RING + 44) /* more than a ring: indexes pass RING */
-#define HOST	"net_tandem_vhost0"
-#define GUEST	"net_virtio_user7"
+#include "tvhp_tc.h"
 
-static int failures;
-static char sock_path[108];
-static char sock_dir[64];
-static struct rte_mempool *pool_h, *pool_g;
-
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			failures++;                                            \
-			printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			printf(__VA_ARGS__);                                   \
-			printf("\n");                                          \
-		}                                                              \
-	} while (0)
-
-static int
-count_fds(void)
-{
-	struct dirent *de;
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1; /* the DIR's own fd */
-}
+#define BURST  32
+#define RING   256
+#define N_PKTS (RING + 44) /* more than a ring: indexes pass RING */
+#define HOST   "net_tandem_vhost0"
+#define GUEST  "net_virtio_user7"
 
 static uint8_t
 pattern(uint32_t seed, uint32_t off)
@@ -155,19 +124,6 @@ flow(uint16_t tx, struct rte_mempool *mp, uint16_t rx, uint32_t seed,
 	return good;
 }
 
-static uint64_t
-xstat(uint16_t port, const char *name)
-{
-	uint64_t id, v;
-
-	if (rte_eth_xstats_get_id_by_name(port, name, &id) != 0 ||
-	    rte_eth_xstats_get_by_id(port, &id, &v, 1) != 1) {
-		CHECK(0, "no xstat %s", name);
-		return UINT64_MAX;
-	}
-	return v;
-}
-
 static int
 port_setup(uint16_t port, struct rte_mempool *mp)
 {
@@ -194,31 +150,17 @@ port_setup(uint16_t port, struct rte_mempool *mp)
 }
 
 /* Polling the link also drives the stock guest's reconnection. */
-static bool
-wait_link(uint16_t port, int up)
-{
-	uint64_t end = rte_get_timer_cycles() + 10 * rte_get_timer_hz();
-	struct rte_eth_link link;
-
-	do {
-		if (rte_eth_link_get_nowait(port, &link) == 0 &&
-		    link.link_status == up)
-			return true;
-		rte_delay_ms(10);
-	} while (rte_get_timer_cycles() < end);
-	return false;
-}
-
 static int
 host_create(uint16_t *h)
 {
 	char args[256];
 
-	snprintf(args, sizeof(args), "iface=%s,client=1,queues=1", sock_path);
+	snprintf(args, sizeof(args), "iface=%s,client=1,queues=1",
+		 tc_sock_path);
 	if (rte_vdev_init(HOST, args) != 0 ||
 	    rte_eth_dev_get_port_by_name(HOST, h) != 0)
 		return -1;
-	return port_setup(*h, pool_h);
+	return port_setup(*h, tc_pool_h);
 }
 
 static void
@@ -231,8 +173,8 @@ host_errors_none(uint16_t h, int round)
 	};
 
 	for (unsigned int i = 0; i < RTE_DIM(names); i++)
-		CHECK(xstat(h, names[i]) == 0, "round %d: %s = %" PRIu64, round,
-		      names[i], xstat(h, names[i]));
+		CHECK(tc_xstat(h, names[i]) == 0, "round %d: %s = %" PRIu64,
+		      round, names[i], tc_xstat(h, names[i]));
 }
 
 static void
@@ -249,28 +191,30 @@ test_host_restarts(int rounds)
 		return;
 	}
 	snprintf(args, sizeof(args), "path=%s,server=1,queues=1,queue_size=%u",
-		 sock_path, RING);
+		 tc_sock_path, RING);
 	if (rte_vdev_init(GUEST, args) != 0 ||
 	    rte_eth_dev_get_port_by_name(GUEST, &g) != 0 ||
-	    port_setup(g, pool_g) != 0) {
+	    port_setup(g, tc_pool_g) != 0) {
 		CHECK(0, "guest attach");
 		return;
 	}
 	for (r = 0; r < rounds; r++) {
-		CHECK(wait_link(g, RTE_ETH_LINK_UP), "round %d: guest link", r);
-		CHECK(wait_link(h, RTE_ETH_LINK_UP), "round %d: host link", r);
-		flow(g, pool_g, h, 1000u * r, N_PKTS);
-		flow(h, pool_h, g, 1000u * r + 500, N_PKTS);
+		CHECK(tc_wait_link(g, RTE_ETH_LINK_UP, 10),
+		      "round %d: guest link", r);
+		CHECK(tc_wait_link(h, RTE_ETH_LINK_UP, 10),
+		      "round %d: host link", r);
+		flow(g, tc_pool_g, h, 1000u * r, N_PKTS);
+		flow(h, tc_pool_h, g, 1000u * r + 500, N_PKTS);
 		host_errors_none(h, r);
 		printf("round %d: %u packets each way, %d failures so far\n", r,
-		       N_PKTS, failures);
-		if (failures || r + 1 == rounds)
+		       N_PKTS, tc_failures);
+		if (tc_failures || r + 1 == rounds)
 			break;
 		/* A new host process would start from nothing: destroy this
 		 * one (the guest sees the connection close) and create a
 		 * fresh one on the same socket. */
 		CHECK(rte_vdev_uninit(HOST) == 0, "host uninit");
-		CHECK(wait_link(g, RTE_ETH_LINK_DOWN),
+		CHECK(tc_wait_link(g, RTE_ETH_LINK_DOWN, 10),
 		      "round %d: guest link "
 		      "stays up without a host",
 		      r);
@@ -288,8 +232,7 @@ test_host_restarts(int rounds)
 int
 main(int argc, char **argv)
 {
-	char prefix[64], *eal[16];
-	int n = 0, rounds = 3, fds_before, fds_after;
+	int rounds = 3, fds_before;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s <plugin.so> [rounds]\n", argv[0]);
@@ -297,37 +240,8 @@ main(int argc, char **argv)
 	}
 	if (argc > 2)
 		rounds = atoi(argv[2]);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	/* The stock virtio_user sends without MSG_NOSIGNAL. */
-	signal(SIGPIPE, SIG_IGN);
-	snprintf(prefix, sizeof(prefix), "--file-prefix=h5rc-%d", getpid());
-	eal[n++] = argv[0];
-	eal[n++] = (char *)(uintptr_t) "-l";
-	eal[n++] = (char *)(uintptr_t) "0";
-	eal[n++] = (char *)(uintptr_t) "--no-huge";
-	eal[n++] = (char *)(uintptr_t) "-m";
-	eal[n++] = (char *)(uintptr_t) "512";
-	eal[n++] = (char *)(uintptr_t) "--no-pci";
-	eal[n++] = prefix;
-	eal[n++] = (char *)(uintptr_t) "-d";
-	eal[n++] = argv[1];
-	eal[n++] =
-		(char *)(uintptr_t) "--log-level=pmd.net.tandem_vhost.*:info";
-	if (rte_eal_init(n, eal) < 0) {
-		fprintf(stderr, "EAL init failed\n");
+	if (tc_init(argv[0], argv[1], "h5rc") < 0)
 		return 1;
-	}
-	snprintf(sock_dir, sizeof(sock_dir), "/tmp/h5-rc-%d", getpid());
-	mkdir(sock_dir, 0700);
-	snprintf(sock_path, sizeof(sock_path), "%s/s.sock", sock_dir);
-	pool_h = rte_pktmbuf_pool_create("pool_h", NB_MBUF, 0, 0,
-					 RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-	pool_g = rte_pktmbuf_pool_create("pool_g", NB_MBUF, 0, 0,
-					 RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-	if (pool_h == NULL || pool_g == NULL) {
-		fprintf(stderr, "mempool: %s\n", rte_strerror(rte_errno));
-		return 1;
-	}
 	/* rte_vdev_init() returns > 0 when no driver has the name. */
 	if (rte_vdev_init(GUEST, "path=/nonexistent/h5") > 0) {
 		printf("SKIP: stock net_virtio_user not loaded\n");
@@ -338,24 +252,11 @@ main(int argc, char **argv)
 	{
 		char args[256];
 
-		snprintf(args, sizeof(args), "iface=%s,client=1", sock_path);
+		snprintf(args, sizeof(args), "iface=%s,client=1", tc_sock_path);
 		CHECK(rte_vdev_init(HOST, args) == 0, "first host");
 		CHECK(rte_vdev_uninit(HOST) == 0, "first host uninit");
 	}
-	fds_before = count_fds();
+	fds_before = tc_count_fds();
 	test_host_restarts(rounds);
-	CHECK(rte_mempool_avail_count(pool_h) == NB_MBUF,
-	      "host pool: %u of %u back", rte_mempool_avail_count(pool_h),
-	      NB_MBUF);
-	CHECK(rte_mempool_avail_count(pool_g) == NB_MBUF,
-	      "guest pool: %u of %u back", rte_mempool_avail_count(pool_g),
-	      NB_MBUF);
-	fds_after = count_fds();
-	CHECK(fds_after == fds_before, "fds %d before, %d after", fds_before,
-	      fds_after);
-	unlink(sock_path);
-	rmdir(sock_dir);
-	rte_eal_cleanup();
-	printf("%s: %d failures\n", failures ? "FAILED" : "PASSED", failures);
-	return failures ? 1 : 0;
+	return tc_finish(fds_before);
 }

@@ -15,7 +15,6 @@
  * brings traffic back; after close every mbuf is back in its pool and no
  * fd leaked. Exit 77 (skip) when the stock virtio_user is unavailable.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -35,45 +34,16 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
-#define NB_MBUF	  4096
+#include "tvhp_tc.h"
+
 #define N_PKTS	  64
 #define JUMBO_LEN 9000
 #define SEG_LEN	  1800
 #define BURST	  32
 
-static int failures;
-static char sock_path[108];
-static char sock_dir[64];
-static struct rte_mempool *pool_h, *pool_g;
 static uint16_t nq = 1;
 static const char *guest_extra = "";
 static unsigned int lsc_events;
-
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			failures++;                                            \
-			printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			printf(__VA_ARGS__);                                   \
-			printf("\n");                                          \
-		}                                                              \
-	} while (0)
-
-static int
-count_fds(void)
-{
-	struct dirent *de;
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1; /* the DIR's own fd */
-}
 
 /* ---- devargs ---- */
 
@@ -111,23 +81,24 @@ test_devargs(void)
 
 	expect_refused("", "iface=<socket path> is required");
 	expect_refused("queues=1", "iface=<socket path> is required");
-	snprintf(args, sizeof(args), "iface=%s,bogus=1", sock_path);
+	snprintf(args, sizeof(args), "iface=%s,bogus=1", tc_sock_path);
 	expect_refused(args, "unknown devarg \"bogus\"");
-	snprintf(args, sizeof(args), "iface=%s,queues=0", sock_path);
+	snprintf(args, sizeof(args), "iface=%s,queues=0", tc_sock_path);
 	expect_refused(args, "queues=0 is not a number");
-	snprintf(args, sizeof(args), "iface=%s,queues=129", sock_path);
+	snprintf(args, sizeof(args), "iface=%s,queues=129", tc_sock_path);
 	expect_refused(args, "queues=129");
-	snprintf(args, sizeof(args), "iface=%s,queues=1x", sock_path);
+	snprintf(args, sizeof(args), "iface=%s,queues=1x", tc_sock_path);
 	expect_refused(args, "queues=1x");
-	snprintf(args, sizeof(args), "iface=%s,client=2", sock_path);
+	snprintf(args, sizeof(args), "iface=%s,client=2", tc_sock_path);
 	expect_refused(args, "client=2 is not 0 or 1");
-	snprintf(args, sizeof(args), "iface=%s,tso=1", sock_path);
+	snprintf(args, sizeof(args), "iface=%s,tso=1", tc_sock_path);
 	expect_refused(args, "tso=1 is not supported yet");
-	snprintf(args, sizeof(args), "iface=%s,linear-buffer=1", sock_path);
+	snprintf(args, sizeof(args), "iface=%s,linear-buffer=1", tc_sock_path);
 	expect_refused(args, "linear-buffer=1 is not supported yet");
-	snprintf(args, sizeof(args), "iface=%s,iface=%s", sock_path, sock_path);
+	snprintf(args, sizeof(args), "iface=%s,iface=%s", tc_sock_path,
+		 tc_sock_path);
 	expect_refused(args, "\"iface\" is given more than once");
-	snprintf(args, sizeof(args), "iface=%s,queues", sock_path);
+	snprintf(args, sizeof(args), "iface=%s,queues", tc_sock_path);
 	expect_refused(args, "\"queues\"");
 
 	/* The stock defaults are accepted; the socket exists from probe on
@@ -135,16 +106,16 @@ test_devargs(void)
 	snprintf(args, sizeof(args),
 		 "iface=%s,queues=2,client=0,tso=0,linear-buffer=0,"
 		 "ext-buffer=0,iommu-support=0,postcopy-support=0",
-		 sock_path);
+		 tc_sock_path);
 	CHECK(rte_vdev_init("net_tandem_vhost9", args) == 0, "valid args");
-	CHECK(stat(sock_path, &st) == 0 && S_ISSOCK(st.st_mode),
-	      "no socket at %s after probe", sock_path);
+	CHECK(stat(tc_sock_path, &st) == 0 && S_ISSOCK(st.st_mode),
+	      "no socket at %s after probe", tc_sock_path);
 	CHECK(rte_eth_dev_get_port_by_name("net_tandem_vhost9", &port) == 0,
 	      "no port");
 	CHECK(rte_vdev_uninit("net_tandem_vhost9") == 0, "uninit");
 	CHECK(rte_eth_dev_get_port_by_name("net_tandem_vhost9", &port) != 0,
 	      "port still there after uninit");
-	CHECK(stat(sock_path, &st) != 0, "socket left after close");
+	CHECK(stat(tc_sock_path, &st) != 0, "socket left after close");
 }
 
 /* ---- traffic ---- */
@@ -234,20 +205,6 @@ recv_n(uint16_t port, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 	return got;
 }
 
-static uint64_t
-xstat(uint16_t port, const char *name)
-{
-	uint64_t id, v;
-
-	if (rte_eth_xstats_get_id_by_name(port, name, &id) != 0) {
-		CHECK(0, "no xstat %s", name);
-		return UINT64_MAX;
-	}
-	if (rte_eth_xstats_get_by_id(port, &id, &v, 1) != 1)
-		return UINT64_MAX;
-	return v;
-}
-
 /* One direction: `n` packets from `tx_port` to `rx_port` on queue q. */
 static void
 flow(uint16_t tx_port, struct rte_mempool *tx_pool, uint16_t rx_port,
@@ -303,33 +260,18 @@ port_setup(uint16_t port, struct rte_mempool *mp)
 	return ret;
 }
 
-static bool
-wait_link(uint16_t port, int up)
-{
-	uint64_t end = rte_get_timer_cycles() + 5 * rte_get_timer_hz();
-	struct rte_eth_link link;
-
-	do {
-		if (rte_eth_link_get_nowait(port, &link) == 0 &&
-		    link.link_status == up)
-			return true;
-		rte_delay_ms(10);
-	} while (rte_get_timer_cycles() < end);
-	return false;
-}
-
 static int
 guest_attach(uint16_t *g)
 {
 	char args[256];
 
 	snprintf(args, sizeof(args), "path=%s,queues=%u,queue_size=256%s%s",
-		 sock_path, nq, guest_extra[0] ? "," : "", guest_extra);
+		 tc_sock_path, nq, guest_extra[0] ? "," : "", guest_extra);
 	if (rte_vdev_init("net_virtio_user7", args) != 0)
 		return -1;
 	if (rte_eth_dev_get_port_by_name("net_virtio_user7", g) != 0)
 		return -1;
-	return port_setup(*g, pool_g);
+	return port_setup(*g, tc_pool_g);
 }
 
 static void
@@ -351,18 +293,18 @@ traffic(uint16_t h, uint16_t g)
 	char name[64];
 
 	/* Device counters since the last reset include the attach. */
-	CHECK(xstat(h, "dev_msgs") > 0 && xstat(h, "dev_connects") > 0,
+	CHECK(tc_xstat(h, "dev_msgs") > 0 && tc_xstat(h, "dev_connects") > 0,
 	      "dev_msgs %" PRIu64 " dev_connects %" PRIu64,
-	      xstat(h, "dev_msgs"), xstat(h, "dev_connects"));
+	      tc_xstat(h, "dev_msgs"), tc_xstat(h, "dev_connects"));
 	CHECK(rte_eth_stats_reset(h) == 0, "stats reset");
-	CHECK(xstat(h, "dev_msgs") == 0, "dev_msgs after reset");
+	CHECK(tc_xstat(h, "dev_msgs") == 0, "dev_msgs after reset");
 	for (q = 0; q < nq; q++) {
-		flow(g, pool_g, h, q, 1000 * q, N_PKTS, &in_bytes);
-		flow(h, pool_h, g, q, 1000 * q + 500, N_PKTS, &out_bytes);
+		flow(g, tc_pool_g, h, q, 1000 * q, N_PKTS, &in_bytes);
+		flow(h, tc_pool_h, g, q, 1000 * q + 500, N_PKTS, &out_bytes);
 	}
 
 	/* A jumbo frame from the guest arrives as an mbuf chain. */
-	m = make_pkt(pool_g, 7, JUMBO_LEN, SEG_LEN);
+	m = make_pkt(tc_pool_g, 7, JUMBO_LEN, SEG_LEN);
 	CHECK(m != NULL && send_all(g, 0, &m, 1) == 1, "jumbo send");
 	CHECK(recv_n(h, 0, rx, 1) == 1, "jumbo not received");
 	CHECK(pkt_ok(rx[0], 7, JUMBO_LEN) && rx[0]->nb_segs > 1,
@@ -371,7 +313,7 @@ traffic(uint16_t h, uint16_t g)
 	jumbo_in = JUMBO_LEN;
 
 	/* A 2-segment mbuf to the guest is gathered (TX MULTI_SEGS). */
-	m = make_pkt(pool_h, 9, 1400, 700);
+	m = make_pkt(tc_pool_h, 9, 1400, 700);
 	CHECK(m != NULL && m->nb_segs == 2, "2-seg build");
 	CHECK(send_all(h, 0, &m, 1) == 1, "2-seg send");
 	CHECK(recv_n(g, 0, rx, 1) == 1, "2-seg not received");
@@ -392,19 +334,19 @@ traffic(uint16_t h, uint16_t g)
 		CHECK(st.q_ipackets[q] == N_PKTS + (q == 0),
 		      "q_ipackets[%u] %" PRIu64, q, st.q_ipackets[q]);
 		snprintf(name, sizeof(name), "rx_q%u_packets", q);
-		CHECK(xstat(h, name) == N_PKTS + (q == 0u), "%s", name);
+		CHECK(tc_xstat(h, name) == N_PKTS + (q == 0u), "%s", name);
 		snprintf(name, sizeof(name), "tx_q%u_packets", q);
-		CHECK(xstat(h, name) == N_PKTS + (q == 0u), "%s", name);
+		CHECK(tc_xstat(h, name) == N_PKTS + (q == 0u), "%s", name);
 		snprintf(name, sizeof(name), "rx_q%u_no_mbufs", q);
-		CHECK(xstat(h, name) == 0, "%s", name);
+		CHECK(tc_xstat(h, name) == 0, "%s", name);
 		snprintf(name, sizeof(name), "tx_q%u_err_desc_addr", q);
-		CHECK(xstat(h, name) == 0, "%s", name);
+		CHECK(tc_xstat(h, name) == 0, "%s", name);
 	}
-	CHECK(xstat(h, "rx_q0_bytes") == in_bytes / nq + jumbo_in || nq > 1,
+	CHECK(tc_xstat(h, "rx_q0_bytes") == in_bytes / nq + jumbo_in || nq > 1,
 	      "rx_q0_bytes");
-	CHECK(xstat(h, "dev_err_msg") == 0, "dev_err_msg");
+	CHECK(tc_xstat(h, "dev_err_msg") == 0, "dev_err_msg");
 	CHECK(rte_eth_xstats_reset(h) == 0, "xstats reset");
-	CHECK(xstat(h, "rx_q0_packets") == 0, "rx_q0_packets after reset");
+	CHECK(tc_xstat(h, "rx_q0_packets") == 0, "rx_q0_packets after reset");
 	CHECK(rte_eth_stats_get(h, &st) == 0 && st.ipackets == 0 &&
 		      st.obytes == 0,
 	      "stats after reset");
@@ -422,7 +364,7 @@ no_room(uint16_t h, uint16_t g)
 
 	for (rounds = 0; rounds < 64; rounds++) {
 		for (i = 0; i < BURST; i++)
-			pkts[i] = make_pkt(pool_h, total + i, 100, 4096);
+			pkts[i] = make_pkt(tc_pool_h, total + i, 100, 4096);
 		sent = rte_eth_tx_burst(h, 0, pkts, BURST);
 		total += sent;
 		for (i = sent; i < BURST; i++)
@@ -435,12 +377,12 @@ no_room(uint16_t h, uint16_t g)
 	}
 	CHECK(rounds < 64, "guest ring never filled");
 	/* traffic() reset the counters: only this test's bursts count. */
-	CHECK(xstat(h, "tx_q0_no_room") > 0, "no_room not counted");
+	CHECK(tc_xstat(h, "tx_q0_no_room") > 0, "no_room not counted");
 	/* oerrors counts packets left unsent (only the last burst's). */
 	CHECK(rte_eth_stats_get(h, &st) == 0 &&
 		      st.oerrors == (uint64_t)(BURST - sent),
 	      "oerrors %" PRIu64 " != %u", st.oerrors, BURST - sent);
-	CHECK(xstat(h, "tx_q0_unsent_packets") == (uint64_t)(BURST - sent),
+	CHECK(tc_xstat(h, "tx_q0_unsent_packets") == (uint64_t)(BURST - sent),
 	      "tx_q0_unsent_packets");
 	CHECK(st.opackets == total, "opackets %" PRIu64 " != %u", st.opackets,
 	      total);
@@ -466,7 +408,7 @@ stop_start(uint16_t h, uint16_t g)
 
 	CHECK(rte_eth_dev_stop(h) == 0, "stop");
 	for (i = 0; i < 8; i++) {
-		pkts[i] = make_pkt(pool_g, 300 + i, len_of(300 + i), 4096);
+		pkts[i] = make_pkt(tc_pool_g, 300 + i, len_of(300 + i), 4096);
 		bytes += len_of(300 + i);
 	}
 	CHECK(send_all(g, 0, pkts, 8) == 8, "guest send while host stopped");
@@ -475,7 +417,7 @@ stop_start(uint16_t h, uint16_t g)
 	 * driver's own burst to check it refuses too. */
 	got = dev->rx_pkt_burst(dev->data->rx_queues[0], rx, 8);
 	CHECK(got == 0, "rx on stopped port returned %u", got);
-	pkts[0] = make_pkt(pool_h, 1, 100, 4096);
+	pkts[0] = make_pkt(tc_pool_h, 1, 100, 4096);
 	CHECK(dev->tx_pkt_burst(dev->data->tx_queues[0], pkts, 1) == 0,
 	      "tx on stopped port");
 	rte_pktmbuf_free(pkts[0]);
@@ -495,7 +437,7 @@ test_pair(void)
 	unsigned int ev;
 	int round;
 
-	snprintf(args, sizeof(args), "iface=%s,queues=%u", sock_path, nq);
+	snprintf(args, sizeof(args), "iface=%s,queues=%u", tc_sock_path, nq);
 	CHECK(rte_vdev_init("net_tandem_vhost0", args) == 0, "probe host");
 	if (rte_eth_dev_get_port_by_name("net_tandem_vhost0", &h) != 0) {
 		CHECK(0, "no host port");
@@ -504,8 +446,8 @@ test_pair(void)
 	CHECK(rte_eth_dev_callback_register(h, RTE_ETH_EVENT_INTR_LSC, lsc_cb,
 					    NULL) == 0,
 	      "lsc register");
-	CHECK(port_setup(h, pool_h) == 0, "host setup");
-	CHECK(wait_link(h, RTE_ETH_LINK_DOWN), "link up without a guest");
+	CHECK(port_setup(h, tc_pool_h) == 0, "host setup");
+	CHECK(tc_wait_link(h, RTE_ETH_LINK_DOWN, 5), "link up without a guest");
 
 	/* Round 1 is the first guest, round 2 a restarted one. */
 	for (round = 0; round < 2; round++) {
@@ -514,7 +456,7 @@ test_pair(void)
 			CHECK(0, "guest attach (round %d)", round);
 			return;
 		}
-		CHECK(wait_link(h, RTE_ETH_LINK_UP), "link not up");
+		CHECK(tc_wait_link(h, RTE_ETH_LINK_UP, 5), "link not up");
 		CHECK(__atomic_load_n(&lsc_events, __ATOMIC_SEQ_CST) > ev,
 		      "no LSC event on guest attach");
 		traffic(h, g);
@@ -522,10 +464,11 @@ test_pair(void)
 		stop_start(h, g);
 		ev = __atomic_load_n(&lsc_events, __ATOMIC_SEQ_CST);
 		guest_detach(g);
-		CHECK(wait_link(h, RTE_ETH_LINK_DOWN), "link not down");
+		CHECK(tc_wait_link(h, RTE_ETH_LINK_DOWN, 5), "link not down");
 		CHECK(__atomic_load_n(&lsc_events, __ATOMIC_SEQ_CST) > ev,
 		      "no LSC event on guest detach");
-		printf("round %d done, %d failures so far\n", round, failures);
+		printf("round %d done, %d failures so far\n", round,
+		       tc_failures);
 	}
 	CHECK(rte_eth_dev_stop(h) == 0, "host stop");
 	CHECK(rte_eth_dev_close(h) == 0, "host close");
@@ -540,16 +483,16 @@ test_close_live(void)
 	char args[256];
 	uint16_t h, g;
 
-	snprintf(args, sizeof(args), "iface=%s,queues=%u", sock_path, nq);
+	snprintf(args, sizeof(args), "iface=%s,queues=%u", tc_sock_path, nq);
 	CHECK(rte_vdev_init("net_tandem_vhost1", args) == 0, "probe host");
 	if (rte_eth_dev_get_port_by_name("net_tandem_vhost1", &h) != 0)
 		return;
-	CHECK(port_setup(h, pool_h) == 0, "host setup");
+	CHECK(port_setup(h, tc_pool_h) == 0, "host setup");
 	if (guest_attach(&g) != 0) {
 		CHECK(0, "guest attach");
 		return;
 	}
-	CHECK(wait_link(h, RTE_ETH_LINK_UP), "link not up");
+	CHECK(tc_wait_link(h, RTE_ETH_LINK_UP, 5), "link not up");
 	/* remove() stops and closes a live port by itself. */
 	CHECK(rte_vdev_uninit("net_tandem_vhost1") == 0, "host uninit");
 	guest_detach(g);
@@ -558,55 +501,22 @@ test_close_live(void)
 int
 main(int argc, char **argv)
 {
-	char prefix[64], *eal[16];
-	int n = 0, fds_before, fds_after;
+	int fds_before;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: %s <plugin.so> <queues> [guest args]\n",
 			argv[0]);
 		return 2;
 	}
-	/* The stock virtio_user sends without MSG_NOSIGNAL: closing the
-	 * guest after the host is gone would kill the test with SIGPIPE. */
-	signal(SIGPIPE, SIG_IGN);
 	nq = (uint16_t)atoi(argv[2]);
 	if (argc > 3)
 		guest_extra = argv[3];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=h5t-%d", getpid());
-	eal[n++] = argv[0];
-	eal[n++] = (char *)(uintptr_t) "-l";
-	eal[n++] = (char *)(uintptr_t) "0";
-	eal[n++] = (char *)(uintptr_t) "--no-huge";
-	eal[n++] = (char *)(uintptr_t) "-m";
-	eal[n++] = (char *)(uintptr_t) "512";
-	eal[n++] = (char *)(uintptr_t) "--no-pci";
-	eal[n++] = prefix;
-	eal[n++] = (char *)(uintptr_t) "-d";
-	eal[n++] = argv[1];
-	eal[n++] =
-		(char *)(uintptr_t) "--log-level=pmd.net.tandem_vhost.*:info";
-	if (rte_eal_init(n, eal) < 0) {
-		fprintf(stderr, "EAL init failed\n");
+	if (tc_init(argv[0], argv[1], "h5t") < 0)
 		return 1;
-	}
-	snprintf(sock_dir, sizeof(sock_dir), "/tmp/h5-test-%d", getpid());
-	mkdir(sock_dir, 0700);
-	snprintf(sock_path, sizeof(sock_path), "%s/s.sock", sock_dir);
-
-	/* Cache size 0: every free mbuf is visible in avail_count. */
-	pool_h = rte_pktmbuf_pool_create("pool_h", NB_MBUF, 0, 0,
-					 RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-	pool_g = rte_pktmbuf_pool_create("pool_g", NB_MBUF, 0, 0,
-					 RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-	if (pool_h == NULL || pool_g == NULL) {
-		fprintf(stderr, "mempool: %s\n", rte_strerror(rte_errno));
-		return 1;
-	}
-
 	test_devargs();
 	/* After one device came and went (lib/vhost may keep a process-wide
 	 * control thread and its fds). */
-	fds_before = count_fds();
+	fds_before = tc_count_fds();
 
 	/* rte_vdev_init() returns > 0 when no driver has the name. */
 	if (rte_vdev_init("net_virtio_user7", "path=/nonexistent/h5") > 0) {
@@ -615,18 +525,5 @@ main(int argc, char **argv)
 	}
 	test_pair();
 	test_close_live();
-
-	CHECK(rte_mempool_avail_count(pool_h) == NB_MBUF,
-	      "host pool: %u of %u back", rte_mempool_avail_count(pool_h),
-	      NB_MBUF);
-	CHECK(rte_mempool_avail_count(pool_g) == NB_MBUF,
-	      "guest pool: %u of %u back", rte_mempool_avail_count(pool_g),
-	      NB_MBUF);
-	fds_after = count_fds();
-	CHECK(fds_after == fds_before, "fds %d before, %d after", fds_before,
-	      fds_after);
-	rmdir(sock_dir);
-	rte_eal_cleanup();
-	printf("%s: %d failures\n", failures ? "FAILED" : "PASSED", failures);
-	return failures ? 1 : 0;
+	return tc_finish(fds_before);
 }
