@@ -52,6 +52,23 @@
  * blocking reads sees EAGAIN instead (QEMU and DPDK's virtio-user use
  * non-blocking eventfds anyway).
  *
+ * Guest memory truncation: the front-end keeps the fds of the memory it
+ * shares and may shrink a file after the back-end mapped it; the next
+ * access beyond the new end would raise SIGBUS and kill the process (and
+ * every other device in it). Unless the file is sealed against that
+ * (F_SEAL_SHRINK, as QEMU's memory-backend-memfd does by default), the
+ * library relies on a SIGBUS handler it installs once per process when
+ * the first device is created: a fault inside guest memory that the
+ * library mapped is absorbed (zero-filled private pages replace the rest
+ * of that mapping, the access restarts), counted in
+ * tvh_dev_stats.mem_faults, and the device disconnected. Any other SIGBUS
+ * goes to the handler that was installed before (e.g. a sanitizer's), or
+ * kills the process as it would have without the library. An application
+ * that installs its own SIGBUS handler after creating a device must chain
+ * to the previous one (the library logs a warning at the next mapping if
+ * its handler was replaced). At most 1024 regions are guarded per
+ * process; a memory table beyond that is refused.
+ *
  * Errors: functions return 0 or -errno. Misbehaviour of the front-end is
  * counted (struct tvh_vq_stats / tvh_dev_stats), logged once, rate limited,
  * and marks the queue (descriptor errors) broken until the front-end sets
@@ -110,7 +127,17 @@ struct tvh_config {
 	 * (observed: 3 queues x 32 packets in a 4-queue interop run). A
 	 * receive ring that is disabled never gets packets either way. */
 	bool disabled_tx_discard;
+	/* Added: the most guest memory (sum of the regions' sizes in one
+	 * SET_MEM_TABLE) the device maps for its front-end; a larger table
+	 * is refused (counted in err_mem). 0: TVH_DEFAULT_MAX_GUEST_MEM. A
+	 * front-end chooses what the back-end maps, bounded only by the
+	 * size of its files, and a sparse file of any size costs it
+	 * nothing. */
+	uint64_t max_guest_mem;
 };
+
+/* Default of tvh_config.max_guest_mem: 64 GiB. */
+#define TVH_DEFAULT_MAX_GUEST_MEM (64ull << 30)
 
 /* Default virtio features Tandem's back-end offers. */
 uint64_t tvh_default_features(void);
@@ -197,7 +224,24 @@ struct tvh_dev_stats {
 	uint64_t err_msg;  /* messages refused by validation */
 	uint64_t err_mem;  /* memory regions refused (fstat/mmap/overlap) */
 	uint64_t err_ring; /* ring addresses refused */
+	/* Added: memory regions mapped from a file the front-end can still
+	 * shrink (no F_SEAL_SHRINK seal). Not an error: the region is
+	 * guarded (see "Guest memory truncation" below). */
+	uint64_t unsealed_regions;
+	/* Added: accesses to guest memory beyond the end of its file (the
+	 * front-end shrank it after SET_MEM_TABLE), absorbed by the guard;
+	 * each session where it happens is ended (counted in err_mem). */
+	uint64_t mem_faults;
+	/* Added: messages the front-end began but did not complete within
+	 * TVH_MSG_DEADLINE_MS; each ends the session (counted in
+	 * err_msg). */
+	uint64_t msg_stalls;
 };
+
+/* How long a message may take to arrive in full (header, payload and fds)
+ * once its first byte is there. The control thread never waits for it:
+ * it serves the other devices meanwhile. */
+#define TVH_MSG_DEADLINE_MS 1000u
 
 int tvh_vq_stats_get(const struct tvh_dev *dev, uint16_t vq,
 		     struct tvh_vq_stats *stats);

@@ -20,6 +20,19 @@
  * device list, not freed) until then; zombies are also swept at every
  * tvh_dev_create/destroy, so those left when the control thread stops
  * (last device destroyed) are freed by the next call.
+ *
+ * Messages are read only when they are complete: a connection's queued
+ * bytes are peeked at, and a message that is not all there yet is left
+ * in the socket while the thread serves the other devices (the socket is
+ * then watched edge-triggered, so the bytes already queued do not wake
+ * it again). A message must be complete TVH_MSG_DEADLINE_MS after the
+ * thread first saw part of it, else the session ends (the epoll wait is
+ * bounded by the nearest deadline). A front-end that dribbles a message
+ * therefore delays nobody else.
+ *
+ * The SIGBUS guard (tvh_mem.c) wakes the thread through an eventfd when it
+ * absorbed a fault in a front-end's memory: that front-end is
+ * disconnected.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -27,10 +40,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_lcore.h>
@@ -39,8 +55,8 @@
 
 /* Reconnect period of a client while nobody listens. */
 #define TVH_RECONNECT_MS 200
-/* A front-end that sends half a message (or never reads our replies)
- * must not block the thread all devices share. */
+/* A front-end that never reads our replies must not block the thread all
+ * devices share for long (receiving never waits: see above). */
 #define TVH_SOCK_TIMEOUT_MS 1000
 /* How often stuck queues are looked at again. */
 #define TVH_SWEEP_MS 50
@@ -77,11 +93,41 @@ ev_data(uint32_t id, enum tvh_ev_kind kind, uint32_t gen)
 }
 
 static int
+ev_ctl(int op, int fd, uint32_t events, uint64_t data)
+{
+	struct epoll_event ev = {.events = events, .data.u64 = data};
+
+	return epoll_ctl(ctl.epfd, op, fd, &ev) < 0 ? -errno : 0;
+}
+
+static int
 ev_add(int fd, uint64_t data)
 {
-	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = data};
+	return ev_ctl(EPOLL_CTL_ADD, fd, EPOLLIN, data);
+}
 
-	return epoll_ctl(ctl.epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+/* A connection: level-triggered while no message is pending, edge-
+ * triggered while one is incomplete (see the top of this file). RDHUP:
+ * a front-end that hangs up in the middle of a message is seen at once. */
+static int
+conn_watch(struct tvh_dev *dev, int op, bool et)
+{
+	int rc = ev_ctl(op, dev->conn_fd,
+			EPOLLIN | EPOLLRDHUP | (et ? EPOLLET : 0),
+			ev_data(dev->id, TVH_EV_CONN, dev->conn_gen));
+
+	if (rc == 0)
+		dev->conn_et = et;
+	return rc;
+}
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
 static void
@@ -150,15 +196,19 @@ conn_setup(struct tvh_dev *dev, int fd)
 		.tv_usec = (TVH_SOCK_TIMEOUT_MS % 1000) * 1000,
 	};
 
+	/* Receiving never waits (only whole messages are read); the
+	 * receive timeout is a safety net. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	dev->conn_gen++;
-	if (ev_add(fd, ev_data(dev->id, TVH_EV_CONN, dev->conn_gen)) < 0) {
+	dev->conn_fd = fd;
+	dev->msg_deadline = 0;
+	if (conn_watch(dev, EPOLL_CTL_ADD, false) < 0) {
 		TVH_LOG_CTRL(ERR, dev, "cannot watch the new connection");
+		dev->conn_fd = -1;
 		close(fd);
 		return;
 	}
-	dev->conn_fd = fd;
 	dev->stats.connects++;
 	TVH_LOG_CTRL(INFO, dev, "front-end connected");
 	if (dev->client)
@@ -175,6 +225,8 @@ conn_close(struct tvh_dev *dev, bool reconnect)
 	close(dev->conn_fd);
 	dev->conn_fd = -1;
 	dev->conn_gen++;
+	dev->msg_deadline = 0;
+	dev->conn_et = false;
 	tvh_dev_reset(dev);
 	dev->protocol_features = 0;
 	dev->stats.disconnects++;
@@ -230,15 +282,137 @@ on_listen(struct tvh_dev *dev)
 	conn_setup(dev, fd);
 }
 
-static void
-on_conn(struct tvh_dev *dev, uint32_t gen)
+/* What a connection holds, as far as can be seen without reading it. */
+enum conn_queued {
+	CONN_EMPTY,    /* nothing (a spurious wake-up) */
+	CONN_PARTIAL,  /* part of a message */
+	CONN_COMPLETE, /* at least one whole message: tvu_recv won't wait */
+	CONN_EOF,      /* nothing, and the front-end closed */
+};
+
+static ssize_t
+peek(int fd, void *buf, size_t len)
 {
+	ssize_t n;
+
+	do {
+		n = recv(fd, buf, len, MSG_PEEK | MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	return n;
+}
+
+/* A peek stops after a chunk that carried fds, so a header whose first
+ * bytes came with the fds and the rest separately is seen in pieces: read
+ * on from a peek offset (each peek moves it), then turn the offset off
+ * again so that it cannot affect tvu_recv. Returns the header bytes
+ * seen. */
+static size_t
+peek_header_in_pieces(int fd, uint8_t *hdr, size_t got)
+{
+	int off = (int)got;
+	ssize_t n;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)) < 0)
+		return got;
+	while (got < TVU_HDR_SIZE) {
+		n = peek(fd, hdr + got, TVU_HDR_SIZE - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	off = -1;
+	setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off));
+	return got;
+}
+
+/* Peek at the header (without fds: a peek with no room for them installs
+ * none) and compare what it announces with what is queued. A header that
+ * announces an oversized payload counts as complete: tvu_recv refuses it
+ * after reading the header alone. Returns 0, or -errno if the socket
+ * failed. */
+static int
+conn_peek(int fd, enum conn_queued *q)
+{
+	uint8_t hdr[TVU_HDR_SIZE];
+	uint32_t size;
+	ssize_t n;
+	int inq;
+
+	RTE_BUILD_BUG_ON(offsetof(struct tvu_msg, size) + sizeof(size) !=
+			 TVU_HDR_SIZE);
+	n = peek(fd, hdr, sizeof(hdr));
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		*q = CONN_EMPTY;
+		return 0;
+	}
+	if (n == 0) {
+		*q = CONN_EOF;
+		return 0;
+	}
+	if (ioctl(fd, FIONREAD, &inq) < 0)
+		return -errno;
+	if ((size_t)n < sizeof(hdr) && inq > n)
+		n = (ssize_t)peek_header_in_pieces(fd, hdr, (size_t)n);
+	if ((size_t)n < sizeof(hdr)) {
+		*q = CONN_PARTIAL;
+		return 0;
+	}
+	memcpy(&size, hdr + offsetof(struct tvu_msg, size), sizeof(size));
+	if (size > TVU_PAYLOAD_MAX) {
+		*q = CONN_COMPLETE;
+		return 0;
+	}
+	*q = inq >= 0 && (uint32_t)inq >= TVU_HDR_SIZE + size ? CONN_COMPLETE
+							      : CONN_PARTIAL;
+	return 0;
+}
+
+/* Handle the next message if it is all there; otherwise start its
+ * deadline (once) and wait for the rest, edge-triggered. `events`: what
+ * epoll reported (0 when called for a deadline). */
+static void
+conn_poll(struct tvh_dev *dev, uint32_t events)
+{
+	enum conn_queued q = CONN_EMPTY;
 	struct tvu_msg msg;
 	uint32_t supp;
 	int rc;
 
-	if (dev->conn_fd < 0 || gen != (dev->conn_gen & 0xffffff))
+	rc = conn_peek(dev->conn_fd, &q);
+	if (rc < 0 || q == CONN_EOF) {
+		/* A reset or a hang-up: the session ends, as when the
+		 * front-end closes between messages (not an error). */
+		conn_close(dev, true);
 		return;
+	}
+	if (q == CONN_EMPTY)
+		return;
+	if (q == CONN_PARTIAL) {
+		/* The rest cannot come any more. */
+		if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+			conn_close(dev, true);
+			return;
+		}
+		if (dev->msg_deadline == 0) {
+			dev->msg_deadline =
+				now_ns() + TVH_MSG_DEADLINE_MS * 1000000ull;
+			if (conn_watch(dev, EPOLL_CTL_MOD, true) < 0)
+				conn_close(dev, true);
+		}
+		return;
+	}
+	dev->msg_deadline = 0;
+	/* Back to level-triggered: another message already queued wakes
+	 * us again at once. */
+	if (dev->conn_et && conn_watch(dev, EPOLL_CTL_MOD, false) < 0) {
+		conn_close(dev, true);
+		return;
+	}
+	/* Handlers read only the payload bytes validation vouched for; the
+	 * debug log line prints the first 8 whatever the size. */
+	msg.payload.u64 = 0;
 	rc = tvu_recv(dev->conn_fd, &msg);
 	if (rc < 0) {
 		/* Oversized, truncated or timed-out messages leave the
@@ -260,6 +434,92 @@ on_conn(struct tvh_dev *dev, uint32_t gen)
 		conn_close(dev, true);
 }
 
+static void
+on_conn(struct tvh_dev *dev, uint32_t gen, uint32_t events)
+{
+	if (dev->conn_fd < 0 || gen != (dev->conn_gen & 0xffffff))
+		return;
+	conn_poll(dev, events);
+}
+
+/* End the sessions whose message is still incomplete at its deadline. */
+static void
+expire_partial(void)
+{
+	uint64_t now = now_ns();
+	struct tvh_dev *dev;
+	uint32_t supp;
+
+	TAILQ_FOREACH(dev, &ctl.devs, link)
+	{
+		if (dev->conn_fd < 0 || dev->msg_deadline == 0 ||
+		    now < dev->msg_deadline)
+			continue;
+		/* A last look: the rest may have come with its wake-up
+		 * not fetched yet. */
+		conn_poll(dev, 0);
+		if (dev->conn_fd < 0 || dev->msg_deadline == 0)
+			continue;
+		dev->stats.err_msg++;
+		dev->stats.msg_stalls++;
+		if (tvh_ratelimit_ok(&dev->rl_msg, &supp))
+			TVH_LOG_CTRL(ERR, dev,
+				     "front-end sent a partial message and "
+				     "stalled for %u ms; disconnecting (%u "
+				     "similar suppressed)",
+				     TVH_MSG_DEADLINE_MS, supp);
+		conn_close(dev, true);
+	}
+}
+
+/* How long the control thread may sleep: until the nearest deadline of
+ * an incomplete message (-1: none). */
+static int
+next_timeout_ms(void)
+{
+	uint64_t now = now_ns(), first = UINT64_MAX;
+	struct tvh_dev *dev;
+
+	TAILQ_FOREACH(dev, &ctl.devs, link)
+	if (dev->conn_fd >= 0 && dev->msg_deadline != 0 &&
+	    dev->msg_deadline < first)
+		first = dev->msg_deadline;
+	if (first == UINT64_MAX)
+		return -1;
+	if (first <= now)
+		return 0;
+	return (int)((first - now + 999999u) / 1000000u);
+}
+
+/* The SIGBUS guard absorbed faults: end the sessions whose memory they
+ * were in. */
+static void
+on_guard(void)
+{
+	struct tvh_dev *dev;
+	uint32_t supp;
+
+	TAILQ_FOREACH(dev, &ctl.devs, link)
+	{
+		uint32_t regions = 0;
+		uint32_t n = tvh_guard_faults(dev, &regions);
+
+		if (n == 0)
+			continue;
+		dev->stats.mem_faults += n;
+		dev->stats.err_mem++;
+		if (tvh_ratelimit_ok(&dev->rl_mem, &supp))
+			TVH_LOG_CTRL(ERR, dev,
+				     "front-end truncated its memory region(s) "
+				     "(mask 0x%x) after mapping them: %u "
+				     "access(es) beyond the end of the file "
+				     "read zeros; disconnecting (%u similar "
+				     "suppressed)",
+				     regions, n, supp);
+		conn_close(dev, true);
+	}
+}
+
 static struct tvh_dev *
 dev_by_id(uint32_t id)
 {
@@ -272,8 +532,9 @@ dev_by_id(uint32_t id)
 }
 
 static void
-dispatch(uint64_t data)
+dispatch(const struct epoll_event *ev)
 {
+	uint64_t data = ev->data.u64;
 	enum tvh_ev_kind kind = (enum tvh_ev_kind)((data >> 24) & 0xff);
 	struct tvh_dev *dev;
 	uint64_t ticks;
@@ -290,6 +551,13 @@ dispatch(uint64_t data)
 		sweep();
 		return;
 	}
+	if (kind == TVH_EV_GUARD) {
+		if (read(tvh_guard_fd(), &ticks, sizeof(ticks)) < 0 &&
+		    errno != EAGAIN)
+			return;
+		on_guard();
+		return;
+	}
 	dev = dev_by_id((uint32_t)(data >> 32));
 	if (dev == NULL)
 		return;
@@ -298,7 +566,7 @@ dispatch(uint64_t data)
 		on_listen(dev);
 		break;
 	case TVH_EV_CONN:
-		on_conn(dev, (uint32_t)(data & 0xffffff));
+		on_conn(dev, (uint32_t)(data & 0xffffff), ev->events);
 		break;
 	case TVH_EV_TIMER:
 		if (read(dev->timer_fd, &ticks, sizeof(ticks)) < 0 &&
@@ -317,8 +585,12 @@ ctl_main(void *arg)
 	struct epoll_event evs[16];
 
 	for (;;) {
-		int n = epoll_wait(ctl.epfd, evs, RTE_DIM(evs), -1);
+		int n, timeout;
 
+		pthread_mutex_lock(&ctl.lock);
+		timeout = next_timeout_ms();
+		pthread_mutex_unlock(&ctl.lock);
+		n = epoll_wait(ctl.epfd, evs, RTE_DIM(evs), timeout);
 		if (n < 0 && errno != EINTR)
 			break;
 		pthread_mutex_lock(&ctl.lock);
@@ -327,7 +599,8 @@ ctl_main(void *arg)
 			break;
 		}
 		for (int i = 0; i < n; i++)
-			dispatch(evs[i].data.u64);
+			dispatch(&evs[i]);
+		expire_partial();
 		/* A handler may have left a queue stuck: start sweeping. */
 		sweep();
 		pthread_mutex_unlock(&ctl.lock);
@@ -342,6 +615,14 @@ ctl_start(void)
 	int rc;
 
 	tvh_barrier_init();
+	/* Before the first mapping (once per process). */
+	rc = tvh_guard_init();
+	if (rc < 0) {
+		rte_log(RTE_LOG_ERR, tvh_logtype_ctrl,
+			"tandem_vhost: cannot install the SIGBUS guard: %s\n",
+			strerror(-rc));
+		return rc;
+	}
 	ctl.epfd = epoll_create1(EPOLL_CLOEXEC);
 	ctl.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ctl.sweep_fd =
@@ -353,6 +634,8 @@ ctl_start(void)
 	rc = ev_add(ctl.wake_fd, ev_data(0, TVH_EV_WAKE, 0));
 	if (rc == 0)
 		rc = ev_add(ctl.sweep_fd, ev_data(0, TVH_EV_SWEEP, 0));
+	if (rc == 0)
+		rc = ev_add(tvh_guard_fd(), ev_data(0, TVH_EV_GUARD, 0));
 	if (rc < 0)
 		goto fail;
 	ctl.stop = false;
@@ -362,6 +645,7 @@ ctl_start(void)
 		goto fail;
 	return 0;
 fail:
+	tvh_guard_fini();
 	if (ctl.epfd >= 0)
 		close(ctl.epfd);
 	if (ctl.wake_fd >= 0)
@@ -427,6 +711,8 @@ dev_alloc(const struct tvh_config *cfg, const struct tvh_ops *ops, void *ctx,
 	dev->n_vqs = 2u * cfg->n_queue_pairs;
 	dev->offered_features = feat;
 	dev->offered_protocol_features = pfeat;
+	dev->max_guest_mem = cfg->max_guest_mem ? cfg->max_guest_mem
+						: TVH_DEFAULT_MAX_GUEST_MEM;
 	dev->listen_fd = -1;
 	dev->conn_fd = -1;
 	dev->timer_fd = -1;
@@ -502,6 +788,7 @@ ctl_stop_locked_then_join(void)
 	close(ctl.epfd);
 	close(ctl.wake_fd);
 	close(ctl.sweep_fd);
+	tvh_guard_fini();
 	ctl.epfd = -1;
 	ctl.wake_fd = -1;
 	ctl.sweep_fd = -1;

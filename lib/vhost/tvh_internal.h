@@ -90,12 +90,41 @@ tvh_gpa_to_host(const struct tvh_mem *mem, uint64_t gpa, uint64_t len,
  * region entirely; NULL otherwise. */
 void *tvh_uva_to_host(const struct tvh_mem *mem, uint64_t uva, uint64_t len);
 
-/* Map the regions of a SET_MEM_TABLE message into *out. Takes ownership of
- * msg's fds (all closed on return, success or not). On failure nothing
- * stays mapped; *why describes the refusal. */
-int tvh_mem_map(struct tvh_mem *out, struct tvu_msg *msg, char *why,
-		size_t whylen);
+struct tvh_dev;
+
+/* Map the regions of a SET_MEM_TABLE message of `dev`'s front-end into
+ * *out: at most dev->max_guest_mem bytes in all, each region guarded
+ * against a front-end that shrinks its file afterwards (the guard below;
+ * dev->stats.unsealed_regions counts those it could shrink). Takes
+ * ownership of msg's fds (all closed on return, success or not). On
+ * failure nothing stays mapped; *why describes the refusal. Control
+ * thread (control lock held). */
+int tvh_mem_map(struct tvh_dev *dev, struct tvh_mem *out, struct tvu_msg *msg,
+		char *why, size_t whylen);
+/* Unmap (each region leaves the guard first). Control lock held. */
 void tvh_mem_unmap(struct tvh_mem *mem);
+
+/* ---- SIGBUS guard (tvh_mem.c) ----
+ * A registry of the guest memory mappings and a SIGBUS handler that
+ * absorbs faults inside them (see tvh.h, "Guest memory truncation").
+ * The registry is written by the control thread (control lock held) and
+ * read by the handler without a lock. */
+
+/* Install the handler (once per process) and create the wake eventfd if
+ * there is none. Control lock held, when the control thread starts.
+ * 0 or -errno. */
+int tvh_guard_init(void);
+/* Close the wake eventfd (when the control thread stopped; waits for a
+ * handler writing to it). The handler stays: regions a stuck queue of a
+ * destroyed device keeps are still guarded, only nobody is woken. */
+void tvh_guard_fini(void);
+/* Readable (an eventfd) when the handler absorbed a fault: the control
+ * thread then calls tvh_guard_faults for each device. -1 before
+ * tvh_guard_init and after tvh_guard_fini. */
+int tvh_guard_fd(void);
+/* Faults absorbed in the regions `owner` mapped since the last call;
+ * *regions gets a bit per region index of its table that faulted. */
+uint32_t tvh_guard_faults(const void *owner, uint32_t *regions);
 
 /* ---- Virtqueues ---- */
 
@@ -342,6 +371,7 @@ enum tvh_ev_kind {
 	TVH_EV_CONN,
 	TVH_EV_TIMER,
 	TVH_EV_SWEEP, /* library-wide: look at stuck queues again */
+	TVH_EV_GUARD, /* library-wide: the SIGBUS guard absorbed a fault */
 };
 
 struct tvh_dev {
@@ -357,10 +387,18 @@ struct tvh_dev {
 	uint32_t n_vqs;
 	uint64_t offered_features;
 	uint64_t offered_protocol_features;
+	uint64_t max_guest_mem; /* tvh_config (default applied) */
 
 	/* control thread (under the control lock) */
 	int listen_fd;
 	int conn_fd;
+	/* The message being received is incomplete since msg_deadline
+	 * minus TVH_MSG_DEADLINE_MS (CLOCK_MONOTONIC ns; 0: none): the
+	 * connection is watched edge-triggered meanwhile (conn_et), so
+	 * that the bytes already queued do not wake the thread again. */
+	uint64_t msg_deadline;
+	bool conn_et;
+	bool unsealed_logged; /* the NOTICE about unsealed memory */
 	int timer_fd;
 	uint32_t conn_gen; /* bumped per connection: stale events ignored */
 	uint64_t features; /* acked */

@@ -157,7 +157,7 @@ h_set_mem_table(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 	struct tvh_mem mem;
 	int rc;
 
-	rc = tvh_mem_map(&mem, msg, why, whylen);
+	rc = tvh_mem_map(dev, &mem, msg, why, whylen);
 	if (rc < 0) {
 		dev->stats.err_mem++;
 		return rc;
@@ -379,6 +379,22 @@ h_set_vring_enable(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 	struct tvh_vq *vq = msg_vq(dev, msg);
 	uint32_t on = msg->payload.state.num;
 
+	/* vhost-user spec: sent only when VHOST_USER_F_PROTOCOL_FEATURES
+	 * was negotiated; without it rings start enabled at their kick and
+	 * a front-end has no business turning them off. Refused once the
+	 * front-end's SET_FEATURES left the bit out (or it was never
+	 * offered); before SET_FEATURES it is accepted because the bit was
+	 * offered (stock virtio-user in server mode disables its rings
+	 * first when a back-end reconnects). */
+	if (!tv_has_feature(dev->offered_features,
+			    TV_F_VHOST_USER_PROTOCOL_FEATURES) ||
+	    (dev->features_set && !proto_features_acked(dev))) {
+		snprintf(why, whylen,
+			 "vring %u: SET_VRING_ENABLE without "
+			 "VHOST_USER_F_PROTOCOL_FEATURES negotiated",
+			 vq->index);
+		return -EPROTO;
+	}
 	if (on > 1) {
 		snprintf(why, whylen, "vring %u enable value %u is not 0/1",
 			 vq->index, on);

@@ -439,7 +439,8 @@ def session_probe_errors(a, log):
         bad = [(',bogus=1', r'unknown devarg "bogus"'),
                (',queues=abc', r'queues=abc'),
                (',queues=0', r'queues=0'),
-               (',tso=1', r'tso=1 is not supported')]
+               (',tso=1', r'tso=1 is not supported'),
+               (',max-guest-mem=512K', r'max-guest-mem=512K is not a size')]
         good = base
     if not so or not os.path.exists(so):
         print('SKIP: driver %r not built' % so)

@@ -48,6 +48,7 @@ struct tvhp_args {
 	uint16_t queues; /* queue pairs offered to the guest */
 	bool client;
 	bool disabled_tx_discard; /* tvh_config.disabled_tx_discard */
+	uint64_t max_guest_mem;	  /* tvh_config.max_guest_mem (0: default) */
 };
 
 /* Everything lib/vhost counts for one virtqueue: the datapath counters and

@@ -17,6 +17,9 @@
 
 #include "tvhp.h"
 
+/* Smallest max-guest-mem: a guest needs its rings and some buffers. */
+#define TVHP_MIN_GUEST_MEM (1ull << 20)
+
 /* Stock net_vhost switches whose non-default value is not implemented. */
 static const char *const tvhp_stock_only_default[] = {
 	"tso",
@@ -43,6 +46,47 @@ parse_uint(const char *s, unsigned long min, unsigned long max,
 	if (errno != 0 || *end != '\0' || v < min || v > max)
 		return -EINVAL;
 	*out = v;
+	return 0;
+}
+
+/* A size in bytes: a decimal number with an optional K, M, G or T suffix
+ * (powers of 1024), at least `min`, without overflow. */
+static int
+parse_size(const char *s, uint64_t min, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -EINVAL;
+	switch (*end) {
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	case 'T':
+		shift = 40;
+		break;
+	case '\0':
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (shift != 0 && *++end != '\0')
+		return -EINVAL;
+	if (v > (UINT64_MAX >> shift) || (v << shift) < min)
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
 	return 0;
 }
 
@@ -100,6 +144,21 @@ parse_pair(const char *name, const char *key, const char *val,
 		out->disabled_tx_discard = v == 1;
 		return 0;
 	}
+	/* Tandem's own: the cap on what a guest's memory table maps. */
+	if (strcmp(key, "max-guest-mem") == 0) {
+		uint64_t bytes;
+
+		if (parse_size(val, TVHP_MIN_GUEST_MEM, &bytes) != 0) {
+			TVHP_LOG(ERR,
+				 "%s: max-guest-mem=%s is not a size of at "
+				 "least 1M (bytes, or a number with a K, M, G "
+				 "or T suffix)",
+				 name, val);
+			return -EINVAL;
+		}
+		out->max_guest_mem = bytes;
+		return 0;
+	}
 	if (is_stock_only_default(key)) {
 		if (parse_uint(val, 0, 1, &v) != 0) {
 			TVHP_LOG(ERR, "%s: %s=%s is not 0 or 1", name, key,
@@ -115,7 +174,8 @@ parse_pair(const char *name, const char *key, const char *val,
 	}
 	TVHP_LOG(ERR,
 		 "%s: unknown devarg \"%s\" (known: iface, queues, client, "
-		 "disabled-tx-discard, and at 0: tso, linear-buffer, "
+		 "disabled-tx-discard, max-guest-mem, and at 0: tso, "
+		 "linear-buffer, "
 		 "ext-buffer, iommu-support, postcopy-support, "
 		 "dequeue-zero-copy, legacy-ol-flags)",
 		 name, key);

@@ -444,6 +444,7 @@ tvhp_probe(struct rte_vdev_device *vdev)
 	cfg.client = priv->args.client;
 	cfg.n_queue_pairs = priv->args.queues;
 	cfg.disabled_tx_discard = priv->args.disabled_tx_discard;
+	cfg.max_guest_mem = priv->args.max_guest_mem;
 	cfg.log_name = priv->name;
 	ret = tvh_dev_create(&cfg, &tvhp_tvh_ops, priv, &priv->dev);
 	if (ret != 0) {

@@ -85,8 +85,15 @@ static const struct tvhp_field tvhp_vq_fields[] = {
 	}
 
 static const struct tvhp_field tvhp_dev_fields[] = {
-	DEV_FIELD(connects), DEV_FIELD(disconnects), DEV_FIELD(msgs),
-	DEV_FIELD(err_msg),  DEV_FIELD(err_mem),     DEV_FIELD(err_ring),
+	DEV_FIELD(connects),
+	DEV_FIELD(disconnects),
+	DEV_FIELD(msgs),
+	DEV_FIELD(err_msg),
+	DEV_FIELD(err_mem),
+	DEV_FIELD(err_ring),
+	DEV_FIELD(unsealed_regions),
+	DEV_FIELD(mem_faults),
+	DEV_FIELD(msg_stalls),
 };
 
 /* Device xstats that are values, not counters (not relative to a reset),
