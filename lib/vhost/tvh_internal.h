@@ -86,6 +86,25 @@ tvh_gpa_to_host(const struct tvh_mem *mem, uint64_t gpa, uint64_t len,
 	return NULL;
 }
 
+/* Whether guest-physical [gpa, gpa + len) lies inside the memory table,
+ * possibly across adjacent regions; the caller checked gpa + len does not
+ * wrap. At most one lookup per region the range touches. */
+static inline bool
+tvh_gpa_range_ok(const struct tvh_mem *mem, uint64_t gpa, uint64_t len)
+{
+	uint32_t pieces = 0;
+	uint64_t contig;
+
+	while (len > 0) {
+		if (pieces++ == TVU_MAX_MEM_REGIONS ||
+		    tvh_gpa_to_host(mem, gpa, len, &contig) == NULL)
+			return false;
+		gpa += contig;
+		len -= contig;
+	}
+	return true;
+}
+
 /* Host pointer for front-end virtual [uva, uva + len), which must lie in one
  * region entirely; NULL otherwise. */
 void *tvh_uva_to_host(const struct tvh_mem *mem, uint64_t uva, uint64_t len);

@@ -51,6 +51,20 @@ rx_dst_room(struct tvh_vq *vq, struct rx_dst *dst)
 				     dst->head);
 			return -EINVAL;
 		}
+		/* The whole buffer must be guest memory (and not wrap), not
+		 * only the bytes this packet will write: a buffer running
+		 * past the table is the front-end's error, refused as the
+		 * transmit side refuses it (tvh_chain_next refused a buffer
+		 * whose end wraps). */
+		if (unlikely(d.len > 0 &&
+			     !tvh_gpa_range_ok(vq->mem, d.addr, d.len))) {
+			tvh_vq_error(vq, TVH_DP_ERR_DESC_ADDR,
+				     "front-end's receive buffer 0x%" PRIx64
+				     " (%u bytes) of chain %u is outside its "
+				     "memory table",
+				     d.addr, d.len, dst->head);
+			return -EINVAL;
+		}
 		dst->addr = d.addr;
 		dst->left = d.len;
 	}
@@ -287,8 +301,10 @@ rx_fast_batch(struct tvh_vq *vq, struct rx_burst *b,
 		if (unlikely(d.flags != TV_DESC_F_WRITE || d.len < need ||
 			     d.addr + d.len - 1 < d.addr))
 			break;
-		dst = tvh_gpa_to_host(vq->mem, d.addr, need, &contig);
-		if (unlikely(dst == NULL || contig != need))
+		/* The whole buffer in one region (the walker takes the
+		 * rest, and refuses a buffer outside the table). */
+		dst = tvh_gpa_to_host(vq->mem, d.addr, d.len, &contig);
+		if (unlikely(dst == NULL || contig != d.len))
 			break;
 		/* The header: no offloads, and num_buffers (little-endian,
 		 * only in the 12-byte header) is 1. */

@@ -258,6 +258,14 @@ dst_room(const struct fm_ring *q, const struct fm_mem *m, struct rx_dst *dst,
 			*err = FM_E_FLAGS;
 			return -1;
 		}
+		/* The whole buffer must be guest memory, not only the part
+		 * a packet writes (possibly across adjacent regions). */
+		for (uint64_t a = d.addr, l = d.len, c; l > 0; a += c, l -= c) {
+			if (fm_xlate(m, a, l, &c) == NULL) {
+				*err = FM_E_ADDR;
+				return -1;
+			}
+		}
 		dst->addr = d.addr;
 		dst->left = d.len;
 	}
@@ -314,7 +322,7 @@ rx_fast_takes(const struct fm_ring *q, const struct fm_mem *m, uint16_t head,
 	mem_read(m, q->desc_gpa + (uint64_t)head * sizeof(d), &d, sizeof(d));
 	return d.flags == TV_DESC_F_WRITE && d.len >= need &&
 	       (u128)d.addr + need <= ((u128)1 << 64) &&
-	       fm_xlate(m, d.addr, need, &contig) != NULL && contig == need;
+	       fm_xlate(m, d.addr, d.len, &contig) != NULL && contig == d.len;
 }
 
 static enum rx_res

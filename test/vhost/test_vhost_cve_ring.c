@@ -114,6 +114,12 @@ cve_2018_1059_gpa_range_unmapped(void)
 	publish_head(0, d);
 	cve_expect_error(0, CNT(err_desc_addr), 0, NULL,
 			 "rx buffer running into a hole");
+	/* The same with room for the whole packet (112 bytes) before the
+	 * hole: the buffer, not the bytes written, must be guest memory. */
+	d = mg_desc(g, 0, MG_GPA_BASE + half - 256, 4096, TV_DESC_F_WRITE);
+	publish_head(0, d);
+	cve_expect_error(0, CNT(err_desc_addr), 0, "outside its memory table",
+			 "rx buffer running into a hole past the packet");
 	/* Starts in the hole, ends in region 1. */
 	d = mg_desc(g, 1, MG_GPA_BASE + 2 * half - 16, 64, 0);
 	publish_head(1, d);
