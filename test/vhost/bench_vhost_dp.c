@@ -13,6 +13,10 @@
  *
  *   bench_vhost_dp [size ...]      (default: 64 1518)
  *
+ * TVH_BENCH_SAMPLES=<n> takes n samples instead of 400: under
+ * `valgrind --tool=callgrind` (instructions per packet, deterministic even
+ * on a shared machine) a few samples are enough.
+ *
  * A benchmark, not a test: it reports numbers and checks only that
  * packets flow and arrive intact (exit 1 otherwise).
  */
@@ -27,7 +31,7 @@
 
 #define RING	256
 #define BURST	32
-#define SAMPLES 400
+#define SAMPLES 400 /* at most; see TVH_BENCH_SAMPLES */
 #define ITERS	200
 #define HDR_LEN 12
 #define RX_BUF	2048
@@ -91,6 +95,8 @@ static void
 run(struct rte_mempool *mp, struct tvh_dev *dev, struct mg *g, uint32_t size)
 {
 	static uint64_t deq[SAMPLES], enq[SAMPLES], fre[SAMPLES];
+	const char *env = getenv("TVH_BENCH_SAMPLES");
+	int samples = env != NULL ? atoi(env) : SAMPLES;
 	struct fixed_ring tx = {0}, rx = {0};
 	struct rte_mbuf *pkts[BURST];
 	uint8_t pkt[RX_BUF];
@@ -100,7 +106,9 @@ run(struct rte_mempool *mp, struct tvh_dev *dev, struct mg *g, uint32_t size)
 	setup_rings(g, size, pkt);
 	guest_round(g, 1, &tx);
 	guest_round(g, 0, &rx);
-	for (int s = 0; s < SAMPLES; s++) {
+	if (samples < 1 || samples > SAMPLES)
+		samples = SAMPLES;
+	for (int s = 0; s < samples; s++) {
 		uint64_t c_deq = 0, c_enq = 0, c_free = 0, pk = 0;
 
 		for (int it = 0; it < ITERS; it++) {
@@ -138,14 +146,14 @@ run(struct rte_mempool *mp, struct tvh_dev *dev, struct mg *g, uint32_t size)
 		fre[s] = c_free * 100 / pk;
 		n_pkts += pk;
 	}
-	qsort(deq, SAMPLES, sizeof(deq[0]), cmp_u64);
-	qsort(enq, SAMPLES, sizeof(enq[0]), cmp_u64);
-	qsort(fre, SAMPLES, sizeof(fre[0]), cmp_u64);
+	qsort(deq, samples, sizeof(deq[0]), cmp_u64);
+	qsort(enq, samples, sizeof(enq[0]), cmp_u64);
+	qsort(fre, samples, sizeof(fre[0]), cmp_u64);
 	printf("size %4u: cycles/packet (min, median): dequeue %.1f %.1f  "
 	       "enqueue %.1f %.1f  free %.1f %.1f  (%" PRIu64 " packets)\n",
-	       size, deq[0] / 100.0, deq[SAMPLES / 2] / 100.0, enq[0] / 100.0,
-	       enq[SAMPLES / 2] / 100.0, fre[0] / 100.0,
-	       fre[SAMPLES / 2] / 100.0, n_pkts);
+	       size, deq[0] / 100.0, deq[samples / 2] / 100.0, enq[0] / 100.0,
+	       enq[samples / 2] / 100.0, fre[0] / 100.0,
+	       fre[samples / 2] / 100.0, n_pkts);
 }
 
 int

@@ -123,8 +123,17 @@ rx_get_mbufs(struct tv_rxq *rxq, struct rte_mbuf **bufs, unsigned int n)
 uint16_t
 tv_rxq_refill(struct tv_rxq *rxq)
 {
-	struct tv_desc *desc = rxq->ring.desc;
-	uint16_t *avail_ring = rxq->ring.avail->ring;
+	/* Locals: the descriptor and sw[] stores below may alias rxq's
+	 * fields as far as the compiler knows, which would make it reload
+	 * them for every buffer. */
+	struct tv_desc *const desc = rxq->ring.desc;
+	uint16_t *const avail_ring = rxq->ring.avail->ring;
+	struct rte_mbuf **const sw = rxq->sw;
+	const uint16_t mask = rxq->mask;
+	const uint32_t buf_len = rxq->buf_len;
+	const uint32_t buf_off = rxq->buf_off;
+	const bool rewrite_avail = !rxq->fixed_avail || !rxq->in_order;
+	const bool fixed_avail = rxq->fixed_avail;
 	uint16_t want = (uint16_t)(rxq->ring.num - rxq->n_posted);
 	uint16_t old_idx = rxq->avail_idx;
 	uint16_t idx = old_idx;
@@ -135,7 +144,7 @@ tv_rxq_refill(struct tv_rxq *rxq)
 		/* The back-end may still hold a buffer out of order: the fixed
 		 * layout posts descriptor idx % num only once it came back. */
 		for (k = 0; k < want; k++)
-			if (rxq->sw[(uint16_t)(idx + k) & rxq->mask] != NULL)
+			if (sw[(uint16_t)(idx + k) & mask] != NULL)
 				break;
 		want = k;
 	}
@@ -149,24 +158,26 @@ tv_rxq_refill(struct tv_rxq *rxq)
 			break;
 		}
 		for (i = 0; i < n; i++) {
-			uint16_t slot = idx++ & rxq->mask;
+			uint16_t slot = idx++ & mask;
+			/* rx_buf_va with buf_off in a local. */
+			char *va = likely(buf_off != 0)
+					   ? (char *)bufs[i] + buf_off
+					   : (char *)bufs[i]->buf_addr;
 
 			/* The header lands in the headroom, the packet at the
 			 * normal data offset. flags never change (WRITE), but
 			 * the line is written anyway for addr/len. */
-			desc[slot].addr =
-				(uint64_t)(uintptr_t)rx_buf_va(rxq, bufs[i]) +
-				addr_off;
-			desc[slot].len = rxq->buf_len;
+			desc[slot].addr = (uint64_t)(uintptr_t)va + addr_off;
+			desc[slot].len = buf_len;
 			desc[slot].flags = TV_DESC_F_WRITE;
 			/* The fixed layout wrote this at queue setup; only a
 			 * handoff without IN_ORDER moves entries (tv_queue.c),
 			 * and this puts them back. fixed_avail=0 (ablation)
 			 * writes it every time. */
-			if (!rxq->fixed_avail ||
-			    (!rxq->in_order && avail_ring[slot] != slot))
+			if (unlikely(rewrite_avail) &&
+			    (!fixed_avail || avail_ring[slot] != slot))
 				avail_ring[slot] = slot;
-			rxq->sw[slot] = bufs[i];
+			sw[slot] = bufs[i];
 		}
 		want -= n;
 	}
@@ -253,19 +264,25 @@ tx_free_add(struct tx_free_batch *fb, struct tv_tx_slot *s)
 
 /* IN_ORDER: the device may write one used entry for a whole batch of
  * chains (virtio 1.2, 2.7.9), so only the newest entry matters: it
- * completes every chain up to and including its own. */
+ * completes every chain up to and including its own.
+ *
+ * The walk keeps its counters in locals and collects the mbufs of a run
+ * of simple chains from one pool straight into fb (tx_free_add's checks
+ * only when the pool changes or fb is full). Callgrind, one-core loop at
+ * 64 B: tx_reclaim 45 -> 34 instructions a packet. */
 static __rte_always_inline void
 tx_reclaim_in_order(struct tv_txq *txq, uint16_t n_used,
 		    struct tx_free_batch *fb)
 {
+	struct tv_tx_slot *const sw = txq->sw;
+	const uint16_t mask = txq->mask;
 	struct tv_used_elem e;
-	uint16_t chains = 0, pos;
+	uint16_t chains = 0, freed = 0, pos;
 
-	read_used(&txq->ring, (uint16_t)(txq->used_idx + n_used - 1), txq->mask,
-		  &e);
+	read_used(&txq->ring, (uint16_t)(txq->used_idx + n_used - 1), mask, &e);
 	/* In order, completed chains leave sw[] at once: every ndesc != 0
 	 * is a live head, all of them in [desc_tail, desc_head). */
-	if (unlikely(e.id >= txq->ring.num || txq->sw[e.id].ndesc == 0)) {
+	if (unlikely(e.id >= txq->ring.num || sw[e.id].ndesc == 0)) {
 		txq_broken(txq, &txq->stats.err_used_id,
 			   "back-end returned descriptor %u, which is not the "
 			   "head of a chain in flight",
@@ -274,20 +291,27 @@ tx_reclaim_in_order(struct tv_txq *txq, uint16_t n_used,
 	}
 	pos = txq->desc_tail;
 	for (;;) {
-		struct tv_tx_slot *s = &txq->sw[pos & txq->mask];
+		struct tv_tx_slot *s = &sw[pos & mask];
 		uint16_t ndesc = s->ndesc;
 
-		tx_free_add(fb, s);
+		/* fb->pool is NULL only while fb is empty; a NULL s->pool
+		 * (not simple) goes to tx_free_add. */
+		if (likely(s->pool == fb->pool && s->pool != NULL &&
+			   fb->n < TV_TX_FREE_BULK))
+			fb->m[fb->n++] = s->m;
+		else
+			tx_free_add(fb, s);
 		s->m = NULL;
 		s->ndesc = 0;
 		chains++;
-		txq->n_inflight--;
-		txq->nb_free += ndesc;
-		txq->desc_tail += ndesc;
-		if ((pos & txq->mask) == e.id)
+		freed += ndesc;
+		if ((pos & mask) == e.id)
 			break;
 		pos += ndesc;
 	}
+	txq->n_inflight -= chains;
+	txq->nb_free += freed;
+	txq->desc_tail += freed;
 	txq->used_idx += n_used;
 	if (unlikely(chains < n_used)) /* each entry completes >= 1 chain */
 		txq_broken(txq, &txq->stats.err_used_idx,
@@ -380,14 +404,126 @@ tv_txq_reclaim(struct tv_txq *txq)
 	tx_reclaim(txq);
 }
 
-static __rte_always_inline uint16_t
-tx_burst_body(struct tv_txq *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
+/* Queue one packet the fast loop of tx_burst_body does not take (a chain,
+ * a shared or indirect mbuf, no headroom, tx_hdr_push=0), or one that
+ * needs more descriptors than are free now. Returns 1 if queued, 0 if
+ * dropped (can never fit), -1 if the burst must stop (no room). */
+static __rte_noinline int
+tx_queue_general(struct tv_txq *txq, struct rte_mbuf *m, uint64_t *bytes)
 {
 	struct tv_desc *desc = txq->ring.desc;
 	uint16_t *avail_ring = txq->ring.avail->ring;
 	const uint32_t hdr_len = sizeof(struct tv_net_hdr_mrg);
-	uint16_t old_idx = txq->avail_idx;
-	uint16_t nb_tx, n_queued = 0;
+	bool simple = tx_is_simple(m);
+	bool push =
+		simple && txq->hdr_push && rte_pktmbuf_headroom(m) >= hdr_len;
+	uint32_t ndesc = push ? 1 : 1 + (uint32_t)m->nb_segs;
+	uint16_t head, slot;
+
+	if (unlikely(ndesc > txq->ring.num)) {
+		txq->stats.drop_too_many_segs++;
+		if (!txq->drop_logged) {
+			txq->drop_logged = true;
+			TV_DP_LOG(WARNING,
+				  "tx queue %u: dropping a packet of %u "
+				  "segments: the ring has only %u descriptors",
+				  txq->queue_id, m->nb_segs, txq->ring.num);
+		}
+		rte_pktmbuf_free(m);
+		return 0;
+	}
+	if (ndesc > txq->nb_free) {
+		tx_reclaim(txq);
+		if (ndesc > txq->nb_free || txq_is_broken(txq))
+			return -1;
+	}
+	head = txq->desc_head & txq->mask;
+	if (push) {
+		uint32_t off = m->data_off - hdr_len;
+
+		memset((char *)m->buf_addr + off, 0, hdr_len);
+		desc[head].addr = mbuf_va(m, off);
+		desc[head].len = m->data_len + hdr_len;
+		desc[head].flags = 0;
+	} else {
+		const struct rte_mbuf *seg = m;
+		uint16_t pos = head;
+		uint32_t k;
+
+		memset(&txq->hdrs[head], 0, hdr_len);
+		desc[head].addr = (uint64_t)(uintptr_t)&txq->hdrs[head];
+		desc[head].len = hdr_len;
+		/* Consecutive positions, wrapping to 0: what IN_ORDER
+		 * requires of chained descriptors. The walk is bounded by
+		 * nb_segs, which sized the chain. */
+		for (k = 1; k < ndesc && seg != NULL; k++, seg = seg->next) {
+			desc[pos].flags = TV_DESC_F_NEXT;
+			desc[pos].next = (pos + 1) & txq->mask;
+			pos = (pos + 1) & txq->mask;
+			desc[pos].addr = mbuf_va(seg, seg->data_off);
+			desc[pos].len = seg->data_len;
+		}
+		desc[pos].flags = 0;
+	}
+	txq->sw[head].m = m;
+	txq->sw[head].ndesc = (uint16_t)ndesc;
+	txq->sw[head].pool = simple && txq->bulk ? m->pool : NULL;
+	/* Fixed layout: the avail entry keeps its value as long as packets
+	 * take one descriptor each; rewrite it only when a chain shifted the
+	 * positions (keeps the line clean). fixed_avail=0 (ablation) writes
+	 * it every time. */
+	slot = txq->avail_idx & txq->mask;
+	if (!txq->fixed_avail || avail_ring[slot] != head)
+		avail_ring[slot] = head;
+	txq->avail_idx++;
+	txq->desc_head += (uint16_t)ndesc;
+	txq->nb_free -= (uint16_t)ndesc;
+	txq->n_inflight++;
+	*bytes += m->pkt_len;
+	return 1;
+}
+
+/* The common packet: one direct segment, refcnt 1, headroom for the
+ * header (tx_is_simple and the push test of tx_queue_general in one
+ * compare of rearm_data, which holds data_off, refcnt, nb_segs and port,
+ * and one of ol_flags). */
+static __rte_always_inline bool
+tx_is_fast(const struct rte_mbuf *m)
+{
+	const uint64_t mask = 0xffffffffull << 16;
+	const uint64_t simple = (1ull << 16) | (1ull << 32);
+	uint64_t rearm;
+
+	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, refcnt) !=
+			 TV_MBUF_OFF_REARM + 2);
+	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, nb_segs) !=
+			 TV_MBUF_OFF_REARM + 4);
+	memcpy(&rearm, (const char *)m + TV_MBUF_OFF_REARM, sizeof(rearm));
+	return (rearm & mask) == simple && RTE_MBUF_DIRECT(m) &&
+	       m->data_off >= sizeof(struct tv_net_hdr_mrg);
+}
+
+/* One burst. The fast loop keeps the queue's indices in locals (the
+ * header and descriptor stores would otherwise make the compiler reload
+ * them from txq after each one: they may alias) and takes packets that
+ * need one descriptor with the header pushed into their headroom; any
+ * other packet goes through tx_queue_general with the indices written
+ * back. Callgrind, one-core loop at 64 B: 91 -> 64 instructions a packet
+ * for this function without tx_reclaim. */
+static __rte_always_inline uint16_t
+tx_burst_body(struct tv_txq *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	struct tv_desc *const desc = txq->ring.desc;
+	uint16_t *const avail_ring = txq->ring.avail->ring;
+	struct tv_tx_slot *const sw = txq->sw;
+	const uint32_t hdr_len = sizeof(struct tv_net_hdr_mrg);
+	const uint16_t mask = txq->mask;
+	const bool push_ok = txq->hdr_push;
+	const bool bulk = txq->bulk;
+	const bool fixed_avail = txq->fixed_avail;
+	const uint16_t old_idx = txq->avail_idx;
+	uint16_t avail_idx, desc_head, nb_free;
+	uint16_t nb_tx;
 	uint64_t bytes = 0;
 
 	if (unlikely(txq_is_broken(txq)) && !txq_try_recover(txq))
@@ -396,86 +532,58 @@ tx_burst_body(struct tv_txq *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	if (unlikely(txq_is_broken(txq)))
 		return 0;
 
+	avail_idx = old_idx;
+	desc_head = txq->desc_head;
+	nb_free = txq->nb_free;
 	for (nb_tx = 0; nb_tx < nb_pkts; nb_tx++) {
 		struct rte_mbuf *m = pkts[nb_tx];
-		bool simple = tx_is_simple(m);
-		bool push = simple && txq->hdr_push &&
-			    rte_pktmbuf_headroom(m) >= hdr_len;
-		uint32_t ndesc = push ? 1 : 1 + (uint32_t)m->nb_segs;
-		uint16_t head = txq->desc_head & txq->mask;
-		uint16_t slot;
+		uint16_t head, slot;
+		uint32_t off, len;
+		int r;
 
-		if (unlikely(ndesc > txq->ring.num)) {
-			txq->stats.drop_too_many_segs++;
-			if (!txq->drop_logged) {
-				txq->drop_logged = true;
-				TV_DP_LOG(WARNING,
-					  "tx queue %u: dropping a packet of "
-					  "%u segments: the ring has only %u "
-					  "descriptors",
-					  txq->queue_id, m->nb_segs,
-					  txq->ring.num);
-			}
-			rte_pktmbuf_free(m);
+		if (unlikely(!push_ok || nb_free == 0 || !tx_is_fast(m))) {
+			txq->avail_idx = avail_idx;
+			txq->desc_head = desc_head;
+			txq->nb_free = nb_free;
+			txq->n_inflight += (uint16_t)(avail_idx - old_idx);
+			r = tx_queue_general(txq, m, &bytes);
+			txq->n_inflight -= (uint16_t)(txq->avail_idx - old_idx);
+			avail_idx = txq->avail_idx;
+			desc_head = txq->desc_head;
+			nb_free = txq->nb_free;
+			if (r < 0)
+				break;
 			continue;
 		}
-		if (ndesc > txq->nb_free) {
-			tx_reclaim(txq);
-			if (ndesc > txq->nb_free || txq_is_broken(txq))
-				break;
-		}
-		if (push) {
-			uint32_t off = m->data_off - hdr_len;
-
-			/* Constant size: inline stores, no memset call. */
-			memset((char *)m->buf_addr + off, 0, hdr_len);
-			desc[head].addr = mbuf_va(m, off);
-			desc[head].len = m->data_len + hdr_len;
-			desc[head].flags = 0;
-		} else {
-			const struct rte_mbuf *seg = m;
-			uint16_t pos = head;
-			uint32_t k;
-
-			memset(&txq->hdrs[head], 0, hdr_len);
-			desc[head].addr = (uint64_t)(uintptr_t)&txq->hdrs[head];
-			desc[head].len = hdr_len;
-			/* Consecutive positions, wrapping to 0: what
-			 * IN_ORDER requires of chained descriptors. The walk
-			 * is bounded by nb_segs, which sized the chain. */
-			for (k = 1; k < ndesc && seg != NULL;
-			     k++, seg = seg->next) {
-				desc[pos].flags = TV_DESC_F_NEXT;
-				desc[pos].next = (pos + 1) & txq->mask;
-				pos = (pos + 1) & txq->mask;
-				desc[pos].addr = mbuf_va(seg, seg->data_off);
-				desc[pos].len = seg->data_len;
-			}
-			desc[pos].flags = 0;
-		}
-		txq->sw[head].m = m;
-		txq->sw[head].ndesc = (uint16_t)ndesc;
-		txq->sw[head].pool = simple && txq->bulk ? m->pool : NULL;
-		/* Fixed layout: the avail entry keeps its value as long as
-		 * packets take one descriptor each; rewrite it only when a
-		 * chain shifted the positions (keeps the line clean).
-		 * fixed_avail=0 (ablation) writes it every time. */
-		slot = txq->avail_idx & txq->mask;
-		if (!txq->fixed_avail || avail_ring[slot] != head)
-			avail_ring[slot] = head;
-		txq->avail_idx++;
-		txq->desc_head += (uint16_t)ndesc;
-		txq->nb_free -= (uint16_t)ndesc;
-		txq->n_inflight++;
-		n_queued++;
+		off = m->data_off - hdr_len;
+		len = m->data_len;
 		bytes += m->pkt_len;
+		head = desc_head & mask;
+		sw[head].m = m;
+		sw[head].ndesc = 1;
+		sw[head].pool = bulk ? m->pool : NULL;
+		desc[head].addr = mbuf_va(m, off);
+		desc[head].len = len + hdr_len;
+		desc[head].flags = 0;
+		/* Constant size: inline stores, no memset call. */
+		memset((char *)m->buf_addr + off, 0, hdr_len);
+		/* Fixed layout (see tx_queue_general). */
+		slot = avail_idx & mask;
+		if (!fixed_avail || avail_ring[slot] != head)
+			avail_ring[slot] = head;
+		avail_idx++;
+		desc_head++;
+		nb_free--;
 	}
-	if (n_queued > 0) {
-		publish_avail_idx(&txq->ring, txq->avail_idx);
-		if (need_kick(&txq->ring, txq->event_idx, old_idx,
-			      txq->avail_idx))
+	txq->desc_head = desc_head;
+	txq->nb_free = nb_free;
+	if (avail_idx != old_idx) {
+		txq->avail_idx = avail_idx;
+		txq->n_inflight += (uint16_t)(avail_idx - old_idx);
+		publish_avail_idx(&txq->ring, avail_idx);
+		if (need_kick(&txq->ring, txq->event_idx, old_idx, avail_idx))
 			kick(txq->kick_fd, &txq->stats.kicks);
-		txq->stats.packets += n_queued;
+		txq->stats.packets += (uint16_t)(avail_idx - old_idx);
 		txq->stats.bytes += bytes;
 	}
 	return nb_tx;
