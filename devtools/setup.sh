@@ -21,7 +21,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 pkgs=(meson ninja-build pkg-config gcc libc6-dev libdpdk-dev dpdk-dev dpdk
-      python3 python3-pyelftools dpkg-dev xz-utils iproute2 procps psmisc)
+      python3 python3-pyelftools dpkg-dev xz-utils iproute2 procps psmisc
+      python3-matplotlib) # python3-matplotlib: devtools/perf_report.py's plots
 if [ "${TANDEM_SETUP_VM:-1}" = 1 ]; then
 	pkgs+=(qemu-system-x86 linux-image-amd64 busybox-static cpio gzip)
 fi
