@@ -67,6 +67,22 @@ class Fail(Exception):
     pass
 
 
+def heal_prompt(buf):
+    """Move an event line printed in the middle of the prompt
+    ("t\nPort 0: link state change event\nestpmd> ") in front of it, so
+    that the prompt is whole and the event stays in the transcript."""
+    if b'event' not in buf:
+        return buf
+    p = testpmd.PROMPT
+    for m in reversed(list(testpmd.ASYNC_LINE.finditer(buf))):
+        s, e = m.span()
+        for i in range(1, len(p)):
+            if buf[:s].endswith(p[:i]) and buf[e:].startswith(p[i:]):
+                buf = buf[:s - i] + buf[s:e] + p + buf[e + len(p) - i:]
+                break
+    return buf
+
+
 class Session(testpmd.Testpmd):
     """testpmd.Testpmd that also tolerates asynchronous event lines (link
     state change) printed after the prompt, and keeps the whole transcript
@@ -81,6 +97,7 @@ class Session(testpmd.Testpmd):
         buf, self._carry = self._carry, b''
         fd = self.proc.stdout.fileno()
         while True:
+            buf = heal_prompt(buf)
             if buf.endswith(testpmd.PROMPT):
                 break
             # An event printed right after the prompt: the prompt is
