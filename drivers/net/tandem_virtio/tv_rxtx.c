@@ -238,7 +238,13 @@ txq_is_broken(const struct tv_txq *txq)
 struct tx_free_batch {
 	struct rte_mempool *pool;
 	unsigned int n;
+	unsigned int nc; /* in c[] */
 	void *m[TV_TX_FREE_BULK];
+	/* The others (segment chains, indirect or shared mbufs) go to one
+	 * rte_pktmbuf_free_bulk instead of one rte_pktmbuf_free each:
+	 * callgrind, one-core loop at 9000 B (five segments a packet):
+	 * tx_reclaim 323 -> 200 instructions a packet. */
+	struct rte_mbuf *c[TV_TX_FREE_BULK];
 };
 
 static __rte_always_inline void
@@ -247,13 +253,20 @@ tx_free_flush(struct tx_free_batch *fb)
 	if (fb->n > 0)
 		rte_mempool_put_bulk(fb->pool, fb->m, fb->n);
 	fb->n = 0;
+	if (unlikely(fb->nc > 0))
+		rte_pktmbuf_free_bulk(fb->c, fb->nc);
+	fb->nc = 0;
 }
 
 static __rte_always_inline void
 tx_free_add(struct tx_free_batch *fb, struct tv_tx_slot *s)
 {
 	if (s->pool == NULL) {
-		rte_pktmbuf_free(s->m);
+		if (fb->nc == TV_TX_FREE_BULK) {
+			rte_pktmbuf_free_bulk(fb->c, fb->nc);
+			fb->nc = 0;
+		}
+		fb->c[fb->nc++] = s->m;
 		return;
 	}
 	if (fb->n == TV_TX_FREE_BULK || (fb->n > 0 && s->pool != fb->pool))
@@ -376,6 +389,7 @@ tx_reclaim(struct tv_txq *txq)
 		return;
 	}
 	fb.n = 0;
+	fb.nc = 0;
 	fb.pool = NULL;
 	if (txq->in_order)
 		tx_reclaim_in_order(txq, n_used, &fb);
