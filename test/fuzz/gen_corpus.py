@@ -454,6 +454,119 @@ def virtio_used_seeds():
     }
 
 
+# ---- fuzz_vhost_mem: u8 nb, u8 whylen, u8 cap (MiB), regions, then
+# translation ops
+MEMFD, SEALED, SAME, PIPE, DEVNULL, WSEALED, DIRFD = 0, 4, 5, 6, 7, 8, 9
+
+
+def mreg(kind, fsize, gpa, uva, size, off):
+    wide = (1 if size >= 1 << 32 else 0) | (2 if off >= 1 << 32 else 0)
+    out = struct.pack("<BIBQQ", kind, fsize, wide, gpa, uva)
+    out += struct.pack("<Q" if wide & 1 else "<I", size)
+    out += struct.pack("<Q" if wide & 2 else "<I", off)
+    return out
+
+
+def mem_input(regions, ops=b"", n=None, fd_mismatch=False, whylen=0,
+              cap_mib=0):
+    if n is None:
+        n = len(regions)
+    nb = n | (0x10 if fd_mismatch else 0)
+    return struct.pack("<BBB", nb, whylen, cap_mib) + b"".join(regions) \
+        + ops
+
+
+def op_abs(gpa, addr, length):
+    return struct.pack("<BQQ", 1 if gpa else 0, addr, length)
+
+
+def op_rel(gpa, region, delta, length, from_end=False):
+    op = (1 if gpa else 0) | 2 | (4 if from_end else 0)
+    return struct.pack("<BBiI", op, region, delta, length)
+
+
+def op_shrink(region, size):
+    return struct.pack("<BBI", 0x80, region, size)
+
+
+def vhost_mem_seeds():
+    mib, uva = 1 << 20, 0x7f0000000000
+    probe = (op_rel(False, 0, 0, 64) + op_rel(True, 0, 100, 4096)
+             + op_rel(False, 0, -1, 1, True) + op_rel(False, 0, -1, 2, True)
+             + op_rel(True, 0, -1, 2, True) + op_rel(True, 0, 0, 1, True)
+             + op_rel(False, 0, -1, 0) + op_abs(False, uva, (1 << 64) - 1)
+             + op_abs(True, (1 << 64) - 1, 1))
+    one = mreg(MEMFD, mib, 0, uva, mib, 0)
+    eight = [mreg(MEMFD, 0x12000, i * 0x10000, uva + i * 0x20000, 0x10000,
+                  0x1000 + i) for i in range(8)]
+    return {
+        "one_region": mem_input([one], probe),
+        "two_regions_one_file": mem_input([
+            mreg(MEMFD, 2 * mib, 0, uva, mib, 0),
+            mreg(SAME, 0, mib, uva + mib, mib, mib)],
+            probe + op_rel(False, 1, -8, 16) + op_rel(True, 1, -8, 16)),
+        "eight_regions_unaligned": mem_input(
+            eight, b"".join(op_rel(i & 1, i, 0x0fff, 2) for i in range(8))),
+        "sealed_dpdk_like": mem_input([
+            mreg(SEALED, 4 * mib, 0x100000000, 0x100000000, 4 * mib, 0),
+            mreg(SEALED, 4 * mib, 0x200000000, 0x180000000, 2 * mib,
+                 2 * mib)], probe),
+        "unaligned_to_file_end": mem_input(
+            [mreg(MEMFD, 0x1801, 0x5000, uva + 0x801, 0x1000, 0x801)],
+            probe),
+        "eight_64mib": mem_input(
+            [mreg(MEMFD, 64 * mib, i << 32, uva + (i << 32), 64 * mib, 0)
+             for i in range(8)], probe),
+        "shrink_then_touch": mem_input([one], op_shrink(0, 0x1800)
+            + b"".join(op_rel(g, 0, d, 1) for g in (0, 1)
+                       for d in (0x1000, 0x17ff, 0x1800, 0x2000, 0x3000))
+            + op_shrink(0, mib) + op_rel(0, 0, 0x1000, 1)
+            + op_rel(1, 0, 0x2000, 1) + op_rel(0, 0, -1, 1, True)),
+        "shrink_sealed": mem_input(
+            [mreg(SEALED, mib, 0, uva, mib, 0)],
+            op_shrink(0, 4096) + op_rel(0, 0, 0x8000, 1)),
+        "shrink_shared_file": mem_input([
+            mreg(MEMFD, 2 * mib, 0, uva, mib, 0),
+            mreg(SAME, 0, mib, uva + mib, mib, mib)],
+            op_shrink(1, mib // 2) + op_rel(0, 0, -1, 1, True)
+            + op_rel(1, 1, 0, 1) + op_rel(0, 0, 0, 1)
+            + op_rel(1, 1, -8, 8, True)),
+        "bad_past_file_end": mem_input(
+            [mreg(MEMFD, 0x1800, 0, uva, 0x1000, 0x801)]),
+        "bad_gpa_overlap": mem_input([
+            mreg(MEMFD, mib, 0, uva, mib, 0),
+            mreg(MEMFD, mib, mib - 1, uva + mib, mib, 0)]),
+        "bad_uva_overlap": mem_input([
+            mreg(MEMFD, mib, 0, uva, mib, 0),
+            mreg(MEMFD, mib, mib, uva + mib - 4096, mib, 0)]),
+        "bad_gpa_wrap": mem_input(
+            [mreg(MEMFD, mib, (1 << 64) - 4096, uva, 8192, 0)]),
+        "bad_offset_wrap": mem_input(
+            [mreg(MEMFD, mib, 0, uva, 8192, (1 << 64) - 4096)]),
+        "bad_size_zero": mem_input([mreg(MEMFD, mib, 0, uva, 0, 0)]),
+        "bad_huge_sparse": mem_input(
+            [mreg(MEMFD, 64 * mib, 0, uva, 1 << 40, 0)]),
+        "bad_no_regions": mem_input([], n=0),
+        "bad_nine_regions": mem_input(
+            eight + [mreg(MEMFD, mib, 1 << 40, 1 << 41, 4096, 0)], n=9),
+        "bad_one_fd_short": mem_input(eight[:3], fd_mismatch=True),
+        "bad_pipe": mem_input([one, mreg(PIPE, 0, mib, uva + mib, 4096, 0)]),
+        "bad_dev_null": mem_input([mreg(DEVNULL, 0, 0, uva, 4096, 0)]),
+        "bad_directory": mem_input([mreg(DIRFD, 0, 0, uva, 1, 0)]),
+        "bad_write_sealed": mem_input([mreg(WSEALED, mib, 0, uva, mib, 0)]),
+        "cap_exact": mem_input([
+            mreg(SEALED, 3 * mib, 0, uva, 3 * mib - 4096, 0),
+            mreg(MEMFD, 4096, 1 << 32, uva + (1 << 32), 4096, 0)],
+            probe, cap_mib=3),
+        "bad_over_cap": mem_input([
+            mreg(SEALED, 3 * mib, 0, uva, 3 * mib - 4096, 0),
+            mreg(MEMFD, 8192, 1 << 32, uva + (1 << 32), 4097, 0)],
+            cap_mib=3),
+        "bad_short_why": mem_input([mreg(MEMFD, 4096, 0, uva, 8192, 0)],
+                                   whylen=7),
+    }
+
+
 def main():
     top = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "corpus")
@@ -463,6 +576,7 @@ def main():
         "fuzz_vring_event": vring_event_seeds(),
         "fuzz_vhost_split": vhost_split_seeds(),
         "fuzz_virtio_used": virtio_used_seeds(),
+        "fuzz_vhost_mem": vhost_mem_seeds(),
     }
     for target, seeds in targets.items():
         d = os.path.join(top, target)
