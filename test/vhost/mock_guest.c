@@ -553,6 +553,34 @@ mg_count_maps(void)
 	return n;
 }
 
+int
+mg_count_maps_stable(void)
+{
+#ifdef __SANITIZE_ADDRESS__
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+	int n = 0;
+
+	CHECK(f != NULL, "maps");
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, "memfd:") != NULL)
+			n++;
+	fclose(f);
+	return n;
+#else
+	return mg_count_maps();
+#endif
+}
+
+uint64_t
+mg_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
 bool
 mg_wait(bool (*cond_fn)(void *), void *arg, int timeout_ms)
 {

@@ -131,6 +131,11 @@ int mg_mbuf_cmp(const struct rte_mbuf *m, const uint8_t *data, uint32_t len);
 /* Open fds and /proc/self/maps lines, for leak checks. */
 int mg_count_fds(void);
 int mg_count_maps(void);
+/* Lines of /proc/self/maps: all of them, or under ASan (whose allocator
+ * maps, unmaps and merges on its own) those of memfds only. */
+int mg_count_maps_stable(void);
+/* CLOCK_MONOTONIC in milliseconds. */
+uint64_t mg_now_ms(void);
 
 /* Wait (bounded) until cond_fn(arg) holds; returns its last value. */
 bool mg_wait(bool (*cond_fn)(void *), void *arg, int timeout_ms);

@@ -35,15 +35,6 @@
 static const uint64_t feat =
 	(1ull << TV_F_VERSION_1) | (1ull << TV_F_VHOST_USER_PROTOCOL_FEATURES);
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
-
 static struct tvh_dev_stats
 dev_stats(struct tvh_dev *dev)
 {
@@ -122,29 +113,6 @@ peer_closed(int sock)
 	return recv(sock, &c, 1, MSG_DONTWAIT) == 0;
 }
 
-/* Lines of /proc/self/maps: all of them, or under ASan (whose allocator
- * maps, unmaps and merges on its own) those of memfds only.
- * The exact count is what shows the guard's zero pages went away with
- * the region; the ASan build checks the file mappings. */
-static int
-count_maps(void)
-{
-#ifdef __SANITIZE_ADDRESS__
-	char line[512];
-	FILE *f = fopen("/proc/self/maps", "r");
-	int n = 0;
-
-	CHECK(f != NULL, "maps");
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strstr(line, "memfd:") != NULL)
-			n++;
-	fclose(f);
-	return n;
-#else
-	return mg_count_maps();
-#endif
-}
-
 /* ---- cap on mapped bytes ---- */
 
 /* SET_MEM_TABLE of n regions of `size` bytes each, laid out back to back
@@ -189,7 +157,7 @@ test_cap(void)
 	mg_negotiate(&g, feat, tvh_default_protocol_features());
 	CHECK(g.reply_ack, "REPLY_ACK not negotiated");
 	fds0 = mg_count_fds();
-	maps0 = count_maps();
+	maps0 = mg_count_maps_stable();
 
 	CHECK(mem_table(&g, fd, 1, 2 * cap) == -EIO, "2x the cap accepted");
 	CHECK(dev_stats(dev).err_mem == 1, "err_mem %lu",
@@ -197,11 +165,11 @@ test_cap(void)
 	CHECK(mem_table(&g, fd, 2, cap / 2 + 4096) == -EIO,
 	      "2 regions over the cap together accepted");
 	CHECK(dev_stats(dev).err_mem == 2, "err_mem");
-	CHECK(mg_count_fds() == fds0 && count_maps() == maps0,
+	CHECK(mg_count_fds() == fds0 && mg_count_maps_stable() == maps0,
 	      "a refused table left fds (%d -> %d) or mappings (%d -> %d)",
-	      fds0, mg_count_fds(), maps0, count_maps());
+	      fds0, mg_count_fds(), maps0, mg_count_maps_stable());
 	CHECK(mem_table(&g, fd, 2, cap / 2) == 0, "exactly the cap refused");
-	CHECK(count_maps() > maps0, "nothing mapped");
+	CHECK(mg_count_maps_stable() > maps0, "nothing mapped");
 	CHECK(dev_stats(dev).err_mem == 2 && dev_stats(dev).err_msg == 2,
 	      "err_mem %lu err_msg %lu", (unsigned long)dev_stats(dev).err_mem,
 	      (unsigned long)dev_stats(dev).err_msg);
@@ -256,26 +224,26 @@ test_stall(void)
 	CHECK(tvu_fe_get_u64(sa, TVU_GET_FEATURES, &v) == 0, "a answers");
 
 	wire_u64(wire, TVU_SET_FEATURES, 0, feat);
-	t0 = now_ms();
+	t0 = mg_now_ms();
 	send_raw(sa, wire, TVU_HDR_SIZE, -1);
 	next_byte = t0 + 300;
-	while (now_ms() - t0 < 4000) {
+	while (mg_now_ms() - t0 < 4000) {
 		uint64_t t1;
 
 		if (peer_closed(sa)) {
-			t_end = now_ms();
+			t_end = mg_now_ms();
 			break;
 		}
 		/* One payload byte every 300 ms: never all 8 in time. */
-		if (now_ms() >= next_byte && sent < 7) {
+		if (mg_now_ms() >= next_byte && sent < 7) {
 			send(sa, wire + TVU_HDR_SIZE + sent, 1, MSG_NOSIGNAL);
 			sent++;
 			next_byte += 300;
 		}
-		t1 = now_ms();
+		t1 = mg_now_ms();
 		CHECK(tvu_fe_get_u64(gb.sock, TVU_GET_FEATURES, &v) == 0,
 		      "b stopped answering");
-		rtt_max = RTE_MAX(rtt_max, now_ms() - t1);
+		rtt_max = RTE_MAX(rtt_max, mg_now_ms() - t1);
 		trips++;
 		usleep(10000);
 	}
@@ -414,13 +382,13 @@ main(int argc, char **argv)
 		tvh_dev_destroy(dev);
 	}
 	fds0 = mg_count_fds();
-	maps0 = count_maps();
+	maps0 = mg_count_maps_stable();
 	test_cap();
 	test_stall();
 	test_split();
-	CHECK(mg_count_fds() == fds0 && count_maps() == maps0,
+	CHECK(mg_count_fds() == fds0 && mg_count_maps_stable() == maps0,
 	      "leak: fds %d -> %d, maps %d -> %d", fds0, mg_count_fds(), maps0,
-	      count_maps());
+	      mg_count_maps_stable());
 	rte_eal_cleanup();
 	printf("PASS\n");
 	return 0;

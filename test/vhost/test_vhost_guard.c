@@ -44,15 +44,6 @@ static const uint64_t feat =
 	(1ull << TV_F_VERSION_1) | (1ull << TV_F_VHOST_USER_PROTOCOL_FEATURES);
 
 static uint64_t
-now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
-
-static uint64_t
 err_msg(struct tvh_dev *dev)
 {
 	struct tvh_dev_stats st;
@@ -236,9 +227,10 @@ test_call_eagain(void)
 	CHECK(write(g.vq[1].call_fd, &full, sizeof(full)) == sizeof(full),
 	      "saturate");
 	tvh_vq_stats_get(dev, 1, &st0);
-	t0 = now_ms();
+	t0 = mg_now_ms();
 	tx_one(&g, dev, 5);
-	CHECK(now_ms() - t0 < BOUND_MS, "burst took %lu ms", now_ms() - t0);
+	CHECK(mg_now_ms() - t0 < BOUND_MS, "burst took %lu ms",
+	      mg_now_ms() - t0);
 	tvh_vq_stats_get(dev, 1, &st);
 	CHECK(tvh_vq_extra_stats_get(dev, 1, &xs) == 0, "extra stats");
 	CHECK(xs.calls_eagain == 1, "calls_eagain %lu", xs.calls_eagain);
@@ -341,29 +333,29 @@ test_stuck_call(bool destroy_while_stuck)
 	CHECK(!__atomic_load_n(&a.done, __ATOMIC_ACQUIRE),
 	      "burst not blocked: the test does not test anything");
 
-	t0 = now_ms();
+	t0 = mg_now_ms();
 	if (destroy_while_stuck) {
 		tvh_dev_destroy(dev);
-		CHECK(now_ms() - t0 < BOUND_MS, "destroy took %lu ms",
-		      now_ms() - t0);
+		CHECK(mg_now_ms() - t0 < BOUND_MS, "destroy took %lu ms",
+		      mg_now_ms() - t0);
 		printf("ok destroy returned in %lu ms with a burst blocked in "
 		       "the call eventfd\n",
-		       now_ms() - t0);
+		       mg_now_ms() - t0);
 	} else {
 		rc = tvu_fe_get_vring_base(g.sock, 1, &base);
 		CHECK(rc < 0, "GET_VRING_BASE answered (%u) while stuck", base);
-		CHECK(now_ms() - t0 < BOUND_MS, "stop took %lu ms",
-		      now_ms() - t0);
+		CHECK(mg_now_ms() - t0 < BOUND_MS, "stop took %lu ms",
+		      mg_now_ms() - t0);
 		printf("ok GET_VRING_BASE refused and disconnected in %lu ms "
 		       "with a burst blocked in the call eventfd\n",
-		       now_ms() - t0);
+		       mg_now_ms() - t0);
 		/* The control lock is free: the application's stats
 		 * calls return. */
-		t0 = now_ms();
+		t0 = mg_now_ms();
 		tvh_dev_stats_get(dev, &ds);
 		CHECK(tvh_vq_extra_stats_get(dev, 1, &xs) == 0, "xstats");
-		CHECK(now_ms() - t0 < BOUND_MS, "stats took %lu ms",
-		      now_ms() - t0);
+		CHECK(mg_now_ms() - t0 < BOUND_MS, "stats took %lu ms",
+		      mg_now_ms() - t0);
 		CHECK(ds.disconnects == 1, "disconnects %lu", ds.disconnects);
 		/* No new front-end while the old one's burst is inside. */
 		CHECK(!answers(path), "new front-end served while stuck");

@@ -279,29 +279,6 @@ all_disconnected(void *arg)
 	return st.disconnects == st.connects;
 }
 
-/* Lines of /proc/self/maps: all of them, or under ASan (whose allocator
- * maps, unmaps and merges on its own) those of memfds only.
- * The exact count is what shows the guard's zero pages went away with
- * the region; the ASan build checks the file mappings. */
-static int
-count_maps(void)
-{
-#ifdef __SANITIZE_ADDRESS__
-	char line[512];
-	FILE *f = fopen("/proc/self/maps", "r");
-	int n = 0;
-
-	CHECK(f != NULL, "maps");
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strstr(line, "memfd:") != NULL)
-			n++;
-	fclose(f);
-	return n;
-#else
-	return mg_count_maps();
-#endif
-}
-
 struct counts {
 	int fds, maps;
 };
@@ -311,7 +288,7 @@ back_to(void *arg)
 {
 	const struct counts *c = arg;
 
-	return mg_count_fds() == c->fds && count_maps() == c->maps;
+	return mg_count_fds() == c->fds && mg_count_maps_stable() == c->maps;
 }
 
 static void
@@ -339,7 +316,7 @@ test_truncate(void)
 	CHECK(mg_wait(all_disconnected, dev, BOUND_MS), "warm-up");
 
 	base.fds = mg_count_fds();
-	base.maps = count_maps();
+	base.maps = mg_count_maps_stable();
 	mg_init(&g);
 	mg_setup(&g, path, feat, 2, RING);
 	traffic(&g, dev, 1);
@@ -370,7 +347,7 @@ test_truncate(void)
 	mg_fini(&g);
 	CHECK(mg_wait(back_to, &base, BOUND_MS),
 	      "leak: fds %d -> %d, maps %d -> %d", base.fds, mg_count_fds(),
-	      base.maps, count_maps());
+	      base.maps, mg_count_maps_stable());
 
 	/* The device serves the next front-end. */
 	mg_init(&g);
