@@ -290,7 +290,16 @@ main(int argc, char **argv)
 		}
 	}
 	if (ret == 0) {
-		fds_after = count_fds();
+		/* Stock rte_vhost closes a connection's fd from its own
+		 * event thread, a little after rte_vdev_uninit returned
+		 * (seen once in CI: one fd more, for a moment). Give it up
+		 * to 2 s; a leak stays and is still caught. */
+		for (int w = 0; w < 200; w++) {
+			fds_after = count_fds();
+			if (fds_after <= fds_before)
+				break;
+			usleep(10000);
+		}
 		CHECK(fds_after <= fds_before,
 		      "fds leaked: %u open after case 0, %u at the end",
 		      fds_before, fds_after);
