@@ -572,6 +572,15 @@ mg_count_maps_stable(void)
 #endif
 }
 
+struct tvh_dev_stats
+mg_dev_stats(struct tvh_dev *dev)
+{
+	struct tvh_dev_stats st;
+
+	tvh_dev_stats_get(dev, &st);
+	return st;
+}
+
 uint64_t
 mg_now_ms(void)
 {

@@ -134,6 +134,8 @@ int mg_count_maps(void);
 /* Lines of /proc/self/maps: all of them, or under ASan (whose allocator
  * maps, unmaps and merges on its own) those of memfds only. */
 int mg_count_maps_stable(void);
+/* The device's counters, by value. */
+struct tvh_dev_stats mg_dev_stats(struct tvh_dev *dev);
 /* CLOCK_MONOTONIC in milliseconds. */
 uint64_t mg_now_ms(void);
 

@@ -35,19 +35,10 @@
 static const uint64_t feat =
 	(1ull << TV_F_VERSION_1) | (1ull << TV_F_VHOST_USER_PROTOCOL_FEATURES);
 
-static struct tvh_dev_stats
-dev_stats(struct tvh_dev *dev)
-{
-	struct tvh_dev_stats st;
-
-	tvh_dev_stats_get(dev, &st);
-	return st;
-}
-
 static bool
 disconnected(void *arg)
 {
-	struct tvh_dev_stats st = dev_stats(arg);
+	struct tvh_dev_stats st = mg_dev_stats(arg);
 
 	return st.connects > 0 && st.disconnects == st.connects;
 }
@@ -62,7 +53,7 @@ n_disconnects(void *arg)
 {
 	const struct dev_count *c = arg;
 
-	return dev_stats(c->dev).disconnects >= c->n;
+	return mg_dev_stats(c->dev).disconnects >= c->n;
 }
 
 /* Write raw bytes, with fd (if >= 0) as SCM_RIGHTS on them. */
@@ -160,19 +151,20 @@ test_cap(void)
 	maps0 = mg_count_maps_stable();
 
 	CHECK(mem_table(&g, fd, 1, 2 * cap) == -EIO, "2x the cap accepted");
-	CHECK(dev_stats(dev).err_mem == 1, "err_mem %lu",
-	      (unsigned long)dev_stats(dev).err_mem);
+	CHECK(mg_dev_stats(dev).err_mem == 1, "err_mem %lu",
+	      (unsigned long)mg_dev_stats(dev).err_mem);
 	CHECK(mem_table(&g, fd, 2, cap / 2 + 4096) == -EIO,
 	      "2 regions over the cap together accepted");
-	CHECK(dev_stats(dev).err_mem == 2, "err_mem");
+	CHECK(mg_dev_stats(dev).err_mem == 2, "err_mem");
 	CHECK(mg_count_fds() == fds0 && mg_count_maps_stable() == maps0,
 	      "a refused table left fds (%d -> %d) or mappings (%d -> %d)",
 	      fds0, mg_count_fds(), maps0, mg_count_maps_stable());
 	CHECK(mem_table(&g, fd, 2, cap / 2) == 0, "exactly the cap refused");
 	CHECK(mg_count_maps_stable() > maps0, "nothing mapped");
-	CHECK(dev_stats(dev).err_mem == 2 && dev_stats(dev).err_msg == 2,
-	      "err_mem %lu err_msg %lu", (unsigned long)dev_stats(dev).err_mem,
-	      (unsigned long)dev_stats(dev).err_msg);
+	CHECK(mg_dev_stats(dev).err_mem == 2 && mg_dev_stats(dev).err_msg == 2,
+	      "err_mem %lu err_msg %lu",
+	      (unsigned long)mg_dev_stats(dev).err_mem,
+	      (unsigned long)mg_dev_stats(dev).err_msg);
 	mg_fini(&g);
 	CHECK(mg_wait(disconnected, dev, BOUND_MS), "no disconnect");
 	tvh_dev_destroy(dev);
@@ -187,7 +179,7 @@ test_cap(void)
 	mg_negotiate(&g, feat, tvh_default_protocol_features());
 	CHECK(mem_table(&g, fd, 1, TVH_DEFAULT_MAX_GUEST_MEM + 4096) == -EIO,
 	      "64 GiB + 4 KiB accepted by default");
-	CHECK(dev_stats(dev_dflt).err_mem == 1, "err_mem");
+	CHECK(mg_dev_stats(dev_dflt).err_mem == 1, "err_mem");
 	mg_fini(&g);
 	CHECK(mg_wait(disconnected, dev_dflt, BOUND_MS), "no disconnect");
 	tvh_dev_destroy(dev_dflt);
@@ -255,11 +247,11 @@ test_stall(void)
 	CHECK(rtt_max < 900, "b's round trips took up to %lu ms",
 	      (unsigned long)rtt_max);
 	CHECK(mg_wait(disconnected, a, BOUND_MS), "a not disconnected");
-	st = dev_stats(a);
+	st = mg_dev_stats(a);
 	CHECK(st.msg_stalls == 1 && st.err_msg == 1,
 	      "a: msg_stalls %lu err_msg %lu", (unsigned long)st.msg_stalls,
 	      (unsigned long)st.err_msg);
-	st = dev_stats(b);
+	st = mg_dev_stats(b);
 	CHECK(st.msg_stalls == 0 && st.err_msg == 0 && st.disconnects == 0,
 	      "b disturbed");
 	printf("ok a front-end dribbling a message was disconnected after "
@@ -320,7 +312,8 @@ test_split(void)
 		      r.size == 8 && r.payload.u64 == 0,
 	      "split SET_VRING_CALL not accepted");
 	close(efd);
-	CHECK(dev_stats(dev).err_msg == 0 && dev_stats(dev).msg_stalls == 0,
+	CHECK(mg_dev_stats(dev).err_msg == 0 &&
+		      mg_dev_stats(dev).msg_stalls == 0,
 	      "errors counted for timely messages");
 	/* The host holds the call fd: one more than before the mock. */
 	CHECK(tvu_fe_get_u64(g.sock, TVU_GET_FEATURES, &v) == 0, "sync");
@@ -330,7 +323,8 @@ test_split(void)
 	usleep(50000);
 	mg_fini(&g);
 	CHECK(mg_wait(disconnected, dev, BOUND_MS), "no disconnect");
-	CHECK(dev_stats(dev).err_msg == 0 && dev_stats(dev).msg_stalls == 0,
+	CHECK(mg_dev_stats(dev).err_msg == 0 &&
+		      mg_dev_stats(dev).msg_stalls == 0,
 	      "a hang-up mid-message counted as an error");
 	CHECK(mg_count_fds() == fds0, "fd leak: %d -> %d", fds0,
 	      mg_count_fds());
@@ -348,8 +342,10 @@ test_split(void)
 		CHECK(mg_wait(n_disconnects, &c, BOUND_MS),
 		      "oversized: no disconnect");
 	}
-	CHECK(dev_stats(dev).err_msg == 1 && dev_stats(dev).msg_stalls == 0,
-	      "oversized: err_msg %lu", (unsigned long)dev_stats(dev).err_msg);
+	CHECK(mg_dev_stats(dev).err_msg == 1 &&
+		      mg_dev_stats(dev).msg_stalls == 0,
+	      "oversized: err_msg %lu",
+	      (unsigned long)mg_dev_stats(dev).err_msg);
 	close(sock);
 	tvh_dev_destroy(dev);
 	printf("ok split messages (fd on the first piece) handled; hang-up "

@@ -131,7 +131,6 @@ struct tvh_dev_stats cve_dev_stats(void);
 struct tvh_vq_stats cve_vq_stats(uint16_t vq);
 /* The counter at offset `off` of struct tvh_vq_stats. */
 uint64_t cve_vq_cnt(uint16_t vq, size_t off);
-uint64_t cve_now_ms(void);
 /* Sum of a ring's err_* counters. */
 uint64_t cve_vq_errors(uint16_t vq);
 /* The library logged a line containing `text` during this case. */

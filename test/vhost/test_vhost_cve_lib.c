@@ -151,15 +151,6 @@ cve_vq_cnt(uint16_t vq, size_t off)
 	return *(const uint64_t *)((const uint8_t *)&st + off);
 }
 
-uint64_t
-cve_now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
-
 uint16_t
 cve_burst(uint32_t vq, uint16_t n)
 {

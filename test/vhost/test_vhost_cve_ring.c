@@ -328,9 +328,9 @@ cve_2020_14375_desc_rewritten(void)
 		desc(1, (uint16_t)i)->next = 0;
 	}
 	CASE_CHECK(pthread_create(&t, NULL, racer_fn, &r) == 0, "thread");
-	deadline = cve_now_ms() + 300;
+	deadline = mg_now_ms() + 300;
 	for (uint32_t it = 0;
-	     bad[0] == '\0' && (it < 20 || cve_now_ms() < deadline); it++) {
+	     bad[0] == '\0' && (it < 20 || mg_now_ms() < deadline); it++) {
 		uint32_t got = 0, id, len, tries = 0;
 
 		for (uint32_t i = 0; i < TOC_N; i++) {
@@ -406,7 +406,7 @@ cve_2020_14378_len_underflow_spin(void)
 
 	/* A header descriptor, then a zero-length descriptor chained to
 	 * itself. */
-	t0 = cve_now_ms();
+	t0 = mg_now_ms();
 	h = buf_desc(1, CVE_HDR, NULL);
 	d = buf_desc(1, 0, NULL);
 	mg_desc_link(g, 1, h, d);
@@ -433,7 +433,7 @@ cve_2020_14378_len_underflow_spin(void)
 	publish_head(0, d);
 	cve_expect_error(0, CNT(err_chain_loop), 0, NULL,
 			 "zero-length rx self loop");
-	CASE_CHECK(cve_now_ms() - t0 < 2000, "took %lu ms", cve_now_ms() - t0);
+	CASE_CHECK(mg_now_ms() - t0 < 2000, "took %lu ms", mg_now_ms() - t0);
 	cve_good_round("after the long chains");
 }
 

@@ -45,15 +45,6 @@ static struct rte_mempool *mp;
 static const uint64_t feat =
 	(1ull << TV_F_VERSION_1) | (1ull << TV_F_VHOST_USER_PROTOCOL_FEATURES);
 
-static struct tvh_dev_stats
-dev_stats(struct tvh_dev *dev)
-{
-	struct tvh_dev_stats st;
-
-	tvh_dev_stats_get(dev, &st);
-	return st;
-}
-
 static void
 tx_one(struct mg *g, struct tvh_dev *dev, uint32_t seed)
 {
@@ -131,7 +122,7 @@ doomed_mapping(int *fd_out)
 static void
 test_chain(struct tvh_dev *dev)
 {
-	uint64_t faults0 = dev_stats(dev).mem_faults;
+	uint64_t faults0 = mg_dev_stats(dev).mem_faults;
 	int calls0 = prev_calls;
 	volatile uint8_t *p;
 	uint8_t v;
@@ -142,7 +133,7 @@ test_chain(struct tvh_dev *dev)
 	CHECK(prev_calls == calls0 + 1, "previous handler called %d times",
 	      (int)prev_calls - calls0);
 	CHECK(v == 0, "repaired page reads %u", v);
-	CHECK(dev_stats(dev).mem_faults == faults0,
+	CHECK(mg_dev_stats(dev).mem_faults == faults0,
 	      "a fault outside guest memory was counted");
 	munmap((void *)(uintptr_t)p, 8192);
 	close(fd);
@@ -265,7 +256,7 @@ burster_park(struct burster *b)
 static bool
 truncation_handled(void *arg)
 {
-	struct tvh_dev_stats st = dev_stats(arg);
+	struct tvh_dev_stats st = mg_dev_stats(arg);
 
 	return st.mem_faults >= 1 && st.disconnects == st.connects &&
 	       !tvh_dev_is_ready(arg);
@@ -274,7 +265,7 @@ truncation_handled(void *arg)
 static bool
 all_disconnected(void *arg)
 {
-	struct tvh_dev_stats st = dev_stats(arg);
+	struct tvh_dev_stats st = mg_dev_stats(arg);
 
 	return st.disconnects == st.connects;
 }
@@ -320,7 +311,7 @@ test_truncate(void)
 	mg_init(&g);
 	mg_setup(&g, path, feat, 2, RING);
 	traffic(&g, dev, 1);
-	st0 = dev_stats(dev);
+	st0 = mg_dev_stats(dev);
 	CHECK(st0.unsealed_regions == 4, "unsealed_regions %lu, want 2 x 2",
 	      (unsigned long)st0.unsealed_regions);
 	CHECK(st0.mem_faults == 0 && st0.err_mem == 0, "early faults");
@@ -332,11 +323,11 @@ test_truncate(void)
 	CHECK(ftruncate(g.memfd, 4096) == 0, "ftruncate: %s", strerror(errno));
 	CHECK(mg_wait(truncation_handled, dev, BOUND_MS),
 	      "not handled: mem_faults %lu, connects %lu, disconnects %lu",
-	      (unsigned long)dev_stats(dev).mem_faults,
-	      (unsigned long)dev_stats(dev).connects,
-	      (unsigned long)dev_stats(dev).disconnects);
+	      (unsigned long)mg_dev_stats(dev).mem_faults,
+	      (unsigned long)mg_dev_stats(dev).connects,
+	      (unsigned long)mg_dev_stats(dev).disconnects);
 	burster_park(&b);
-	st = dev_stats(dev);
+	st = mg_dev_stats(dev);
 	CHECK(st.err_mem == st0.err_mem + 1, "err_mem %lu -> %lu",
 	      (unsigned long)st0.err_mem, (unsigned long)st.err_mem);
 	/* The host closed the session: the mock reads the end of it. */
@@ -356,7 +347,7 @@ test_truncate(void)
 	burster_run(&b, 100);
 	burster_park(&b);
 	traffic(&g, dev, 80);
-	CHECK(dev_stats(dev).mem_faults == st.mem_faults, "new faults");
+	CHECK(mg_dev_stats(dev).mem_faults == st.mem_faults, "new faults");
 	mg_fini(&g);
 	__atomic_store_n(&b.stop, true, __ATOMIC_SEQ_CST);
 	CHECK(pthread_join(th, NULL) == 0, "join");
@@ -398,9 +389,9 @@ test_sealed(void)
 	mg_use_sealed_memfd(&g);
 	mg_setup(&g, path, feat, 2, RING);
 	traffic(&g, dev, 200);
-	CHECK(dev_stats(dev).unsealed_regions == 0,
+	CHECK(mg_dev_stats(dev).unsealed_regions == 0,
 	      "sealed memfd counted as unsealed (%lu)",
-	      (unsigned long)dev_stats(dev).unsealed_regions);
+	      (unsigned long)mg_dev_stats(dev).unsealed_regions);
 	CHECK(ftruncate(g.memfd, 4096) < 0 && errno == EPERM,
 	      "a sealed memfd shrank");
 	traffic(&g, dev, 300);
