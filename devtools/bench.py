@@ -72,16 +72,19 @@ MODES = ("loop1", "loop2", "g2h", "h2g")
 # Stock configurations the issue sets targets against, in table order.
 STOCK_REFS = ("stock", "stock-packed", "stock-packed-vec")
 
-# name -> guest devargs switching one technique off (see doc/devargs.md).
-# vectorized=0 is the same switch as simd=scalar, hence not listed.
+# name -> (side, devargs) switching one technique off on that side's vdev
+# (see doc/devargs.md). vectorized=0 is the same switch as simd=scalar,
+# hence not listed.
 ABLATION = {
-    "tandem:simd=scalar": "simd=scalar",
-    "tandem:fixed_avail=0": "fixed_avail=0",
-    "tandem:tx_hdr_push=0": "tx_hdr_push=0",
-    "tandem:bulk=0": "bulk=0",
-    "tandem:in_order=0": "in_order=0",
-    "tandem:mrg_rxbuf=0": "mrg_rxbuf=0",
-    "tandem:event_idx=0": "event_idx=0",
+    "tandem:simd=scalar": ("guest", "simd=scalar"),
+    "tandem:fixed_avail=0": ("guest", "fixed_avail=0"),
+    "tandem:tx_hdr_push=0": ("guest", "tx_hdr_push=0"),
+    "tandem:bulk=0": ("guest", "bulk=0"),
+    "tandem:in_order=0": ("guest", "in_order=0"),
+    "tandem:mrg_rxbuf=0": ("guest", "mrg_rxbuf=0"),
+    "tandem:event_idx=0": ("guest", "event_idx=0"),
+    # the host's long copies at rte_memcpy's (SSE) width
+    "tandem:copy=sse": ("host", "copy=sse"),
 }
 
 
@@ -111,8 +114,11 @@ def pair_defs(build):
         "tandem-guest+stock-host": (sh, tg, [], vg, []),
         "stock-guest+tandem-host": (th, sg, vh, [], []),
     }
-    for name, devargs in ABLATION.items():
-        defs[name] = (th, tg + "," + devargs, vh, vg, [])
+    for name, (side, devargs) in ABLATION.items():
+        if side == "host":
+            defs[name] = (th + "," + devargs, tg, vh, vg, [])
+        else:
+            defs[name] = (th, tg + "," + devargs, vh, vg, [])
     return defs
 
 
@@ -460,7 +466,11 @@ def ablation_table(rows):
         if (r["mode"], r["size"]) not in groups or (
                 r["pair"] != "tandem" and r["pair"] not in ABLATION):
             continue
-        what = ABLATION.get(r["pair"], "(nothing: full Tandem)")
+        if r["pair"] in ABLATION:
+            side, devargs = ABLATION[r["pair"]]
+            what = "%s (%s)" % (devargs, side)
+        else:
+            what = "(nothing: full Tandem)"
         lines.append("| %s | %d B | %s | %s | %s-%s | %s |" % (
             r["mode"], r["size"], what, fmt(r["median"]), fmt(r["min"]),
             fmt(r["max"]), fmt(r["ratios"].get("tandem"), "%.2fx")))
@@ -468,7 +478,9 @@ def ablation_table(rows):
 
 
 def parse_pair_specs(defs, specs, error):
-    """--pair NAME=BASE[,host:ARGS][,guest:ARGS]: new entries in defs."""
+    """--pair NAME=BASE[,host:ARGS][,guest:ARGS][,build:DIR]: new entries
+    in defs. build: takes the Tandem plugins of BASE from another build
+    directory (an A/B of two commits in one interleaved run)."""
     for spec in specs:
         name, _, rest = spec.partition("=")
         parts = rest.split(",")
@@ -482,8 +494,14 @@ def parse_pair_specs(defs, specs, error):
                 host_fmt += "," + devargs
             elif side == "guest":
                 guest_fmt += "," + devargs
+            elif side == "build":
+                if dh:
+                    dh = ["-d", testpmd.pmd_path(testpmd.VHOST_PMD, devargs)]
+                if dg:
+                    dg = ["-d", testpmd.pmd_path(testpmd.VIRTIO_PMD, devargs)]
             else:
-                error("--pair %s: %s is not host: or guest:" % (spec, part))
+                error("--pair %s: %s is not host:, guest: or build:" %
+                      (spec, part))
         defs[name] = (host_fmt, guest_fmt, dh, dg, extra)
 
 
@@ -520,11 +538,13 @@ def main():
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--build", default=testpmd.BUILD)
     ap.add_argument("--pair", action="append", default=[],
-                    metavar="NAME=BASE[,host:ARGS][,guest:ARGS]",
+                    metavar="NAME=BASE[,host:ARGS][,guest:ARGS][,build:DIR]",
                     help="define a pair as a known one with extra devargs "
                     "for its host and/or guest vdev, e.g. "
                     "'scalar=tandem,guest:simd=scalar' (';' separates "
-                    "several devargs: guest:simd=scalar;bulk=0)")
+                    "several devargs: guest:simd=scalar;bulk=0); "
+                    "build:DIR runs BASE's Tandem plugins from another "
+                    "build, e.g. 'old=tandem,build:/path/to/old-build'")
     ap.add_argument("--json")
     ap.add_argument("--markdown")
     args = ap.parse_args()
@@ -548,7 +568,7 @@ def main():
     add_ratios(rows, refs + ["tandem"])
     text = table(rows, refs)
     if args.ablation:
-        text += "\n\nAblation (guest devargs; ratio to full Tandem):\n\n"
+        text += "\n\nAblation (one devarg each; ratio to full Tandem):\n\n"
         text += ablation_table(rows)
     print(text)
     if args.json:

@@ -108,6 +108,27 @@ struct tvh_ops {
 			    bool enabled);
 };
 
+/* The copy of long packet runs (tvh_config.copy). SSE is rte_memcpy as
+ * DPDK was built (16-byte moves with Debian's DPDK); AVX2 and AVX512 are
+ * lib/vhost's own 32- and 64-byte copies, compiled for their ISA and only
+ * run on a CPU that has it. Copies of at most TVH_COPY_INLINE_MAX bytes
+ * (64 B frames) are inline rte_memcpy at every level. */
+enum tvh_copy_level {
+	TVH_COPY_AUTO = 0, /* the widest this CPU has within EAL's max SIMD
+			    * bitwidth (--force-max-simd-bitwidth) */
+	TVH_COPY_SSE,
+	TVH_COPY_AVX2,
+	TVH_COPY_AVX512,
+};
+
+/* "auto", "sse", "avx2", "avx512" ("?" for anything else). */
+const char *tvh_copy_name(enum tvh_copy_level level);
+/* Whether this CPU can run `level` (AUTO and SSE: always). */
+bool tvh_copy_cpu_has(enum tvh_copy_level level);
+/* The level AUTO stands for on this CPU and EAL configuration; other
+ * levels are returned as they are. After rte_eal_init(). */
+enum tvh_copy_level tvh_copy_resolve(enum tvh_copy_level want);
+
 struct tvh_config {
 	const char *path; /* unix socket path */
 	bool client;	  /* connect to a listening front-end and reconnect */
@@ -134,6 +155,9 @@ struct tvh_config {
 	 * size of its files, and a sparse file of any size costs it
 	 * nothing. */
 	uint64_t max_guest_mem;
+	/* Added: the long-copy level (TVH_COPY_AUTO by default). A level
+	 * the CPU lacks makes tvh_dev_create fail with -ENOTSUP. */
+	enum tvh_copy_level copy;
 };
 
 /* Default of tvh_config.max_guest_mem: 64 GiB. */

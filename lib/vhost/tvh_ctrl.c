@@ -677,7 +677,9 @@ dev_alloc(const struct tvh_config *cfg, const struct tvh_ops *ops, void *ctx,
 	void *vqs;
 
 	if (cfg->path == NULL || cfg->path[0] == '\0' ||
-	    cfg->n_queue_pairs == 0 || cfg->n_queue_pairs > TVH_MAX_QUEUE_PAIRS)
+	    cfg->n_queue_pairs == 0 ||
+	    cfg->n_queue_pairs > TVH_MAX_QUEUE_PAIRS ||
+	    (unsigned int)cfg->copy > TVH_COPY_AVX512)
 		return -EINVAL;
 	if (strlen(cfg->path) >= sizeof(dev->path))
 		return -ENAMETOOLONG;
@@ -688,6 +690,12 @@ dev_alloc(const struct tvh_config *cfg, const struct tvh_ops *ops, void *ctx,
 			" / protocol features 0x%" PRIx64 ": not implemented\n",
 			cfg->path, feat & ~tvh_supported_features(),
 			pfeat & ~tvh_supported_protocol_features());
+		return -ENOTSUP;
+	}
+	if (!tvh_copy_cpu_has(cfg->copy)) {
+		rte_log(RTE_LOG_ERR, tvh_logtype_ctrl,
+			"%s: copy level %s: this CPU does not have it\n",
+			cfg->path, tvh_copy_name(cfg->copy));
 		return -ENOTSUP;
 	}
 	dev = calloc(1, sizeof(*dev));
@@ -713,6 +721,7 @@ dev_alloc(const struct tvh_config *cfg, const struct tvh_ops *ops, void *ctx,
 	dev->offered_protocol_features = pfeat;
 	dev->max_guest_mem = cfg->max_guest_mem ? cfg->max_guest_mem
 						: TVH_DEFAULT_MAX_GUEST_MEM;
+	dev->copy = tvh_copy_resolve(cfg->copy);
 	dev->listen_fd = -1;
 	dev->conn_fd = -1;
 	dev->timer_fd = -1;

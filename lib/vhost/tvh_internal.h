@@ -181,6 +181,15 @@ enum tvh_vq_state {
  * used ring and of the per-batch arrays on the stack). */
 #define TVH_BATCH 32u
 
+/* Long packet copies (tvh_copy.c): dst and src do not overlap, n is more
+ * than TVH_COPY_INLINE_MAX. */
+typedef void (*tvh_copy_fn)(void *dst, const void *src, size_t n);
+/* Copies up to this many bytes stay inline (rte_memcpy): a 64 B frame's
+ * copy is a few moves, cheaper than a call. */
+#define TVH_COPY_INLINE_MAX 256u
+/* The copy function of a resolved level (never AUTO). */
+tvh_copy_fn tvh_copy_fn_for(enum tvh_copy_level level);
+
 struct tvh_vq {
 	/* ---- datapath's view, published by the control thread ----
 	 * in_burst: written by the datapath (1 on entry, 0 on exit), read by
@@ -207,6 +216,7 @@ struct tvh_vq {
 	uint16_t avail_event_at;
 	uint16_t avail_event_rearm;
 	struct tv_split ring; /* host pointers, valid while ready */
+	tvh_copy_fn copy;     /* long copies (tvh_copy), set at creation */
 	int call_fd;	      /* -1: the front-end wants no calls */
 	const struct tvh_mem *mem;
 	struct tvh_dev *dev;
@@ -316,6 +326,16 @@ tvh_avail_event_update(struct tvh_vq *vq)
 		tvh_avail_event_write(vq);
 }
 
+/* Copy n bytes of packet data between guest memory and an mbuf. */
+static __rte_always_inline void
+tvh_copy(const struct tvh_vq *vq, void *dst, const void *src, size_t n)
+{
+	if (n <= TVH_COPY_INLINE_MAX)
+		rte_memcpy(dst, src, n);
+	else
+		vq->copy(dst, src, n);
+}
+
 /* Write n shadow used entries at used index `at`, wrapping at the end of
  * the ring (the fast paths of both directions). Plain stores: the caller
  * publishes them with its release store of used->idx. */
@@ -407,6 +427,7 @@ struct tvh_dev {
 	uint64_t offered_features;
 	uint64_t offered_protocol_features;
 	uint64_t max_guest_mem; /* tvh_config (default applied) */
+	enum tvh_copy_level copy; /* tvh_config.copy resolved (never AUTO) */
 
 	/* control thread (under the control lock) */
 	int listen_fd;

@@ -191,10 +191,10 @@ rx_copy(struct tvh_vq *vq, struct rx_dst *dst, struct rx_src *src)
 		p = rx_dst_ptr(vq, dst, want, &n);
 		if (p == NULL)
 			return -EINVAL;
-		rte_memcpy(p,
-			   rte_pktmbuf_mtod_offset(src->seg, const uint8_t *,
-						   src->off),
-			   n);
+		tvh_copy(vq, p,
+			 rte_pktmbuf_mtod_offset(src->seg, const uint8_t *,
+						 src->off),
+			 n);
 		rx_dst_advance(dst, n);
 		src->off += n;
 		src->left -= n;
@@ -334,8 +334,8 @@ rx_fast_batch(struct tvh_vq *vq, struct rx_burst *b,
 			dst[nb_off] = 1;
 			dst[nb_off + 1] = 0;
 		}
-		rte_memcpy(dst + hdr_len, rte_pktmbuf_mtod(m, const void *),
-			   m->pkt_len);
+		tvh_copy(vq, dst + hdr_len, rte_pktmbuf_mtod(m, const void *),
+			 m->pkt_len);
 		sh[n].len = need;
 		*bytes += m->pkt_len;
 	}

@@ -30,8 +30,8 @@
 /* Append len bytes at host pointer src to the packet, growing it by new
  * segments from pool. Returns 0 or -ENOMEM. */
 static inline int
-tx_append(struct rte_mbuf *m, struct rte_mbuf **last, struct rte_mempool *pool,
-	  const uint8_t *src, uint32_t len)
+tx_append(const struct tvh_vq *vq, struct rte_mbuf *m, struct rte_mbuf **last,
+	  struct rte_mempool *pool, const uint8_t *src, uint32_t len)
 {
 	struct rte_mbuf *seg = *last;
 
@@ -54,9 +54,9 @@ tx_append(struct rte_mbuf *m, struct rte_mbuf **last, struct rte_mempool *pool,
 			m->nb_segs++;
 		}
 		n = len < room ? len : room;
-		rte_memcpy(
-			rte_pktmbuf_mtod_offset(seg, uint8_t *, seg->data_len),
-			src, n);
+		tvh_copy(vq,
+			 rte_pktmbuf_mtod_offset(seg, uint8_t *, seg->data_len),
+			 src, n);
 		seg->data_len += n;
 		m->pkt_len += n;
 		src += n;
@@ -123,7 +123,7 @@ tx_chain(struct tvh_vq *vq, uint16_t head, struct rte_mempool *pool,
 			 * descriptor: skip it byte-exactly. */
 			skip = hdr_left < contig ? hdr_left : (uint32_t)contig;
 			hdr_left -= skip;
-			rc = tx_append(m, &last, pool, p + skip,
+			rc = tx_append(vq, m, &last, pool, p + skip,
 				       (uint32_t)contig - skip);
 			if (unlikely(rc < 0))
 				return rc;
@@ -309,7 +309,7 @@ tx_fast_batch(struct tvh_vq *vq, struct tx_burst *b, struct rte_mempool *pool,
 				   m->buf_len - headroom, &src, &len))
 			break;
 		tx_mbuf_init(m, headroom, len);
-		rte_memcpy(rte_pktmbuf_mtod(m, void *), src, len);
+		tvh_copy(vq, rte_pktmbuf_mtod(m, void *), src, len);
 		bytes += len;
 		sh[n].len = 0;
 	}

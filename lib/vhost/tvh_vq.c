@@ -239,6 +239,7 @@ tvh_vq_init(struct tvh_dev *dev, struct tvh_vq *vq, uint16_t index)
 	memset(vq, 0, sizeof(*vq));
 	vq->dev = dev;
 	vq->index = index;
+	vq->copy = tvh_copy_fn_for(dev->copy);
 	vq->call_fd = -1;
 	vq->kick_fd = -1;
 	vq->err_fd = -1;

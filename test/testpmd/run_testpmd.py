@@ -457,7 +457,8 @@ def session_probe_errors(a, log):
                (',queues=abc', r'queues=abc'),
                (',queues=0', r'queues=0'),
                (',tso=1', r'tso=1 is not supported'),
-               (',max-guest-mem=512K', r'max-guest-mem=512K is not a size')]
+               (',max-guest-mem=512K', r'max-guest-mem=512K is not a size'),
+               (',copy=avx3', r'copy=avx3 is not one of auto, sse, avx2')]
         good = base
     if not so or not os.path.exists(so):
         print('SKIP: driver %r not built' % so)
@@ -479,6 +480,10 @@ def session_probe_errors(a, log):
         out = tp.cmd('port attach %s' % good)
         c.ok('Port 0 is attached' in out,
              'the same device name attaches with good devargs')
+        if a.dut == 'vhost':
+            # the copy level in use, named in the port's NOTICE line
+            c.ok(re.search(r'queues=1, copy (sse|avx2|avx512), mac', out)
+                 is not None, 'the NOTICE line names the copy level')
         out = tp.cmd('port detach 0')
         c.ok('Device is detached' in out, 'and detaches')
     except (testpmd.TestpmdError, Fail) as e:

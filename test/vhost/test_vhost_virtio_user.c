@@ -7,6 +7,13 @@
  * for byte, in order. Runs with mergeable buffers + in-order (including
  * 9000-byte frames) and without mergeable buffers. Exit 77 (skip) without
  * dpdk-testpmd.
+ *
+ * With the path of net_tandem_virtio's plugin as argument, the same runs
+ * with Tandem's guest in testpmd too, which must hand over no call
+ * eventfd (it polls: SET_VRING_CALL with the invalid-FD flag), so that
+ * the library never calls it, where the stock guest hands one over.
+ *
+ * usage: test_vhost_virtio_user [librte_net_tandem_virtio.so]
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -20,50 +27,64 @@
 #include <rte_mbuf.h>
 
 #include "mock_guest.h"
+#include "tvh_internal.h"
 
 #define TESTPMD "/usr/bin/dpdk-testpmd"
 
 static struct rte_mempool *mp;
 static int stdin_pipe = -1; /* testpmd's stdin: it exits at EOF */
 
+/* Tandem's guest plugin (argv[1]), or NULL: stock guest only. */
+static const char *tandem_guest;
+
 static pid_t
-start_testpmd(const char *path, bool mrg, const char *prefix)
+start_testpmd(const char *path, bool mrg, const char *plugin,
+	      const char *prefix)
 {
-	char vdev[256], fp[64];
+	char vdev[256], fp[64], dpath[4096];
 	int p[2];
 	pid_t pid;
 
+	snprintf(dpath, sizeof(dpath), "%s", plugin ? plugin : "");
 	snprintf(vdev, sizeof(vdev),
-		 "net_virtio_user0,path=%s,queues=1,queue_size=256,mrg_rxbuf=%"
+		 "%s,path=%s,queues=1,queue_size=256,mrg_rxbuf=%"
 		 "d,in_order=%d",
-		 path, mrg, mrg);
+		 plugin ? "net_tandem_virtio0" : "net_virtio_user0", path, mrg,
+		 mrg);
 	snprintf(fp, sizeof(fp), "--file-prefix=%s-%d", prefix, (int)getpid());
 	CHECK(pipe(p) == 0, "pipe");
 	pid = fork();
 	CHECK(pid >= 0, "fork");
 	if (pid == 0) {
-		char *argv[] = {"dpdk-testpmd",
-				"--no-huge",
-				"-m",
-				"1024",
-				"--no-pci",
-				fp,
-				"-l",
-				"0,1",
-				"--vdev",
-				vdev,
-				"--log-level=*:error",
-				"--",
-				"--forward-mode=io",
-				"--auto-start",
-				mrg ? "--max-pkt-len=9600" : "--mbuf-size=2176",
-				mrg ? "--enable-scatter" : "--mbuf-size=2176",
-				"--mbuf-size=2176",
-				"--total-num-mbufs=8192",
-				"--rxq=1",
-				"--txq=1",
-				"--no-lsc-interrupt",
-				NULL};
+		char *argv[32];
+		int n = 0;
+
+		argv[n++] = "dpdk-testpmd";
+		argv[n++] = "--no-huge";
+		argv[n++] = "-m";
+		argv[n++] = "1024";
+		argv[n++] = "--no-pci";
+		argv[n++] = fp;
+		argv[n++] = "-l";
+		argv[n++] = "0,1";
+		if (plugin != NULL) {
+			argv[n++] = "-d";
+			argv[n++] = dpath;
+		}
+		argv[n++] = "--vdev";
+		argv[n++] = vdev;
+		argv[n++] = "--log-level=*:error";
+		argv[n++] = "--";
+		argv[n++] = "--forward-mode=io";
+		argv[n++] = "--auto-start";
+		argv[n++] = mrg ? "--max-pkt-len=9600" : "--mbuf-size=2176";
+		argv[n++] = mrg ? "--enable-scatter" : "--mbuf-size=2176";
+		argv[n++] = "--mbuf-size=2176";
+		argv[n++] = "--total-num-mbufs=8192";
+		argv[n++] = "--rxq=1";
+		argv[n++] = "--txq=1";
+		argv[n++] = "--no-lsc-interrupt";
+		argv[n] = NULL;
 		int null = open("/dev/null", O_RDWR);
 
 		/* testpmd waits for a key press on stdin: give it a pipe
@@ -100,7 +121,7 @@ stop_testpmd(pid_t pid)
 }
 
 static void
-run(bool mrg)
+run(bool mrg, const char *plugin)
 {
 	static const uint32_t sizes[] = {60, 64, 128, 333, 1000, 1514, 9000};
 	static uint8_t data[64][9000];
@@ -115,11 +136,21 @@ run(bool mrg)
 	pid_t pid;
 
 	CHECK(tvh_dev_create(&cfg, NULL, NULL, &dev) == 0, "create");
-	pid = start_testpmd(path, mrg, mrg ? "h2vu1" : "h2vu0");
+	pid = start_testpmd(path, mrg, plugin, mrg ? "h2vu1" : "h2vu0");
 	deadline = rte_get_timer_cycles() + 20 * rte_get_timer_hz();
 	while (!tvh_dev_is_ready(dev) && rte_get_timer_cycles() < deadline)
 		usleep(10000);
 	CHECK(tvh_dev_is_ready(dev), "virtio_user never made the device ready");
+	/* Call eventfds: the stock guest hands one over per ring, Tandem's
+	 * none (it polls). Set by SET_VRING_CALL before the ring started,
+	 * read here after the device is ready. */
+	for (uint16_t q = 0; q < 2; q++) {
+		int fd = __atomic_load_n(&dev->vqs[q].call_fd, __ATOMIC_ACQUIRE);
+
+		CHECK(plugin ? fd == -1 : fd >= 0,
+		      "vq %u: call fd %d from the %s guest", q, fd,
+		      plugin ? "Tandem" : "stock");
+	}
 	/* testpmd starts forwarding a while after the rings are up, and
 	 * virtio's start flushes what arrived before: probe until a packet
 	 * comes back, then drain. */
@@ -201,10 +232,14 @@ run(bool mrg)
 	stop_testpmd(pid);
 	tvh_dev_destroy(dev);
 	CHECK(rte_mempool_avail_count(mp) == pool_before, "mbufs leaked");
-	printf("ok virtio_user mrg=%d: %u sent, %u back byte-exact; rx calls "
+	if (plugin != NULL)
+		CHECK(rx.calls + tx.calls == 0,
+		      "calls to a guest that gave no call fd: %lu + %lu",
+		      rx.calls, tx.calls);
+	printf("ok %s guest mrg=%d: %u sent, %u back byte-exact; rx calls "
 	       "%lu suppressed %lu, tx calls %lu suppressed %lu\n",
-	       mrg, sent, recvd, rx.calls, rx.calls_suppressed, tx.calls,
-	       tx.calls_suppressed);
+	       plugin ? "tandem" : "stock", mrg, sent, recvd, rx.calls,
+	       rx.calls_suppressed, tx.calls, tx.calls_suppressed);
 }
 
 int
@@ -218,8 +253,14 @@ main(int argc, char **argv)
 	mp = rte_pktmbuf_pool_create("h2vu", 8191, 64, 0,
 				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	CHECK(mp != NULL, "mempool");
-	run(true);
-	run(false);
+	if (argc > 1)
+		tandem_guest = argv[1];
+	run(true, NULL);
+	run(false, NULL);
+	if (tandem_guest != NULL) {
+		run(true, tandem_guest);
+		run(false, tandem_guest);
+	}
 	rte_mempool_free(mp);
 	rte_eal_cleanup();
 	printf("PASS\n");

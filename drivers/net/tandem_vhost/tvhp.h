@@ -49,6 +49,7 @@ struct tvhp_args {
 	bool client;
 	bool disabled_tx_discard; /* tvh_config.disabled_tx_discard */
 	uint64_t max_guest_mem;	  /* tvh_config.max_guest_mem (0: default) */
+	enum tvh_copy_level copy; /* tvh_config.copy */
 };
 
 /* Everything lib/vhost counts for one virtqueue: the datapath counters and

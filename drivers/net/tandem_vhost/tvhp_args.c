@@ -159,6 +159,31 @@ parse_pair(const char *name, const char *key, const char *val,
 		out->max_guest_mem = bytes;
 		return 0;
 	}
+	/* Tandem's own: the long-copy level (lib/vhost's tvh_copy.c). */
+	if (strcmp(key, "copy") == 0) {
+		static const enum tvh_copy_level levels[] = {
+			TVH_COPY_AUTO, TVH_COPY_SSE, TVH_COPY_AVX2,
+			TVH_COPY_AVX512};
+		size_t i;
+
+		for (i = 0; i < RTE_DIM(levels); i++)
+			if (strcmp(val, tvh_copy_name(levels[i])) == 0)
+				break;
+		if (i == RTE_DIM(levels)) {
+			TVHP_LOG(ERR,
+				 "%s: copy=%s is not one of auto, sse, avx2, "
+				 "avx512",
+				 name, val);
+			return -EINVAL;
+		}
+		if (!tvh_copy_cpu_has(levels[i])) {
+			TVHP_LOG(ERR, "%s: copy=%s: this CPU does not have it",
+				 name, val);
+			return -ENOTSUP;
+		}
+		out->copy = levels[i];
+		return 0;
+	}
 	if (is_stock_only_default(key)) {
 		if (parse_uint(val, 0, 1, &v) != 0) {
 			TVHP_LOG(ERR, "%s: %s=%s is not 0 or 1", name, key,
@@ -174,7 +199,7 @@ parse_pair(const char *name, const char *key, const char *val,
 	}
 	TVHP_LOG(ERR,
 		 "%s: unknown devarg \"%s\" (known: iface, queues, client, "
-		 "disabled-tx-discard, max-guest-mem, and at 0: tso, "
+		 "disabled-tx-discard, max-guest-mem, copy, and at 0: tso, "
 		 "linear-buffer, "
 		 "ext-buffer, iommu-support, postcopy-support, "
 		 "dequeue-zero-copy, legacy-ol-flags)",

@@ -445,6 +445,7 @@ tvhp_probe(struct rte_vdev_device *vdev)
 	cfg.n_queue_pairs = priv->args.queues;
 	cfg.disabled_tx_discard = priv->args.disabled_tx_discard;
 	cfg.max_guest_mem = priv->args.max_guest_mem;
+	cfg.copy = priv->args.copy;
 	cfg.log_name = priv->name;
 	ret = tvh_dev_create(&cfg, &tvhp_tvh_ops, priv, &priv->dev);
 	if (ret != 0) {
@@ -457,10 +458,11 @@ tvhp_probe(struct rte_vdev_device *vdev)
 	rte_eth_dev_probing_finish(eth_dev);
 	/* NOTICE: shown at the default level, one line per port. */
 	TVHP_LOG(NOTICE,
-		 "%s: port %u, iface=%s (%s), queues=%u, mac "
+		 "%s: port %u, iface=%s (%s), queues=%u, copy %s, mac "
 		 "02:54:44:4d:%02x:%02x",
 		 name, port, priv->args.iface,
 		 priv->args.client ? "client" : "server", priv->args.queues,
+		 tvh_copy_name(tvh_copy_resolve(priv->args.copy)),
 		 mac->addr_bytes[4], mac->addr_bytes[5]);
 	return 0;
 
@@ -501,6 +503,8 @@ RTE_PMD_REGISTER_VDEV(net_tandem_vhost, tvhp_vdev_drv);
 RTE_PMD_REGISTER_PARAM_STRING(net_tandem_vhost,
 			      "iface=<path> queues=<int> client=<0|1> "
 			      "disabled-tx-discard=<0|1> "
+			      "max-guest-mem=<size> "
+			      "copy=<auto|sse|avx2|avx512> "
 			      "tso=0 linear-buffer=0 ext-buffer=0 "
 			      "iommu-support=0 postcopy-support=0 "
 			      "legacy-ol-flags=0");

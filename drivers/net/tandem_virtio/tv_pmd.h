@@ -186,7 +186,6 @@ struct tv_rxq {
 	/* control path only */
 	struct tv_rxq_stats stats_base;
 	uint16_t queue_id;
-	int call_fd;
 	void *ring_mem;
 	size_t ring_bytes;
 };
@@ -235,7 +234,6 @@ struct tv_txq {
 	/* control path only */
 	struct tv_txq_stats stats_base;
 	uint16_t queue_id;
-	int call_fd;
 	void *ring_mem;
 	size_t ring_bytes;
 };

@@ -24,22 +24,17 @@
 /* Smallest useful RX buffer after the headroom. */
 #define TV_MIN_RX_ROOM 64u
 
+/* The queue's kick eventfd. There is no call eventfd: the PMD polls, and
+ * SET_VRING_CALL says so (no fd, the vhost-user "invalid FD" flag), which
+ * spares a back-end that honours it the full barrier and the used_event
+ * read it would otherwise pay after every burst to decide on a call. */
 static int
-queue_eventfds(int *kick_fd, int *call_fd)
+queue_kick_fd(int *kick_fd)
 {
-	/* Non-blocking: a kick must never stall the datapath, and an eventfd
-	 * counter that is never read only saturates after 2^64 writes. */
+	/* Non-blocking: a kick must never stall the datapath. */
 	*kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (*kick_fd < 0)
 		return -errno;
-	*call_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (*call_fd < 0) {
-		int ret = -errno;
-
-		close(*kick_fd);
-		*kick_fd = -1;
-		return ret;
-	}
 	return 0;
 }
 
@@ -130,7 +125,6 @@ tv_rxq_create(struct tv_rxq **out, uint16_t port_id, uint16_t queue_id,
 	if (rxq == NULL)
 		return -ENOMEM;
 	rxq->kick_fd = -1;
-	rxq->call_fd = -1;
 	rxq->port_id = port_id;
 	rxq->queue_id = queue_id;
 	rxq->mp = mp;
@@ -146,7 +140,7 @@ tv_rxq_create(struct tv_rxq **out, uint16_t port_id, uint16_t queue_id,
 		ret = -ENOMEM;
 		goto fail;
 	}
-	ret = queue_eventfds(&rxq->kick_fd, &rxq->call_fd);
+	ret = queue_kick_fd(&rxq->kick_fd);
 	if (ret < 0)
 		goto fail;
 	tv_split_init(&rxq->ring, rxq->ring_mem, nb_desc, TV_SPLIT_USED_ALIGN);
@@ -180,7 +174,6 @@ tv_rxq_free(struct tv_rxq *rxq)
 	if (rxq->sw != NULL)
 		tv_rxq_drain(rxq);
 	close_fd(&rxq->kick_fd);
-	close_fd(&rxq->call_fd);
 	rte_free(rxq->sw);
 	rte_free(rxq->ring_mem);
 	rte_free(rxq);
@@ -260,7 +253,6 @@ tv_txq_create(struct tv_txq **out, uint16_t queue_id, uint16_t nb_desc,
 	if (txq == NULL)
 		return -ENOMEM;
 	txq->kick_fd = -1;
-	txq->call_fd = -1;
 	txq->queue_id = queue_id;
 	txq->mask = nb_desc - 1;
 	txq->ring.num = nb_desc;
@@ -278,7 +270,7 @@ tv_txq_create(struct tv_txq **out, uint16_t queue_id, uint16_t nb_desc,
 		ret = -ENOMEM;
 		goto fail;
 	}
-	ret = queue_eventfds(&txq->kick_fd, &txq->call_fd);
+	ret = queue_kick_fd(&txq->kick_fd);
 	if (ret < 0)
 		goto fail;
 	tv_split_init(&txq->ring, txq->ring_mem, nb_desc, TV_SPLIT_USED_ALIGN);
@@ -314,7 +306,6 @@ tv_txq_free(struct tv_txq *txq)
 	if (txq->sw != NULL)
 		tv_txq_drain(txq);
 	close_fd(&txq->kick_fd);
-	close_fd(&txq->call_fd);
 	rte_free(txq->hdrs);
 	rte_free(txq->sw);
 	rte_free(txq->ring_mem);

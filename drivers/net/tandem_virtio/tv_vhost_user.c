@@ -185,7 +185,7 @@ vu_negotiate(struct tv_dev *dev, int sock, char *err, size_t errlen)
 /* Hand one ring to the back-end, resuming at the used index in the ring. */
 static int
 vu_vring_setup(struct tv_dev *dev, int sock, uint32_t vq,
-	       const struct tv_split *ring, int kick_fd, int call_fd, char *err,
+	       const struct tv_split *ring, int kick_fd, char *err,
 	       size_t errlen)
 {
 	bool ack = reply_ack(dev);
@@ -201,8 +201,9 @@ vu_vring_setup(struct tv_dev *dev, int sock, uint32_t vq,
 	const char *step;
 	int ret;
 
+	/* No call fd: we poll (see queue_kick_fd in tv_queue.c). */
 	step = "SET_VRING_CALL";
-	ret = tvu_fe_set_vring_fd(sock, TVU_SET_VRING_CALL, vq, call_fd);
+	ret = tvu_fe_set_vring_fd(sock, TVU_SET_VRING_CALL, vq, -1);
 	if (ret == 0) {
 		step = "SET_VRING_NUM";
 		ret = tvu_fe_set_vring_state(sock, TVU_SET_VRING_NUM, vq,
@@ -297,11 +298,11 @@ vu_rings_setup(struct tv_dev *dev, int sock, char *err, size_t errlen)
 		}
 
 		ret = vu_vring_setup(dev, sock, tv_net_rxq_to_vq(q), &rxq->ring,
-				     rxq->kick_fd, rxq->call_fd, err, errlen);
+				     rxq->kick_fd, err, errlen);
 		if (ret == 0)
 			ret = vu_vring_setup(dev, sock, tv_net_txq_to_vq(q),
-					     &txq->ring, txq->kick_fd,
-					     txq->call_fd, err, errlen);
+					     &txq->ring, txq->kick_fd, err,
+					     errlen);
 		if (ret < 0)
 			return ret;
 	}
