@@ -316,7 +316,7 @@ tx_reclaim_in_order(struct tv_txq *txq, uint16_t n_used,
 	const uint16_t mask = txq->mask;
 	struct tv_used_elem e;
 	struct rte_mempool *pool;
-	uint16_t chains = 0, freed = 0, pos;
+	uint16_t chains = 0, freed, pos, end;
 	unsigned int n;
 
 	read_used(&txq->ring, (uint16_t)(txq->used_idx + n_used - 1), mask, &e);
@@ -329,17 +329,26 @@ tx_reclaim_in_order(struct tv_txq *txq, uint16_t n_used,
 			   e.id);
 		return;
 	}
+	/* The completed descriptors are [desc_tail, end): up to e.id's
+	 * chain and all of it. The walk goes over positions rather than
+	 * from head to head (pos += ndesc), so that no iteration waits for
+	 * the previous one's load: a position whose ndesc is 0 is inside a
+	 * chain. perf, one-core loop with the stock host at 64 B: the
+	 * head-to-head walk spent most of tx_reclaim's samples on that
+	 * load. */
 	pos = txq->desc_tail;
+	end = (uint16_t)(pos + ((e.id - pos) & mask) + sw[e.id].ndesc);
 	/* fb's pool and count in locals: the sw[] stores below may alias fb
 	 * as far as the compiler knows (its address escapes), which would
 	 * make it reload them for every chain. */
 	pool = fb->pool;
 	n = fb->n;
-	for (;;) {
+	for (; pos != end; pos++) {
 		struct tv_tx_slot *s = &sw[pos & mask];
 		struct rte_mempool *sp = s->pool;
-		uint16_t ndesc = s->ndesc;
 
+		if (s->ndesc == 0)
+			continue;
 		/* pool is NULL only while fb is empty; a NULL s->pool
 		 * (not simple) goes to tx_free_add. */
 		if (likely(sp == pool && sp != NULL && n < TV_TX_FREE_BULK)) {
@@ -353,11 +362,8 @@ tx_reclaim_in_order(struct tv_txq *txq, uint16_t n_used,
 		s->m = NULL;
 		s->ndesc = 0;
 		chains++;
-		freed += ndesc;
-		if ((pos & mask) == e.id)
-			break;
-		pos += ndesc;
 	}
+	freed = (uint16_t)(end - txq->desc_tail);
 	fb->n = n;
 	txq->n_inflight -= chains;
 	txq->nb_free += freed;
