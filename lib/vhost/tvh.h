@@ -114,8 +114,10 @@ struct tvh_ops {
  * run on a CPU that has it. Copies of at most TVH_COPY_INLINE_MAX bytes
  * (64 B frames) are inline rte_memcpy at every level. */
 enum tvh_copy_level {
-	TVH_COPY_AUTO = 0, /* the widest this CPU has within EAL's max SIMD
-			    * bitwidth (--force-max-simd-bitwidth) */
+	TVH_COPY_AUTO = 0, /* AVX2 if this CPU has it and EAL's max SIMD
+			    * bitwidth (--force-max-simd-bitwidth) allows
+			    * 256 bits, else SSE (AVX512 only on request:
+			    * slower here, see tvh_copy.c) */
 	TVH_COPY_SSE,
 	TVH_COPY_AVX2,
 	TVH_COPY_AVX512,

@@ -58,6 +58,10 @@ tvh_copy_cpu_has(enum tvh_copy_level level)
 	return false;
 }
 
+/* auto is AVX2 even where EAL allows 512-bit vectors: measured on this
+ * project's benchmark machine (one-core loop, 1518 B, EAL at 512 bits,
+ * medians of 3), the AVX-512 copy gave 7.05 Mpps against 7.48 for the
+ * AVX2 one and 7.11 for rte_memcpy. copy=avx512 still selects it. */
 enum tvh_copy_level
 tvh_copy_resolve(enum tvh_copy_level want)
 {
@@ -65,8 +69,6 @@ tvh_copy_resolve(enum tvh_copy_level want)
 
 	if (want != TVH_COPY_AUTO)
 		return want;
-	if (max_bits >= RTE_VECT_SIMD_512 && tvh_copy_cpu_has(TVH_COPY_AVX512))
-		return TVH_COPY_AVX512;
 	if (max_bits >= RTE_VECT_SIMD_256 && tvh_copy_cpu_has(TVH_COPY_AVX2))
 		return TVH_COPY_AVX2;
 	return TVH_COPY_SSE;
