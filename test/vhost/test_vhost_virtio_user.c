@@ -17,6 +17,8 @@
  */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -86,6 +88,19 @@ start_testpmd(const char *path, bool mrg, const char *plugin,
 		argv[n++] = "--no-lsc-interrupt";
 		argv[n] = NULL;
 		int null = open("/dev/null", O_RDWR);
+		const char *asan = getenv("TANDEM_PRELOAD");
+
+		/* A sanitizer build's plugin in the uninstrumented testpmd
+		 * needs the sanitizer runtime first in its library list
+		 * (devtools/sanitize.sh sets TANDEM_PRELOAD to it). */
+		if (plugin != NULL && asan != NULL && asan[0] != '\0') {
+			const char *old = getenv("LD_PRELOAD");
+			char pre[4096];
+
+			snprintf(pre, sizeof(pre), "%s%s%s", asan,
+				 old ? ":" : "", old ? old : "");
+			setenv("LD_PRELOAD", pre, 1);
+		}
 
 		/* testpmd waits for a key press on stdin: give it a pipe
 		 * that delivers none until we close it. */
