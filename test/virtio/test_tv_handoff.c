@@ -24,7 +24,6 @@
  *
  * Needs EAL (--no-huge); exits 77 (skip) if EAL cannot start here.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -38,6 +37,7 @@
 #include <rte_mempool.h>
 
 #include "tv_pmd.h"
+#include "tvt_backend.h"
 
 static int failures;
 
@@ -65,22 +65,6 @@ rnd(uint32_t n)
 {
 	rng_state = rng_state * 1103515245u + 12345u;
 	return (rng_state >> 8) % n;
-}
-
-static int
-count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
 }
 
 /* Packet bytes: the packet number (4 bytes), then a pattern of it. */
@@ -138,9 +122,7 @@ static const struct tv_dp_features f_mrg = {
 /* ---- A back-end (one per connection) ---- */
 
 struct backend {
-	struct tv_split *ring;
-	uint16_t last_avail;
-	uint16_t used_idx;
+	struct tvt_dev d; /* ring, last_avail, used_idx */
 	uint16_t n_taken;
 	uint16_t taken[MAX_TAKEN]; /* heads read, not completed */
 	uint32_t taken_pkt[MAX_TAKEN];
@@ -153,39 +135,7 @@ be_attach(struct backend *b, struct tv_split *ring)
 	uint16_t base = __atomic_load_n(&ring->used->idx, __ATOMIC_ACQUIRE);
 
 	memset(b, 0, sizeof(*b));
-	b->ring = ring;
-	b->last_avail = base;
-	b->used_idx = base;
-}
-
-static bool
-be_has_avail(const struct backend *b)
-{
-	return b->last_avail !=
-	       __atomic_load_n(&b->ring->avail->idx, __ATOMIC_ACQUIRE);
-}
-
-static uint16_t
-be_next_avail(struct backend *b)
-{
-	return b->ring->avail->ring[b->last_avail++ & (b->ring->num - 1)];
-}
-
-static void
-be_put_used(struct backend *b, uint32_t id, uint32_t len)
-{
-	struct tv_used_elem *u =
-		&b->ring->used->ring[b->used_idx & (b->ring->num - 1)];
-
-	u->id = id;
-	u->len = len;
-	b->used_idx++;
-}
-
-static void
-be_publish(struct backend *b)
-{
-	__atomic_store_n(&b->ring->used->idx, b->used_idx, __ATOMIC_RELEASE);
+	tvt_attach(&b->d, ring, base);
 }
 
 static bool
@@ -246,8 +196,9 @@ rx_take(struct rx_world *w, uint32_t max)
 {
 	struct tv_rxq *rxq = w->rxq;
 
-	while (max-- > 0 && be_has_avail(&w->be) && w->be.n_taken < MAX_TAKEN) {
-		uint16_t head = be_next_avail(&w->be);
+	while (max-- > 0 && tvt_has_avail(&w->be.d) &&
+	       w->be.n_taken < MAX_TAKEN) {
+		uint16_t head = tvt_next_avail(&w->be.d);
 		const struct rte_mbuf *m;
 
 		CHECK(head < rxq->ring.num);
@@ -281,11 +232,11 @@ rx_complete(struct rx_world *w, uint32_t n)
 
 		memcpy(p, &h, HDR);
 		pkt_write(p + HDR, pkt, pkt_len_of(pkt));
-		w->expect[w->be.used_idx] = pkt;
-		be_put_used(&w->be, head, HDR + pkt_len_of(pkt));
+		w->expect[w->be.d.used_idx] = pkt;
+		tvt_put_used(&w->be.d, head, HDR + pkt_len_of(pkt));
 		w->completed++;
 	}
-	be_publish(&w->be);
+	tvt_publish(&w->be.d);
 }
 
 static void
@@ -333,14 +284,14 @@ static void
 rx_reconnect(struct rx_world *w)
 {
 	struct tv_rxq *rxq = w->rxq;
-	uint16_t unreceived = (uint16_t)(w->be.used_idx - rxq->used_idx);
+	uint16_t unreceived = (uint16_t)(w->be.d.used_idx - rxq->used_idx);
 	uint16_t base, avail, i;
 
 	CHECK(tv_rxq_handoff(rxq) == 0);
 	/* Documented loss: completed but not received yet. */
 	w->lost += unreceived;
 	be_attach(&w->be, &rxq->ring);
-	base = w->be.used_idx;
+	base = w->be.d.used_idx;
 	CHECK(base == rxq->used_idx);
 	CHECK(!rxq->broken);
 	/* Exactly the posted buffers, each once. */
@@ -380,9 +331,9 @@ test_rx_example(void)
 		CHECK(head == 1);
 		memcpy(p, &h, HDR);
 		pkt_write(p + HDR, pkt, pkt_len_of(pkt));
-		w.expect[w.be.used_idx] = pkt;
-		be_put_used(&w.be, head, HDR + pkt_len_of(pkt));
-		be_publish(&w.be);
+		w.expect[w.be.d.used_idx] = pkt;
+		tvt_put_used(&w.be.d, head, HDR + pkt_len_of(pkt));
+		tvt_publish(&w.be.d);
 	}
 	rx_poll(&w, 4);
 	CHECK(w.delivered == 1 && w.n_held == 1);
@@ -449,13 +400,13 @@ test_rx_random(const struct tv_dp_features *f, uint16_t num, uint32_t rounds)
 			/* The old back-end breaks the queue: an id that was
 			 * never posted, after what the guest has received. */
 			if (rnd(4) == 0 && !w.rxq->broken) {
-				for (int i = 0;
-				     i < 64 && w.rxq->used_idx != w.be.used_idx;
+				for (int i = 0; i < 64 && w.rxq->used_idx !=
+							      w.be.d.used_idx;
 				     i++)
 					rx_poll(&w, 64);
-				w.expect[w.be.used_idx] = UINT32_MAX;
-				be_put_used(&w.be, num + rnd(100), HDR + 20);
-				be_publish(&w.be);
+				w.expect[w.be.d.used_idx] = UINT32_MAX;
+				tvt_put_used(&w.be.d, num + rnd(100), HDR + 20);
+				tvt_publish(&w.be.d);
 				rx_poll(&w, 32);
 				CHECK(w.rxq->broken);
 				w.bad++;
@@ -472,12 +423,13 @@ test_rx_random(const struct tv_dp_features *f, uint16_t num, uint32_t rounds)
 	for (int i = 0; i < 8; i++) {
 		rx_take(&w, num);
 		rx_complete(&w, num);
-		for (int k = 0; k < 64 && w.rxq->used_idx != w.be.used_idx; k++)
+		for (int k = 0;
+		     k < 64 && w.rxq->used_idx != w.be.d.used_idx; k++)
 			rx_poll(&w, 64);
 		while (w.n_held > 0)
 			rx_release(&w, 0);
 	}
-	CHECK(w.be.used_idx == w.rxq->used_idx);
+	CHECK(w.be.d.used_idx == w.rxq->used_idx);
 	/* Lost: only what was completed but not received at a handoff
 	 * (the entries that broke the queue count there too). */
 	CHECK(w.delivered + w.lost == w.completed + w.bad);
@@ -595,8 +547,9 @@ tx_send(struct tx_world *w, uint32_t n, int kind)
 static void
 tx_take(struct tx_world *w, uint32_t max)
 {
-	while (max-- > 0 && be_has_avail(&w->be) && w->be.n_taken < MAX_TAKEN) {
-		uint16_t head = be_next_avail(&w->be);
+	while (max-- > 0 && tvt_has_avail(&w->be.d) &&
+	       w->be.n_taken < MAX_TAKEN) {
+		uint16_t head = tvt_next_avail(&w->be.d);
 		uint32_t pkt;
 
 		CHECK(head < w->txq->ring.num);
@@ -632,10 +585,10 @@ tx_complete(struct tx_world *w, uint32_t n)
 		uint32_t pkt;
 		uint16_t head = be_untake(&w->be, rnd(w->be.n_taken), &pkt);
 
-		be_put_used(&w->be, head, 0);
+		tvt_put_used(&w->be.d, head, 0);
 		w->completed[pkt] = 1;
 	}
-	be_publish(&w->be);
+	tvt_publish(&w->be.d);
 }
 
 static void
@@ -648,7 +601,7 @@ tx_reconnect(struct tx_world *w)
 	w->gen++;
 	w->be_broke = false;
 	be_attach(&w->be, &txq->ring);
-	base = w->be.used_idx;
+	base = w->be.d.used_idx;
 	CHECK(!txq->broken);
 	CHECK(base == txq->used_idx);
 	avail = __atomic_load_n(&txq->ring.avail->idx, __ATOMIC_ACQUIRE);
@@ -675,9 +628,9 @@ test_tx_example(void)
 		uint16_t head = be_untake(&w.be, 1, &pkt);
 
 		CHECK(pkt == 1);
-		be_put_used(&w.be, head, 0);
+		tvt_put_used(&w.be.d, head, 0);
 		w.completed[pkt] = 1;
-		be_publish(&w.be);
+		tvt_publish(&w.be.d);
 	}
 	CHECK(tv_tx_burst_split(w.txq, NULL, 0) == 0);
 	CHECK(w.txq->n_inflight == 3);
@@ -734,8 +687,8 @@ test_tx_random(const struct tv_dp_features *f, uint16_t num, uint32_t rounds)
 			if (rnd(4) == 0 && w.txq->n_inflight > 0 &&
 			    !w.txq->broken) {
 				CHECK(tv_tx_burst_split(w.txq, NULL, 0) == 0);
-				be_put_used(&w.be, num + rnd(100), 0);
-				be_publish(&w.be);
+				tvt_put_used(&w.be.d, num + rnd(100), 0);
+				tvt_publish(&w.be.d);
 				CHECK(tv_tx_burst_split(w.txq, NULL, 0) == 0);
 				CHECK(w.txq->broken);
 				w.be_broke = true;
@@ -837,11 +790,11 @@ gate_rx_take(struct gate_world *g)
 {
 	struct backend *b = &g->rx.be;
 
-	while (be_has_avail(b) && b->n_taken < MAX_TAKEN) {
-		uint16_t head = be_next_avail(b);
+	while (tvt_has_avail(&b->d) && b->n_taken < MAX_TAKEN) {
+		uint16_t head = tvt_next_avail(&b->d);
 
-		CHECK(head < b->ring->num && !be_taken_has(b, head));
-		if (head >= b->ring->num)
+		CHECK(head < b->d.ring->num && !be_taken_has(b, head));
+		if (head >= b->d.ring->num)
 			return;
 		b->taken_pkt[b->n_taken] = 0;
 		b->taken[b->n_taken++] = head;
@@ -939,21 +892,12 @@ test_gate_timeout(void)
 int
 main(int argc, char **argv)
 {
-	char prefix[64];
-	char *eal_argv[] = {argv[0],	   "--no-huge",	  "-m", "256",
-			    "--no-pci",	   "--no-shconf", "-l", "0",
-			    "--log-level", "lib.*:error", NULL, NULL};
-	int eal_argc = 10, fds_before;
+	int fds_before, rc;
 
 	RTE_SET_USED(argc);
-	snprintf(prefix, sizeof(prefix), "--file-prefix=tvhandoff%d", getpid());
-	eal_argv[eal_argc++] = prefix;
-	if (rte_eal_init(eal_argc, eal_argv) < 0) {
-		fprintf(stderr, "SKIP: EAL cannot start here\n");
-		return 77;
-	}
-	/* Quiet the (expected) reports of broken back-ends. */
-	rte_log_set_level_pattern("pmd.net.tandem_virtio*", RTE_LOG_CRIT);
+	rc = tvt_eal_init(argv[0], "tvhandoff");
+	if (rc != 0)
+		return rc;
 	pool = rte_pktmbuf_pool_create("tvhandoff", 2047, 0, 0,
 				       RTE_MBUF_DEFAULT_BUF_SIZE,
 				       SOCKET_ID_ANY);
@@ -962,7 +906,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	pool_full = rte_mempool_avail_count(pool);
-	fds_before = count_fds();
+	fds_before = tvt_count_fds();
 
 	for (int l = TV_SIMD_SCALAR; l <= TV_SIMD_AVX512; l++) {
 		if (!tv_simd_cpu_has((enum tv_simd)l))
@@ -985,7 +929,7 @@ main(int argc, char **argv)
 	test_gate_threads(&f_mrg, 20000);
 	test_gate_timeout();
 
-	CHECK(count_fds() == fds_before);
+	CHECK(tvt_count_fds() == fds_before);
 	CHECK(rte_mempool_avail_count(pool) == pool_full);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();

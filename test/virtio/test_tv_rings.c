@@ -10,7 +10,6 @@
  * pool and that no fd leaks. Needs EAL (--no-huge); exits 77 (skip) if EAL
  * cannot start here.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 #include <rte_mempool.h>
 
 #include "tv_pmd.h"
+#include "tvt_backend.h"
 
 static int failures;
 
@@ -40,58 +40,7 @@ static int failures;
 static struct rte_mempool *pool;
 static unsigned int pool_full;
 
-static int
-count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
-/* ---- The fake back-end ---- */
-
-struct fake_dev {
-	struct tv_split *ring;
-	uint16_t last_avail; /* next avail entry to take */
-	uint16_t used_idx;   /* next used entry to write */
-};
-
-static uint16_t
-fd_avail_idx(const struct fake_dev *d)
-{
-	return __atomic_load_n(&d->ring->avail->idx, __ATOMIC_ACQUIRE);
-}
-
-static uint16_t
-fd_next_avail(struct fake_dev *d)
-{
-	return d->ring->avail->ring[d->last_avail++ & (d->ring->num - 1)];
-}
-
-static void
-fd_put_used(struct fake_dev *d, uint32_t id, uint32_t len)
-{
-	struct tv_used_elem *u =
-		&d->ring->used->ring[d->used_idx & (d->ring->num - 1)];
-
-	u->id = id;
-	u->len = len;
-	d->used_idx++;
-}
-
-static void
-fd_publish(struct fake_dev *d)
-{
-	__atomic_store_n(&d->ring->used->idx, d->used_idx, __ATOMIC_RELEASE);
-}
+/* ---- The fake back-end (struct tvt_dev, tvt_backend.h) ---- */
 
 static uint8_t
 pattern(unsigned int pkt, unsigned int i)
@@ -101,7 +50,7 @@ pattern(unsigned int pkt, unsigned int i)
 
 /* Write a received packet (header + payload) into RX descriptor `id`. */
 static void
-fd_rx_write(struct fake_dev *d, uint16_t id, uint16_t num_buffers,
+fd_rx_write(struct tvt_dev *d, uint16_t id, uint16_t num_buffers,
 	    unsigned int pkt, unsigned int off, unsigned int len, bool hdr)
 {
 	uint8_t *p = (uint8_t *)(uintptr_t)d->ring->desc[id].addr;
@@ -160,25 +109,25 @@ test_rx_basic(void)
 {
 	struct tv_rxq *rxq;
 	struct rte_mbuf *pkts[32];
-	struct fake_dev d;
+	struct tvt_dev d;
 	const uint32_t hdr = sizeof(struct tv_net_hdr_mrg);
 	uint16_t n, i;
 
 	CHECK(tv_rxq_create(&rxq, 7, 0, 16, SOCKET_ID_ANY, pool) == 0);
 	CHECK(tv_rxq_reset(rxq, &f_plain, false) == 0);
-	d = (struct fake_dev){.ring = &rxq->ring};
-	CHECK(fd_avail_idx(&d) == 16);
+	d = (struct tvt_dev){.ring = &rxq->ring};
+	CHECK(tvt_avail_idx(&d) == 16);
 	CHECK(rxq->ring.avail->flags == TV_AVAIL_F_NO_INTERRUPT);
 	for (i = 0; i < 5; i++) {
-		uint16_t id = fd_next_avail(&d);
+		uint16_t id = tvt_next_avail(&d);
 
 		CHECK(id == i); /* fixed avail layout */
 		CHECK(rxq->ring.desc[id].flags == TV_DESC_F_WRITE);
 		CHECK(rxq->ring.desc[id].len == rxq->buf_len);
 		fd_rx_write(&d, id, 1, i, 0, 60 + i, true);
-		fd_put_used(&d, id, hdr + 60 + i);
+		tvt_put_used(&d, id, hdr + 60 + i);
 	}
-	fd_publish(&d);
+	tvt_publish(&d);
 	n = rx_burst_fn(rxq, pkts, 3);
 	CHECK(n == 3);
 	n += rx_burst_fn(rxq, pkts + 3, 32);
@@ -203,31 +152,31 @@ test_rx_mergeable(bool scatter)
 {
 	struct tv_rxq *rxq;
 	struct rte_mbuf *pkts[4];
-	struct fake_dev d;
+	struct tvt_dev d;
 	const uint32_t hdr = sizeof(struct tv_net_hdr_mrg);
 	uint32_t room;
 	uint16_t id0, id1, id2;
 
 	CHECK(tv_rxq_create(&rxq, 0, 1, 64, SOCKET_ID_ANY, pool) == 0);
 	CHECK(tv_rxq_reset(rxq, &f_inorder, scatter) == 0);
-	d = (struct fake_dev){.ring = &rxq->ring};
+	d = (struct tvt_dev){.ring = &rxq->ring};
 	room = rxq->buf_len;
-	id0 = fd_next_avail(&d);
-	id1 = fd_next_avail(&d);
-	id2 = fd_next_avail(&d);
+	id0 = tvt_next_avail(&d);
+	id1 = tvt_next_avail(&d);
+	id2 = tvt_next_avail(&d);
 	/* A 5000-byte packet over three buffers. */
 	fd_rx_write(&d, id0, 3, 9, 0, room - hdr, true);
 	fd_rx_write(&d, id1, 0, 9, room - hdr, room, false);
 	fd_rx_write(&d, id2, 0, 9, 2 * room - hdr, 5000 - (2 * room - hdr),
 		    false);
-	fd_put_used(&d, id0, room);
-	fd_put_used(&d, id1, room);
-	fd_publish(&d);
+	tvt_put_used(&d, id0, room);
+	tvt_put_used(&d, id1, room);
+	tvt_publish(&d);
 	/* Two of three buffers used: wait for the third. */
 	CHECK(rx_burst_fn(rxq, pkts, 4) == 0);
 	CHECK(!rxq->broken);
-	fd_put_used(&d, id2, 5000 - (2 * room - hdr));
-	fd_publish(&d);
+	tvt_put_used(&d, id2, 5000 - (2 * room - hdr));
+	tvt_publish(&d);
 	if (scatter) {
 		CHECK(rx_burst_fn(rxq, pkts, 4) == 1);
 		CHECK(pkts[0]->nb_segs == 3);
@@ -259,14 +208,14 @@ test_rx_fault(enum rx_fault fault)
 {
 	struct tv_rxq *rxq;
 	struct rte_mbuf *pkts[4];
-	struct fake_dev d;
+	struct tvt_dev d;
 	const uint32_t hdr = sizeof(struct tv_net_hdr_mrg);
 	uint16_t id;
 
 	CHECK(tv_rxq_create(&rxq, 0, 0, 16, SOCKET_ID_ANY, pool) == 0);
 	CHECK(tv_rxq_reset(rxq, &f_inorder, true) == 0);
-	d = (struct fake_dev){.ring = &rxq->ring};
-	id = fd_next_avail(&d);
+	d = (struct tvt_dev){.ring = &rxq->ring};
+	id = tvt_next_avail(&d);
 	fd_rx_write(&d, id,
 		    fault == BAD_NUMBUF0      ? 0
 		    : fault == BAD_NUMBUF_BIG ? 17
@@ -274,24 +223,24 @@ test_rx_fault(enum rx_fault fault)
 		    0, 0, 64, true);
 	switch (fault) {
 	case BAD_ID:
-		fd_put_used(&d, 16, hdr + 64);
+		tvt_put_used(&d, 16, hdr + 64);
 		break;
 	case BAD_LEN_LONG:
-		fd_put_used(&d, id, rxq->buf_len + 1);
+		tvt_put_used(&d, id, rxq->buf_len + 1);
 		break;
 	case BAD_LEN_SHORT:
-		fd_put_used(&d, id, hdr - 1);
+		tvt_put_used(&d, id, hdr - 1);
 		break;
 	case BAD_ORDER:
-		fd_put_used(&d, id + 1, hdr + 64);
+		tvt_put_used(&d, id + 1, hdr + 64);
 		break;
 	default:
-		fd_put_used(&d, id, hdr + 64);
+		tvt_put_used(&d, id, hdr + 64);
 		break;
 	}
 	if (fault == BAD_USED_IDX)
 		d.used_idx = 17; /* more used than the 16 posted */
-	fd_publish(&d);
+	tvt_publish(&d);
 	CHECK(rx_burst_fn(rxq, pkts, 4) == 0);
 	CHECK(rxq->broken);
 	CHECK(rxq->stats.err_used_id ==
@@ -306,14 +255,14 @@ test_rx_fault(enum rx_fault fault)
 	/* Until a new back-end takes over: it resumes at the buffers the
 	 * queue still has posted (used->idx rewound). */
 	CHECK(tv_rxq_handoff(rxq) == 0);
-	d = (struct fake_dev){.ring = &rxq->ring};
+	d = (struct tvt_dev){.ring = &rxq->ring};
 	d.used_idx = rxq->ring.used->idx;
 	d.last_avail = d.used_idx;
 	CHECK(d.used_idx == rxq->used_idx);
-	id = fd_next_avail(&d);
+	id = tvt_next_avail(&d);
 	fd_rx_write(&d, id, 1, 5, 0, 80, true);
-	fd_put_used(&d, id, hdr + 80);
-	fd_publish(&d);
+	tvt_put_used(&d, id, hdr + 80);
+	tvt_publish(&d);
 	CHECK(rx_burst_fn(rxq, pkts, 4) == 1);
 	CHECK(!rxq->broken && rxq->stats.recoveries == 1);
 	CHECK(mbuf_matches(pkts[0], 5, 80));
@@ -329,21 +278,21 @@ test_rx_out_of_order(void)
 {
 	struct tv_rxq *rxq;
 	struct rte_mbuf *pkts[40];
-	struct fake_dev d;
+	struct tvt_dev d;
 	const uint32_t hdr = sizeof(struct tv_net_hdr_mrg);
 	uint16_t i, n;
 
 	CHECK(tv_rxq_create(&rxq, 0, 0, 32, SOCKET_ID_ANY, pool) == 0);
 	CHECK(tv_rxq_reset(rxq, &f_plain, false) == 0);
-	d = (struct fake_dev){.ring = &rxq->ring};
+	d = (struct tvt_dev){.ring = &rxq->ring};
 	for (i = 0; i < 32; i++)
-		fd_next_avail(&d);
+		tvt_next_avail(&d);
 	/* Return every buffer except descriptor 0, backwards. */
 	for (i = 31; i >= 1; i--) {
 		fd_rx_write(&d, i, 1, i, 0, 100, true);
-		fd_put_used(&d, i, hdr + 100);
+		tvt_put_used(&d, i, hdr + 100);
 	}
-	fd_publish(&d);
+	tvt_publish(&d);
 	n = rx_burst_fn(rxq, pkts, 40);
 	CHECK(n == 31);
 	for (i = 0; i < n; i++)
@@ -354,14 +303,14 @@ test_rx_out_of_order(void)
 	CHECK(rxq->n_posted == 1);
 	CHECK(tv_rxq_refill(rxq) == 0);
 	fd_rx_write(&d, 0, 1, 0, 0, 70, true);
-	fd_put_used(&d, 0, hdr + 70);
-	fd_publish(&d);
+	tvt_put_used(&d, 0, hdr + 70);
+	tvt_publish(&d);
 	n = rx_burst_fn(rxq, pkts, 40);
 	CHECK(n == 1);
 	CHECK(mbuf_matches(pkts[0], 0, 70));
 	rte_pktmbuf_free(pkts[0]);
 	CHECK(rxq->n_posted == 32); /* refilled after the burst */
-	CHECK(fd_avail_idx(&d) == 64);
+	CHECK(tvt_avail_idx(&d) == 64);
 	CHECK(!rxq->broken);
 	tv_rxq_free(rxq);
 	CHECK(rte_mempool_avail_count(pool) == pool_full);
@@ -387,12 +336,12 @@ make_pkt(unsigned int pkt, unsigned int len)
 /* Gather the chain at avail entry `a` as the back-end would; check the
  * zero header and the payload. Returns the head id. */
 static uint16_t
-fd_tx_take(struct fake_dev *d, unsigned int pkt, unsigned int len,
+fd_tx_take(struct tvt_dev *d, unsigned int pkt, unsigned int len,
 	   unsigned int *ndesc)
 {
 	uint8_t buf[4096];
 	unsigned int got = 0, n = 0, i;
-	uint16_t head = fd_next_avail(d), id = head;
+	uint16_t head = tvt_next_avail(d), id = head;
 	const struct tv_desc *desc;
 	static const uint8_t zero[sizeof(struct tv_net_hdr_mrg)];
 
@@ -428,13 +377,13 @@ test_tx(bool in_order)
 	const struct tv_dp_features *f = in_order ? &f_inorder : &f_plain;
 	struct rte_mbuf *pkts[8];
 	struct tv_txq *txq;
-	struct fake_dev d;
+	struct tvt_dev d;
 	uint16_t heads[8], n;
 	unsigned int ndesc;
 
 	CHECK(tv_txq_create(&txq, 0, 8, SOCKET_ID_ANY) == 0);
 	tv_txq_reset(txq, f);
-	d = (struct fake_dev){.ring = &txq->ring};
+	d = (struct tvt_dev){.ring = &txq->ring};
 	/* 0: headroom push; 1: two segments; 2: shared (refcnt 2). */
 	pkts[0] = make_pkt(0, 100);
 	pkts[1] = make_pkt(1, 50);
@@ -452,7 +401,7 @@ test_tx(bool in_order)
 	rte_mbuf_refcnt_update(pkts[2], 1);
 	n = tv_tx_burst_split(txq, pkts, 3);
 	CHECK(n == 3);
-	CHECK(fd_avail_idx(&d) == 3);
+	CHECK(tvt_avail_idx(&d) == 3);
 	heads[0] = fd_tx_take(&d, 0, 100, &ndesc);
 	CHECK(ndesc == 1 && heads[0] == 0);
 	heads[1] = fd_tx_take(&d, 1, 80, &ndesc);
@@ -470,19 +419,19 @@ test_tx(bool in_order)
 
 	if (in_order) {
 		/* One used entry for the last chain completes all three. */
-		fd_put_used(&d, heads[2], 0);
+		tvt_put_used(&d, heads[2], 0);
 	} else {
 		/* Out of order: the middle chain first. Descriptors come back
 		 * only once the oldest chain is done. */
-		fd_put_used(&d, heads[1], 0);
-		fd_publish(&d);
+		tvt_put_used(&d, heads[1], 0);
+		tvt_publish(&d);
 		CHECK(tv_tx_burst_split(txq, NULL, 0) == 0);
 		CHECK(txq->nb_free == 2);
 		CHECK(txq->n_inflight == 2);
-		fd_put_used(&d, heads[0], 0);
-		fd_put_used(&d, heads[2], 0);
+		tvt_put_used(&d, heads[0], 0);
+		tvt_put_used(&d, heads[2], 0);
 	}
-	fd_publish(&d);
+	tvt_publish(&d);
 	/* The shared mbuf keeps one reference: ours. */
 	CHECK(tv_tx_burst_split(txq, &pkts[3], 1) == 1);
 	CHECK(txq->n_inflight == 1);
@@ -504,35 +453,35 @@ test_tx_fault(bool in_order)
 	const struct tv_dp_features *f = in_order ? &f_inorder : &f_plain;
 	struct rte_mbuf *pkts[2];
 	struct tv_txq *txq;
-	struct fake_dev d;
+	struct tvt_dev d;
 	unsigned int ndesc;
 
 	CHECK(tv_txq_create(&txq, 0, 8, SOCKET_ID_ANY) == 0);
 	tv_txq_reset(txq, f);
-	d = (struct fake_dev){.ring = &txq->ring};
+	d = (struct tvt_dev){.ring = &txq->ring};
 	pkts[0] = make_pkt(0, 64);
 	pkts[1] = make_pkt(1, 64);
 	CHECK(tv_tx_burst_split(txq, pkts, 1) == 1);
 	fd_tx_take(&d, 0, 64, &ndesc);
-	fd_put_used(&d, 0, 0);
-	fd_put_used(&d, 0, 0); /* the same chain twice */
-	fd_publish(&d);
+	tvt_put_used(&d, 0, 0);
+	tvt_put_used(&d, 0, 0); /* the same chain twice */
+	tvt_publish(&d);
 	CHECK(tv_tx_burst_split(txq, &pkts[1], 1) == 0);
 	CHECK(txq->broken);
 	CHECK(txq->stats.err_used_idx + txq->stats.err_used_id == 1);
 	/* A new back-end resumes at the first chain still in flight: the
 	 * bad entries completed nothing, so packet 0 goes out again. */
 	CHECK(tv_txq_handoff(txq) == 0);
-	d = (struct fake_dev){.ring = &txq->ring};
+	d = (struct tvt_dev){.ring = &txq->ring};
 	d.used_idx = txq->ring.used->idx;
 	d.last_avail = d.used_idx;
 	CHECK(d.used_idx == 0);
 	CHECK(tv_tx_burst_split(txq, &pkts[1], 1) == 1);
 	CHECK(!txq->broken && txq->stats.recoveries == 1);
-	CHECK(fd_avail_idx(&d) == 2);
-	fd_put_used(&d, fd_tx_take(&d, 0, 64, &ndesc), 0);
-	fd_put_used(&d, fd_tx_take(&d, 1, 64, &ndesc), 0);
-	fd_publish(&d);
+	CHECK(tvt_avail_idx(&d) == 2);
+	tvt_put_used(&d, fd_tx_take(&d, 0, 64, &ndesc), 0);
+	tvt_put_used(&d, fd_tx_take(&d, 1, 64, &ndesc), 0);
+	tvt_publish(&d);
 	CHECK(tv_tx_burst_split(txq, NULL, 0) == 0);
 	CHECK(txq->n_inflight == 0 && !txq->broken);
 	tv_txq_free(txq);
@@ -658,21 +607,12 @@ test_devargs(void)
 int
 main(int argc, char **argv)
 {
-	char prefix[64];
-	char *eal_argv[] = {argv[0],	   "--no-huge",	  "-m", "256",
-			    "--no-pci",	   "--no-shconf", "-l", "0",
-			    "--log-level", "lib.*:error", NULL, NULL};
-	int eal_argc = 10, fds_before;
+	int fds_before, rc;
 
 	RTE_SET_USED(argc);
-	snprintf(prefix, sizeof(prefix), "--file-prefix=tvtest%d", getpid());
-	eal_argv[eal_argc++] = prefix;
-	if (rte_eal_init(eal_argc, eal_argv) < 0) {
-		fprintf(stderr, "SKIP: EAL cannot start here\n");
-		return 77;
-	}
-	/* Quiet the datapath's (expected) reports of broken back-ends. */
-	rte_log_set_level_pattern("pmd.net.tandem_virtio*", RTE_LOG_CRIT);
+	rc = tvt_eal_init(argv[0], "tvtest");
+	if (rc != 0)
+		return rc;
 	pool = rte_pktmbuf_pool_create(
 		"tvtest", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (pool == NULL) {
@@ -680,7 +620,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	pool_full = rte_mempool_avail_count(pool);
-	fds_before = count_fds();
+	fds_before = tvt_count_fds();
 
 	test_devargs();
 	for (int l = TV_SIMD_SCALAR; l <= TV_SIMD_AVX512; l++) {
@@ -702,7 +642,7 @@ main(int argc, char **argv)
 	test_kicks();
 	test_mem_table();
 
-	CHECK(count_fds() == fds_before);
+	CHECK(tvt_count_fds() == fds_before);
 	CHECK(rte_mempool_avail_count(pool) == pool_full);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();

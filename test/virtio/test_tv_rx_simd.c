@@ -18,7 +18,6 @@
  * (indices, broken flag, every counter). Exits 77 (skip) if EAL cannot
  * start or the CPU has no vector level.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,7 @@
 #include <rte_mempool.h>
 
 #include "tv_pmd.h"
+#include "tvt_backend.h"
 
 static int failures;
 
@@ -338,22 +338,6 @@ run_scenario(const struct scenario *sc, tv_rx_burst_fn vec, const char *name,
 	CHECK(vec_pkts > 0);
 }
 
-static int
-count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -366,22 +350,13 @@ main(int argc, char **argv)
 	};
 	static const enum tv_simd levels[] = {TV_SIMD_SSE, TV_SIMD_AVX2,
 					      TV_SIMD_AVX512};
-	char prefix[64];
-	char *eal_argv[] = {argv[0],	   "--no-huge",	  "-m", "256",
-			    "--no-pci",	   "--no-shconf", "-l", "0",
-			    "--log-level", "lib.*:error", NULL, NULL};
-	int eal_argc = 10, fds_before, tested = 0;
+	int fds_before, tested = 0, rc;
 	unsigned int rounds = argc > 1 ? (unsigned int)atoi(argv[1]) : 3000;
 	struct rte_mempool *pa, *pb;
 
-	snprintf(prefix, sizeof(prefix), "--file-prefix=tvsimd%d", getpid());
-	eal_argv[eal_argc++] = prefix;
-	if (rte_eal_init(eal_argc, eal_argv) < 0) {
-		fprintf(stderr, "SKIP: EAL cannot start here\n");
-		return 77;
-	}
-	/* The faults make the datapath report broken back-ends: expected. */
-	rte_log_set_level_pattern("pmd.net.tandem_virtio*", RTE_LOG_CRIT);
+	rc = tvt_eal_init(argv[0], "tvsimd");
+	if (rc != 0)
+		return rc;
 	pa = rte_pktmbuf_pool_create("simd_a", 4095, 0, 0,
 				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	pb = rte_pktmbuf_pool_create("simd_b", 4095, 0, 0,
@@ -390,7 +365,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "cannot create mbuf pools\n");
 		return 1;
 	}
-	fds_before = count_fds();
+	fds_before = tvt_count_fds();
 	for (unsigned int l = 0; l < RTE_DIM(levels); l++) {
 		const char *name = tv_simd_name(levels[l]);
 
@@ -408,7 +383,7 @@ main(int argc, char **argv)
 		tested++;
 	}
 	snprintf(ctx, sizeof(ctx), "end");
-	CHECK(count_fds() == fds_before);
+	CHECK(tvt_count_fds() == fds_before);
 	rte_mempool_free(pa);
 	rte_mempool_free(pb);
 	rte_eal_cleanup();

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 Tandem developers
+ *
+ * tvt_backend.h - what the test/virtio programs share when they play the
+ * back-end of net_tandem_virtio's rings in-process: a minimal split-ring
+ * device (take avail entries, write used entries, publish used->idx) and
+ * the process's open fd count, and their EAL start.
+ */
+#ifndef TVT_BACKEND_H
+#define TVT_BACKEND_H
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_log.h>
+
+#include "tv_vring.h"
+
+/* A fake device on one ring. */
+struct tvt_dev {
+	struct tv_split *ring;
+	uint16_t last_avail; /* next avail entry to take */
+	uint16_t used_idx;   /* next used entry to write */
+};
+
+/* Start at `base` (a SET_VRING_BASE). */
+static inline void
+tvt_attach(struct tvt_dev *d, struct tv_split *ring, uint16_t base)
+{
+	d->ring = ring;
+	d->last_avail = base;
+	d->used_idx = base;
+}
+
+/* avail->idx, with the acquire the driver's release store pairs with. */
+static inline uint16_t
+tvt_avail_idx(const struct tvt_dev *d)
+{
+	return __atomic_load_n(&d->ring->avail->idx, __ATOMIC_ACQUIRE);
+}
+
+static inline bool
+tvt_has_avail(const struct tvt_dev *d)
+{
+	return d->last_avail != tvt_avail_idx(d);
+}
+
+/* The next head the driver made available. */
+static inline uint16_t
+tvt_next_avail(struct tvt_dev *d)
+{
+	return d->ring->avail->ring[d->last_avail++ & (d->ring->num - 1)];
+}
+
+/* One used entry; the driver sees it after tvt_publish. */
+static inline void
+tvt_put_used(struct tvt_dev *d, uint32_t id, uint32_t len)
+{
+	struct tv_used_elem *u =
+		&d->ring->used->ring[d->used_idx & (d->ring->num - 1)];
+
+	u->id = id;
+	u->len = len;
+	d->used_idx++;
+}
+
+/* Release: the used entries (and buffer contents) before used->idx;
+ * pairs with the driver's acquire load of used->idx. */
+static inline void
+tvt_publish(struct tvt_dev *d)
+{
+	__atomic_store_n(&d->ring->used->idx, d->used_idx, __ATOMIC_RELEASE);
+}
+
+/* Open file descriptors of this process, -1 if /proc cannot be read. */
+static inline int
+tvt_count_fds(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (dir == NULL)
+		return -1;
+	while ((e = readdir(dir)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
+}
+
+/* EAL for a test program that plays the back-end: no hugepages, one
+ * lcore, file prefix `name` plus the pid. The datapath's reports of
+ * broken back-ends, which these tests provoke, are silenced. Returns 0,
+ * or 77 (the test is skipped) if EAL cannot start here. */
+static inline int
+tvt_eal_init(const char *argv0, const char *name)
+{
+	char arg0[256], prefix[64];
+	char *eal_argv[] = {arg0,	   "--no-huge",	  "-m", "256",
+			    "--no-pci",	   "--no-shconf", "-l", "0",
+			    "--log-level", "lib.*:error", prefix, NULL};
+
+	snprintf(arg0, sizeof(arg0), "%s", argv0);
+	snprintf(prefix, sizeof(prefix), "--file-prefix=%s%d", name,
+		 (int)getpid());
+	if (rte_eal_init(11, eal_argv) < 0) {
+		fprintf(stderr, "SKIP: EAL cannot start here\n");
+		return 77;
+	}
+	rte_log_set_level_pattern("pmd.net.tandem_virtio*", RTE_LOG_CRIT);
+	return 0;
+}
+
+#endif /* TVT_BACKEND_H */
