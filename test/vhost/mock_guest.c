@@ -7,6 +7,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -539,36 +541,37 @@ mg_count_fds(void)
 	return n - 1; /* the DIR's own fd */
 }
 
+/* Lines of /proc/self/maps, or only those containing `needle`. */
+static int
+count_maps_with(const char *needle)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int n = 0;
+
+	CHECK(f != NULL, "maps");
+	while (getline(&line, &cap, f) >= 0)
+		if (needle == NULL || strstr(line, needle) != NULL)
+			n++;
+	free(line);
+	fclose(f);
+	return n;
+}
+
 int
 mg_count_maps(void)
 {
-	FILE *f = fopen("/proc/self/maps", "r");
-	int n = 0, c;
-
-	CHECK(f != NULL, "maps");
-	while ((c = fgetc(f)) != EOF)
-		if (c == '\n')
-			n++;
-	fclose(f);
-	return n;
+	return count_maps_with(NULL);
 }
 
 int
 mg_count_maps_stable(void)
 {
 #ifdef __SANITIZE_ADDRESS__
-	char line[512];
-	FILE *f = fopen("/proc/self/maps", "r");
-	int n = 0;
-
-	CHECK(f != NULL, "maps");
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strstr(line, "memfd:") != NULL)
-			n++;
-	fclose(f);
-	return n;
+	return count_maps_with("memfd:");
 #else
-	return mg_count_maps();
+	return count_maps_with(NULL);
 #endif
 }
 
