@@ -309,6 +309,13 @@ rx_fast_batch(struct tvh_vq *vq, struct rx_burst *b,
 		 * 9000 B: rx_fast_batch 195 -> 36 instructions a packet). */
 		if (unlikely(m->nb_segs != 1 || m->data_len != m->pkt_len))
 			break;
+		/* The next mbuf's first line, and the packet after it,
+		 * while this one is copied (measured: tx_fast_batch). */
+		if (n + 2 < k)
+			rte_prefetch0(pkts[n + 2]);
+		if (n + 1 < k)
+			tvh_prefetch_run(rte_pktmbuf_mtod(pkts[n + 1], char *),
+					 pkts[n + 1]->pkt_len);
 		/* The avail entry, read once. */
 		sh[n].id = *(volatile uint16_t *)&vq->ring.avail
 				    ->ring[(uint16_t)(b->next_avail + n) &

@@ -275,6 +275,7 @@ tx_fast_batch(struct tvh_vq *vq, struct tx_burst *b, struct rte_mempool *pool,
 	const uint16_t last_avail = vq->last_avail_idx;
 	const volatile uint16_t *avail_ring = vq->ring.avail->ring;
 	struct tv_used_elem sh[TVH_BATCH];
+	const uint32_t room = tx_pool_room(pool);
 	const uint8_t *src0;
 	uint64_t bytes = 0;
 	uint32_t i, n, len0;
@@ -284,34 +285,46 @@ tx_fast_batch(struct tvh_vq *vq, struct tx_burst *b, struct rte_mempool *pool,
 	sh[0].id = avail_ring[last_avail & mask];
 	/* A first chain the fast path will not take (a jumbo frame, a
 	 * chain of many descriptors) would cost a bulk get and put of k
-	 * mbufs for nothing, once per such packet: look first. The look
-	 * only decides whether to try; the loop below reads and checks
-	 * its own copy as before. Room is the pool's, as every mbuf of a
-	 * pktmbuf pool has the same buffer (the loop uses each mbuf's own).
+	 * mbufs for nothing, once per such packet: look first. The loop
+	 * copies this packet from what this check read. Room is the
+	 * pool's, as every mbuf of a pktmbuf pool has the same buffer (the
+	 * loop checks each mbuf's own as well).
 	 * Callgrind, one-core loop at 9000 B: tx_fast_batch 507 -> 71
 	 * instructions a packet. */
-	if (!tx_fast_check(vq, (uint16_t)sh[0].id, tx_pool_room(pool), &src0,
-			   &len0))
+	if (!tx_fast_check(vq, (uint16_t)sh[0].id, room, &src0, &len0))
 		return 0;
 	for (i = 1; i < k; i++)
 		sh[i].id = avail_ring[(uint16_t)(last_avail + i) & mask];
 	if (unlikely(rte_mempool_get_bulk(pool, (void **)pkts, k) != 0))
 		return 0; /* the walker tries one mbuf at a time */
-	for (n = 0; n < k; n++) {
+	/* Packet n+1 is checked (and its first lines prefetched) before
+	 * packet n is copied, so its descriptor and source are on their way
+	 * while the copy runs. One-core loop at 1518 B, medians of 3 in one
+	 * run: 7.84 -> 8.29 Mpps with rx_fast_batch's prefetch (which alone
+	 * gave 7.14 -> 7.47 in another run); no change at 64 B. */
+	for (n = 0; n < k;) {
 		struct rte_mbuf *m = pkts[n];
-		const uint8_t *src;
 		/* rte_pktmbuf_reset's headroom. */
 		uint16_t headroom =
 			RTE_MIN((uint16_t)RTE_PKTMBUF_HEADROOM, m->buf_len);
-		uint32_t len;
+		const uint8_t *src = src0;
+		uint32_t len = len0;
+		bool more;
 
-		if (!tx_fast_check(vq, (uint16_t)sh[n].id,
-				   m->buf_len - headroom, &src, &len))
+		/* Checked against the pool's room; each mbuf has its own. */
+		if (unlikely(len > (uint32_t)(m->buf_len - headroom)))
 			break;
+		more = n + 1 < k && tx_fast_check(vq, (uint16_t)sh[n + 1].id,
+						  room, &src0, &len0);
+		if (more)
+			tvh_prefetch_run(src0, len0);
 		tx_mbuf_init(m, headroom, len);
 		tvh_copy(vq, rte_pktmbuf_mtod(m, void *), src, len);
 		bytes += len;
 		sh[n].len = 0;
+		n++;
+		if (!more)
+			break;
 	}
 	/* Unused mbufs go back as they came: still valid raw mbufs. */
 	if (n < k)
