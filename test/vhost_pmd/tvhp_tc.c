@@ -4,7 +4,6 @@
  * tvhp_tc.c - shared helpers of the one-process net_tandem_vhost tests
  * (see tvhp_tc.h).
  */
-#include <dirent.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "../common/tt_fds.h"
 #include "tvhp_tc.h"
 
 int tc_failures;
@@ -68,17 +68,7 @@ tc_init(const char *argv0, const char *plugin, const char *tag)
 int
 tc_count_fds(void)
 {
-	struct dirent *de;
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1; /* the DIR's own fd */
+	return tt_count_fds();
 }
 
 uint64_t

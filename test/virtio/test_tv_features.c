@@ -14,7 +14,6 @@
  * usage: test_tv_features <librte_net_tandem_virtio.so>
  * Exit 0 on success, 1 on failure, 77 to skip.
  */
-#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +27,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "../common/tt_fds.h"
 #include "tv_vring.h"
 
 #define XSTAT "negotiated_features"
@@ -57,21 +57,6 @@ static const struct tcase cases[] = {
 	{true, false, false, 2},
 	{false, true, false, 1},
 };
-
-static unsigned int
-count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	unsigned int n = 0;
-
-	if (d == NULL)
-		return 0;
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1; /* the directory stream's own fd */
-}
 
 /* The xstat by name; it must exist exactly once. */
 static int
@@ -236,7 +221,8 @@ main(int argc, char **argv)
 	char prefix[64], plugin[300], dir[] = "/tmp/tv-features-XXXXXX";
 	char *eal[16];
 	struct rte_mempool *mp;
-	unsigned int fds_before = 0, fds_after, i;
+	int fds_before = 0, fds_after;
+	unsigned int i;
 	int n_eal = 0, ret = 0;
 
 	if (argc != 2) {
@@ -280,7 +266,7 @@ main(int argc, char **argv)
 		/* After the first case: the vhost library and the interrupt
 		 * thread have opened what they keep for the process. */
 		if (i == 1)
-			fds_before = count_fds();
+			fds_before = tt_count_fds();
 		r = run_case(i, dir, mp);
 		if (r == 77) {
 			ret = 77;
@@ -295,13 +281,13 @@ main(int argc, char **argv)
 		 * (seen once in CI: one fd more, for a moment). Give it up
 		 * to 2 s; a leak stays and is still caught. */
 		for (int w = 0; w < 200; w++) {
-			fds_after = count_fds();
+			fds_after = tt_count_fds();
 			if (fds_after <= fds_before)
 				break;
 			usleep(10000);
 		}
-		CHECK(fds_after <= fds_before,
-		      "fds leaked: %u open after case 0, %u at the end",
+		CHECK(fds_after >= 0 && fds_after <= fds_before,
+		      "fds leaked: %d open after case 0, %d at the end",
 		      fds_before, fds_after);
 	}
 	rte_mempool_free(mp);

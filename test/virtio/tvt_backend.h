@@ -9,7 +9,6 @@
 #ifndef TVT_BACKEND_H
 #define TVT_BACKEND_H
 
-#include <dirent.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include <rte_eal.h>
 #include <rte_log.h>
 
+#include "../common/tt_fds.h"
 #include "tv_vring.h"
 
 /* A fake device on one ring. */
@@ -80,17 +80,7 @@ tvt_publish(struct tvt_dev *d)
 static inline int
 tvt_count_fds(void)
 {
-	DIR *dir = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (dir == NULL)
-		return -1;
-	while ((e = readdir(dir)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(dir);
-	return n;
+	return tt_count_fds();
 }
 
 /* EAL for a test program that plays the back-end: no hugepages, one
@@ -101,8 +91,8 @@ static inline int
 tvt_eal_init(const char *argv0, const char *name)
 {
 	char arg0[256], prefix[64];
-	char *eal_argv[] = {arg0,	   "--no-huge",	  "-m", "256",
-			    "--no-pci",	   "--no-shconf", "-l", "0",
+	char *eal_argv[] = {arg0,	   "--no-huge",	  "-m",	  "256",
+			    "--no-pci",	   "--no-shconf", "-l",	  "0",
 			    "--log-level", "lib.*:error", prefix, NULL};
 
 	snprintf(arg0, sizeof(arg0), "%s", argv0);
