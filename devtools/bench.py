@@ -33,6 +33,11 @@ refused for those sizes.
 
 Each run also records, from the same testpmd processes:
   - TX drops during the window (testpmd's forwarding stats);
+  - in the loops, the packets in flight (sent minus received over all
+    ports): 32 bursts are primed on each port, but the guest's rings keep
+    only what fits, so the population (and with it the memory the loop
+    touches) depends on ring sizes and on each driver; it is in the notes
+    column because it changes the rate (see doc/performance.md);
   - notifications: kicks and calls of the Tandem drivers' xstats, read
     before and after the window (stock drivers count none: n/a);
   - the datapath each guest driver logged at start (stock virtio-user at
@@ -208,7 +213,17 @@ def window(procs, seconds):
             dx = {n: b[n] - a.get(n, 0) for n in b}
             res[role] = {"rx_pps": rx, "tx_pps": tx, "drops_pps": drops,
                          "xstats": dx}
+    res["inflight"] = (in_flight([c[0] for c in c0]) +
+                       in_flight([c[0] for c in c1])) / 2
     return res
+
+
+def in_flight(counters):
+    """Packets sent and not yet received back, summed over every port of
+    every process: in the io loops, the circulating population (each
+    packet a port transmits is later received by the other). Sampled
+    port by port, so it is good to about a burst per port."""
+    return sum(tx - rx for c in counters for rx, tx in c.values())
 
 
 def notifications(win):
@@ -349,6 +364,7 @@ def measure(mode, p, size, seconds, tag):
     return {"mpps": win[role]["rx_pps"] / 1e6,
             "other_mpps": win[other]["rx_pps"] / 1e6 if other else None,
             "drops_mpps": drops,
+            "inflight": win["inflight"] if other else None,
             "notif": notifications(win), "paths": win["paths"]}
 
 
@@ -403,6 +419,7 @@ def summarize(defs, results):
             "min": min(good) if good else None,
             "max": max(good) if good else None,
             "other_median": _median([r["other_mpps"] for r in ok]),
+            "inflight": _median([r.get("inflight") for r in ok]),
             "drops_max": max([r["drops_mpps"] for r in ok
                               if r["drops_mpps"] is not None], default=None),
             "notif": notif, "notif_runs": [r["notif"] for r in ok],
@@ -429,6 +446,8 @@ def fmt(x, spec="%.2f"):
 
 def notes(r):
     out = []
+    if r.get("inflight") is not None:
+        out.append("%.0f in flight" % r["inflight"])
     if (r["other_median"] and r["median"] and
             abs(r["other_median"] / r["median"] - 1) > 0.05):
         out.append("other direction %.2f Mpps" % r["other_median"])
