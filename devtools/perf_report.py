@@ -50,10 +50,17 @@ REFS = ["stock", "stock-vec", "stock-packed", "stock-packed-vec"]
 TANDEM = ["tandem", "tandem-avx512"]
 CROSS = ["tandem-guest+stock-host", "stock-guest+tandem-host"]
 
+# The guest's ring size (virtio-user queue_size, both drivers' default 256)
+# against the same pairs at 256: the primed packets that fit the rings
+# circulate, so the ring size sets the memory the one-core loop touches.
+RING_SIZES = (128, 512)
+RING_BASES = ("stock", "tandem-guest+stock-host", "tandem")
+RING = ["%s:queue_size=%d" % (b, q) for b in RING_BASES for q in RING_SIZES]
+
 # (mode, size, pairs): the matrix of issue 3's Benchmark section. Pairs
 # that cannot run a size (mrg_rxbuf=0 at 9000 B) are dropped by bench.plan.
 FULL = [
-    ("loop1", 64, TANDEM + REFS + CROSS + list(bench.ABLATION)),
+    ("loop1", 64, TANDEM + REFS + CROSS + list(bench.ABLATION) + RING),
     ("loop1", 1518, TANDEM + REFS + CROSS + ["tandem:copy=sse"]),
     ("loop1", 9000, ["tandem"] + REFS + CROSS),
     # the ablation here too: what the fixed avail layout, the header
@@ -240,10 +247,12 @@ def render(data, out, doc):
         "run": run_table(data["meta"]),
         "targets": targets_table(rows),
         "loop1": bench.table([r for r in rows_of(rows, ["loop1"])
-                              if r["pair"] not in abl], refs),
+                              if r["pair"] not in abl and
+                              r["pair"] not in RING], refs),
         "two-process": bench.table(rows_of(rows, ["loop2", "g2h", "h2g"]),
                                    refs),
         "ablation": bench.ablation_table(rows),
+        "ring": ring_table(rows),
         "notifications": notif_table(rows),
         "datapaths": paths_table(rows),
     }
@@ -256,6 +265,38 @@ def render(data, out, doc):
     if doc:
         update_doc(doc, parts)
     return rc
+
+
+def ring_table(rows):
+    """One-core loop 64 B at each guest ring size: Mpps (packets in
+    flight), and each pair's ratio to the all-stock pair at the same
+    size."""
+    at = {}
+    for r in rows:
+        if r["mode"] != "loop1" or r["size"] != 64:
+            continue
+        name, _, q = r["pair"].partition(":queue_size=")
+        if name in RING_BASES:
+            at[(name, int(q) if q else 256)] = r
+    sizes = sorted(set(RING_SIZES) | {256})
+    lines = ["| pair | %s |" % " | ".join("queue_size %d" % q
+                                          for q in sizes),
+             "|---|%s" % ("---|" * len(sizes))]
+    for name in RING_BASES:
+        cells = []
+        for q in sizes:
+            r, ref = at.get((name, q)), at.get(("stock", q))
+            if r is None or r["median"] is None:
+                cells.append("n/a")
+                continue
+            cell = "%.2f" % r["median"]
+            if r.get("inflight") is not None:
+                cell += " (%.0f in flight)" % r["inflight"]
+            if name != "stock" and ref and ref["median"]:
+                cell += ", %.2fx" % (r["median"] / ref["median"])
+            cells.append(cell)
+        lines.append("| %s | %s |" % (name, " | ".join(cells)))
+    return "\n".join(lines)
 
 
 def plot(json_path, out):
@@ -341,6 +382,11 @@ def main():
             ap.error("%s not built (--build %s)" % (rel, args.build))
 
     defs = bench.pair_defs(args.build)
+    for name in RING:
+        base, _, q = name.partition(":queue_size=")
+        host_fmt, guest_fmt, dh, dg, extra = defs[base]
+        defs[name] = (host_fmt, guest_fmt + ",queue_size=" + q, dh, dg,
+                      extra)
     cases = cases_of(QUICK if quick else FULL, defs, print)
     est = estimate(cases, reps, seconds)
     print("perf_report: %d cases x %d reps x %g s: about %.0f min "

@@ -42,12 +42,18 @@ FIGURES = [
 
 
 def is_ablation(pair):
-    return ":" in pair
+    # "tandem:copy=sse" is a switch; "stock:queue_size=128" (the ring
+    # size table, perf_report.py) is in neither plot
+    return ":" in pair and ":queue_size=" not in pair
+
+
+def is_ring(pair):
+    return ":queue_size=" in pair
 
 
 def panel(ax, rows, mode, size, ablation):
     rows = [r for r in rows if r["mode"] == mode and r["size"] == size and
-            r["median"] is not None and
+            r["median"] is not None and not is_ring(r["pair"]) and
             (is_ablation(r["pair"]) or r["pair"] == "tandem"
              if ablation else not is_ablation(r["pair"]))]
     if not rows:
@@ -83,7 +89,7 @@ def panel(ax, rows, mode, size, ablation):
 
 def n_bars(rows, mode, size, ablation):
     return sum(1 for r in rows if r["mode"] == mode and r["size"] == size
-               and r["median"] is not None and
+               and r["median"] is not None and not is_ring(r["pair"]) and
                (is_ablation(r["pair"]) or r["pair"] == "tandem"
                 if ablation else not is_ablation(r["pair"])))
 
