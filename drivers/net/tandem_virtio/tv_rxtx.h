@@ -365,8 +365,8 @@ rx_one(struct tv_rxq *rxq, uint16_t *n_used, struct rte_mbuf **out,
  * its TX header written on that line, which the back-end, on another
  * core, wrote last. Unloaded, those header stores each wait for the line
  * to come over and fill the store buffer. Two-process loop, 64 B,
- * mrg_rxbuf=0: 19.20 -> 22.55 Mpps (A/B, medians of 3) with the line
- * loaded (by TX, in that test), where mergeable buffers give 22.94. */
+ * mrg_rxbuf=0: 20.31 -> 23.40 Mpps (A/B, medians of 3), where mergeable
+ * buffers give 23.64. */
 static __rte_always_inline void
 rx_prefetch(const struct tv_rxq *rxq, uint16_t n)
 {
