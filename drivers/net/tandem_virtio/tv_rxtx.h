@@ -370,8 +370,8 @@ rx_one(struct tv_rxq *rxq, uint16_t *n_used, struct rte_mbuf **out,
 static __rte_always_inline void
 rx_prefetch(const struct tv_rxq *rxq, uint16_t n)
 {
-	/* Locals, and the common case (mergeable, buffer at a fixed offset)
-	 * in its own loop: callgrind, loop with a stock host at 64 B:
+	/* Locals, and the common case (buffer at a fixed offset from its
+	 * mbuf) in its own loop: callgrind, loop with a stock host at 64 B:
 	 * 13 -> 8 instructions a packet. */
 	struct rte_mbuf *const *const sw = rxq->sw;
 	const uint16_t mask = rxq->mask;
