@@ -256,7 +256,7 @@ main(int argc, char **argv)
 		CHECK(rte_vdev_init(HOST, args) == 0, "first host");
 		CHECK(rte_vdev_uninit(HOST) == 0, "first host uninit");
 	}
-	fds_before = tc_count_fds();
+	fds_before = tt_count_fds();
 	test_host_restarts(rounds);
 	return tc_finish(fds_before);
 }

@@ -16,7 +16,6 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
-#include "../common/tt_fds.h"
 #include "tvhp_tc.h"
 
 int tc_failures;
@@ -65,12 +64,6 @@ tc_init(const char *argv0, const char *plugin, const char *tag)
 	return 0;
 }
 
-int
-tc_count_fds(void)
-{
-	return tt_count_fds();
-}
-
 uint64_t
 tc_xstat(uint16_t port, const char *name)
 {
@@ -110,7 +103,7 @@ tc_finish(int fds_before)
 	CHECK(rte_mempool_avail_count(tc_pool_g) == TC_NB_MBUF,
 	      "guest pool: %u of %u back", rte_mempool_avail_count(tc_pool_g),
 	      TC_NB_MBUF);
-	fds_after = tc_count_fds();
+	fds_after = tt_count_fds();
 	CHECK(fds_after == fds_before, "fds %d before, %d after", fds_before,
 	      fds_after);
 	unlink(tc_sock_path);

@@ -14,6 +14,8 @@
 
 #include <rte_mempool.h>
 
+#include "../common/tt_fds.h"
+
 #define TC_NB_MBUF 4096
 
 extern int tc_failures;
@@ -36,8 +38,6 @@ extern struct rte_mempool *tc_pool_h, *tc_pool_g;
 /* EAL on lcore 0 with the plugin loaded (file prefix and socket directory
  * /tmp/<tag>-<pid> unique to the process), then the pools. 0 or -1. */
 int tc_init(const char *argv0, const char *plugin, const char *tag);
-/* Open fds of this process. */
-int tc_count_fds(void);
 /* An xstat by name (a missing one is a failure; UINT64_MAX). */
 uint64_t tc_xstat(uint16_t port, const char *name);
 /* Poll the link (which also drives the stock guest's reconnection) until

@@ -525,7 +525,7 @@ main(int argc, char **argv)
 	test_devargs();
 	/* After one device came and went (lib/vhost may keep a process-wide
 	 * control thread and its fds). */
-	fds_before = tc_count_fds();
+	fds_before = tt_count_fds();
 
 	/* rte_vdev_init() returns > 0 when no driver has the name. */
 	if (rte_vdev_init("net_virtio_user7", "path=/nonexistent/h5") > 0) {

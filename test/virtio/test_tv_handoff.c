@@ -906,7 +906,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	pool_full = rte_mempool_avail_count(pool);
-	fds_before = tvt_count_fds();
+	fds_before = tt_count_fds();
 
 	for (int l = TV_SIMD_SCALAR; l <= TV_SIMD_AVX512; l++) {
 		if (!tv_simd_cpu_has((enum tv_simd)l))
@@ -929,7 +929,7 @@ main(int argc, char **argv)
 	test_gate_threads(&f_mrg, 20000);
 	test_gate_timeout();
 
-	CHECK(tvt_count_fds() == fds_before);
+	CHECK(tt_count_fds() == fds_before);
 	CHECK(rte_mempool_avail_count(pool) == pool_full);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();

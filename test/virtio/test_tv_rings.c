@@ -620,7 +620,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	pool_full = rte_mempool_avail_count(pool);
-	fds_before = tvt_count_fds();
+	fds_before = tt_count_fds();
 
 	test_devargs();
 	for (int l = TV_SIMD_SCALAR; l <= TV_SIMD_AVX512; l++) {
@@ -642,7 +642,7 @@ main(int argc, char **argv)
 	test_kicks();
 	test_mem_table();
 
-	CHECK(tvt_count_fds() == fds_before);
+	CHECK(tt_count_fds() == fds_before);
 	CHECK(rte_mempool_avail_count(pool) == pool_full);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();

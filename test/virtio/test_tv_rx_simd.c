@@ -365,7 +365,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "cannot create mbuf pools\n");
 		return 1;
 	}
-	fds_before = tvt_count_fds();
+	fds_before = tt_count_fds();
 	for (unsigned int l = 0; l < RTE_DIM(levels); l++) {
 		const char *name = tv_simd_name(levels[l]);
 
@@ -383,7 +383,7 @@ main(int argc, char **argv)
 		tested++;
 	}
 	snprintf(ctx, sizeof(ctx), "end");
-	CHECK(tvt_count_fds() == fds_before);
+	CHECK(tt_count_fds() == fds_before);
 	rte_mempool_free(pa);
 	rte_mempool_free(pb);
 	rte_eal_cleanup();

@@ -76,13 +76,6 @@ tvt_publish(struct tvt_dev *d)
 	__atomic_store_n(&d->ring->used->idx, d->used_idx, __ATOMIC_RELEASE);
 }
 
-/* Open file descriptors of this process, -1 if /proc cannot be read. */
-static inline int
-tvt_count_fds(void)
-{
-	return tt_count_fds();
-}
-
 /* EAL for a test program that plays the back-end: no hugepages, one
  * lcore, file prefix `name` plus the pid. The datapath's reports of
  * broken back-ends, which these tests provoke, are silenced. Returns 0,
