@@ -9,11 +9,13 @@
  * bits asked for (VERSION_1 always, MRG_RXBUF, IN_ORDER, EVENT_IDX as the
  * devargs say, MQ iff queues > 1), survive an xstats and a stats reset,
  * and fall back to 0 once the back-end is gone. File descriptors must not
- * leak over the whole run.
+ * leak over the whole run. Before the cases, without a back-end: queue
+ * setup's rxconf/txconf checks and the rxq/txq info.
  *
  * usage: test_tv_features <librte_net_tandem_virtio.so>
  * Exit 0 on success, 1 on failure, 77 to skip.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +217,86 @@ run_case(unsigned int ci, const char *dir, struct rte_mempool *mp)
 	return 0;
 }
 
+/* Queue setup honours rx_free_thresh and refuses what the driver cannot
+ * do (a threshold beyond the ring, deferred start); rxq/txq info report
+ * what was set up. No back-end needed. */
+static void
+check_queue_conf(const char *dir, struct rte_mempool *mp)
+{
+	const char *gname = "net_tandem_virtio_qconf";
+	struct rte_eth_rxconf rxc;
+	struct rte_eth_txconf txc;
+	struct rte_eth_rxq_info ri;
+	struct rte_eth_txq_info ti;
+	struct rte_eth_conf conf;
+	char args[300];
+	uint16_t port;
+
+	snprintf(args, sizeof(args), "path=%s/qconf.sock,server=1", dir);
+	if (rte_vdev_init(gname, args) != 0 ||
+	    rte_eth_dev_get_port_by_name(gname, &port) != 0) {
+		CHECK(false, "cannot create %s,%s", gname, args);
+		return;
+	}
+	memset(&conf, 0, sizeof(conf));
+	CHECK(rte_eth_dev_configure(port, 1, 1, &conf) == 0, "configure");
+
+	memset(&rxc, 0, sizeof(rxc));
+	rxc.rx_free_thresh = 257;
+	CHECK(rte_eth_rx_queue_setup(port, 0, 256, SOCKET_ID_ANY, &rxc, mp) ==
+		      -EINVAL,
+	      "rx_free_thresh 257 of 256 descriptors accepted");
+	rxc.rx_free_thresh = 0;
+	rxc.rx_deferred_start = 1;
+	CHECK(rte_eth_rx_queue_setup(port, 0, 256, SOCKET_ID_ANY, &rxc, mp) ==
+		      -EINVAL,
+	      "rx_deferred_start accepted");
+	memset(&txc, 0, sizeof(txc));
+	txc.tx_deferred_start = 1;
+	CHECK(rte_eth_tx_queue_setup(port, 0, 256, SOCKET_ID_ANY, &txc) ==
+		      -EINVAL,
+	      "tx_deferred_start accepted");
+
+	/* The default (no rxconf): 32. */
+	CHECK(rte_eth_rx_queue_setup(port, 0, 256, SOCKET_ID_ANY, NULL, mp) ==
+		      0,
+	      "rx queue setup with the default rxconf");
+	memset(&ri, 0, sizeof(ri));
+	CHECK(rte_eth_rx_queue_info_get(port, 0, &ri) == 0 && ri.mp == mp &&
+		      ri.nb_desc == 256 && ri.conf.rx_free_thresh == 32 &&
+		      ri.rx_buf_size == RTE_MBUF_DEFAULT_DATAROOM,
+	      "rxq info: mp %p nb_desc %u rx_free_thresh %u rx_buf_size %u",
+	      (void *)ri.mp, ri.nb_desc, ri.conf.rx_free_thresh,
+	      ri.rx_buf_size);
+	/* The application's value, up to the whole ring. */
+	rxc.rx_deferred_start = 0;
+	rxc.rx_free_thresh = 256;
+	CHECK(rte_eth_rx_queue_setup(port, 0, 256, SOCKET_ID_ANY, &rxc, mp) ==
+		      0,
+	      "rx_free_thresh 256 of 256 refused");
+	rxc.rx_free_thresh = 8;
+	CHECK(rte_eth_rx_queue_setup(port, 0, 256, SOCKET_ID_ANY, &rxc, mp) ==
+		      0,
+	      "rx_free_thresh 8 refused");
+	memset(&ri, 0, sizeof(ri));
+	CHECK(rte_eth_rx_queue_info_get(port, 0, &ri) == 0 &&
+		      ri.conf.rx_free_thresh == 8,
+	      "rxq info: rx_free_thresh %u, set 8", ri.conf.rx_free_thresh);
+	txc.tx_deferred_start = 0;
+	CHECK(rte_eth_tx_queue_setup(port, 0, 128, SOCKET_ID_ANY, &txc) == 0,
+	      "tx queue setup");
+	memset(&ti, 0, sizeof(ti));
+	CHECK(rte_eth_tx_queue_info_get(port, 0, &ti) == 0 &&
+		      ti.nb_desc == 128,
+	      "txq info: nb_desc %u, set 128", ti.nb_desc);
+
+	rte_eth_dev_close(port);
+	rte_vdev_uninit(gname);
+	CHECK(rte_mempool_avail_count(mp) == mp->size,
+	      "mbufs missing after the queue checks: %u of %u in the pool",
+	      rte_mempool_avail_count(mp), mp->size);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -260,6 +342,7 @@ main(int argc, char **argv)
 		ret = 1;
 		goto out;
 	}
+	check_queue_conf(dir, mp);
 	for (i = 0; i < RTE_DIM(cases) && ret == 0; i++) {
 		int r;
 

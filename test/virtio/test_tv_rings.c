@@ -316,6 +316,63 @@ test_rx_out_of_order(void)
 	CHECK(rte_mempool_avail_count(pool) == pool_full);
 }
 
+/* RX refills once free_thresh buffers are free: the default
+ * (TV_RX_FREE_THRESH, at most the ring) and an application's
+ * rx_free_thresh (tv_ethdev.c sets rxq->free_thresh from it). */
+static void
+test_rx_free_thresh(uint16_t num, uint16_t thresh)
+{
+	struct tv_rxq *rxq;
+	struct rte_mbuf *pkts[64];
+	struct tvt_dev d;
+	const uint32_t hdr = sizeof(struct tv_net_hdr_mrg);
+	uint16_t want = thresh ? thresh : RTE_MIN(TV_RX_FREE_THRESH, num);
+	uint16_t i, n, pkt = 0;
+
+	CHECK(tv_rxq_create(&rxq, 0, 0, num, SOCKET_ID_ANY, pool) == 0);
+	CHECK(rxq->free_thresh == RTE_MIN(TV_RX_FREE_THRESH, num));
+	if (thresh != 0)
+		rxq->free_thresh = thresh;
+	CHECK(tv_rxq_reset(rxq, &f_inorder, false) == 0);
+	d = (struct tvt_dev){.ring = &rxq->ring};
+	CHECK(tvt_avail_idx(&d) == num);
+	/* Two rounds: want - 1 buffers come back (below the threshold: no
+	 * refill), then one more (all want are refilled). */
+	for (int round = 0; round < 2; round++) {
+		uint16_t base = tvt_avail_idx(&d), id;
+
+		if (want > 1) {
+			for (i = 0; i < want - 1; i++) {
+				id = tvt_next_avail(&d);
+				fd_rx_write(&d, id, 1, pkt + i, 0, 64, true);
+				tvt_put_used(&d, id, hdr + 64);
+			}
+			tvt_publish(&d);
+			n = rx_burst_fn(rxq, pkts, RTE_DIM(pkts));
+			CHECK(n == want - 1);
+			for (i = 0; i < n; i++)
+				CHECK(mbuf_matches(pkts[i], pkt + i, 64));
+			rte_pktmbuf_free_bulk(pkts, n);
+			CHECK(rxq->n_posted == num - (want - 1));
+			CHECK(tvt_avail_idx(&d) == base);
+		}
+		id = tvt_next_avail(&d);
+		fd_rx_write(&d, id, 1, pkt + want - 1, 0, 64, true);
+		tvt_put_used(&d, id, hdr + 64);
+		tvt_publish(&d);
+		n = rx_burst_fn(rxq, pkts, RTE_DIM(pkts));
+		CHECK(n == 1);
+		CHECK(n == 1 && mbuf_matches(pkts[0], pkt + want - 1, 64));
+		rte_pktmbuf_free_bulk(pkts, n);
+		CHECK(rxq->n_posted == num);
+		CHECK(tvt_avail_idx(&d) == (uint16_t)(base + want));
+		pkt += want;
+	}
+	CHECK(!rxq->broken);
+	tv_rxq_free(rxq);
+	CHECK(rte_mempool_avail_count(pool) == pool_full);
+}
+
 /* ---- TX ---- */
 
 static struct rte_mbuf *
@@ -635,6 +692,10 @@ main(int argc, char **argv)
 			test_rx_fault((enum rx_fault)f);
 		test_rx_out_of_order();
 	}
+	test_rx_free_thresh(64, 0);  /* default: 32 */
+	test_rx_free_thresh(16, 0);  /* default, small ring: 16 */
+	test_rx_free_thresh(64, 1);  /* every buffer */
+	test_rx_free_thresh(64, 5);  /* an application's value */
 	test_tx(true);
 	test_tx(false);
 	test_tx_fault(true);

@@ -144,12 +144,28 @@ tv_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 	struct tv_rxq *rxq;
 	int ret;
 
-	RTE_SET_USED(conf);
+	/* ethdev passes its default_rxconf when the application gives none. */
+	if (conf->rx_deferred_start) {
+		TV_LOG(ERR,
+		       "%s: rx queue %u: deferred start is not supported (the "
+		       "queues start with the port)",
+		       eth_dev->data->name, qid);
+		return -EINVAL;
+	}
+	if (conf->rx_free_thresh > nb_desc) {
+		TV_LOG(ERR,
+		       "%s: rx queue %u: rx_free_thresh %u is more than the "
+		       "%u descriptors",
+		       eth_dev->data->name, qid, conf->rx_free_thresh, nb_desc);
+		return -EINVAL;
+	}
 	tv_rx_queue_release(eth_dev, qid);
 	ret = tv_rxq_create(&rxq, eth_dev->data->port_id, qid, nb_desc,
 			    (int)socket_id, mp);
 	if (ret < 0)
 		return ret;
+	if (conf->rx_free_thresh != 0)
+		rxq->free_thresh = conf->rx_free_thresh;
 	eth_dev->data->rx_queues[qid] = rxq;
 	return 0;
 }
@@ -161,7 +177,15 @@ tv_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 	struct tv_txq *txq;
 	int ret;
 
-	RTE_SET_USED(conf);
+	/* tx_free_thresh and tx_rs_thresh have nothing to set: completions
+	 * are reclaimed at every burst. */
+	if (conf->tx_deferred_start) {
+		TV_LOG(ERR,
+		       "%s: tx queue %u: deferred start is not supported (the "
+		       "queues start with the port)",
+		       eth_dev->data->name, qid);
+		return -EINVAL;
+	}
 	tv_tx_queue_release(eth_dev, qid);
 	ret = tv_txq_create(&txq, qid, nb_desc, (int)socket_id);
 	if (ret < 0)
@@ -169,6 +193,30 @@ tv_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 	txq->port_id = eth_dev->data->port_id; /* for its log messages */
 	eth_dev->data->tx_queues[qid] = txq;
 	return 0;
+}
+
+static void
+tv_rxq_info_get(struct rte_eth_dev *eth_dev, uint16_t qid,
+		struct rte_eth_rxq_info *qinfo)
+{
+	const struct tv_rxq *rxq = eth_dev->data->rx_queues[qid];
+
+	qinfo->mp = rxq->mp;
+	qinfo->nb_desc = (uint16_t)rxq->ring.num;
+	qinfo->conf.rx_free_thresh = rxq->free_thresh;
+	qinfo->scattered_rx = rxq->scatter; /* as of the last start */
+	/* Packet bytes per buffer (the header goes into the headroom). */
+	qinfo->rx_buf_size =
+		rte_pktmbuf_data_room_size(rxq->mp) - RTE_PKTMBUF_HEADROOM;
+}
+
+static void
+tv_txq_info_get(struct rte_eth_dev *eth_dev, uint16_t qid,
+		struct rte_eth_txq_info *qinfo)
+{
+	const struct tv_txq *txq = eth_dev->data->tx_queues[qid];
+
+	qinfo->nb_desc = (uint16_t)txq->ring.num;
 }
 
 static void
@@ -284,6 +332,8 @@ static const struct eth_dev_ops tv_ops = {
 	.tx_queue_setup = tv_tx_queue_setup,
 	.rx_queue_release = tv_rx_queue_release,
 	.tx_queue_release = tv_tx_queue_release,
+	.rxq_info_get = tv_rxq_info_get,
+	.txq_info_get = tv_txq_info_get,
 	.stats_get = tv_stats_get,
 	.stats_reset = tv_stats_reset,
 	.xstats_get = tv_xstats_get,

@@ -52,6 +52,10 @@ extern int tv_logtype_dp;
 #define TV_MAX_RX_PKTLEN      9728u
 #define TV_DEFAULT_SPEED      10000u
 #define TV_DEFAULT_MTU	      1500u
+/* RX refills once this many buffers are free, unless the application's
+ * rx_free_thresh says otherwise: mempool gets and the avail index store
+ * in bulk. */
+#define TV_RX_FREE_THRESH 32u
 
 /* RX code paths (tv_rx_select.c). The vector ones serve every feature
  * combination the scalar one does and produce identical mbufs. */
@@ -149,6 +153,9 @@ struct tv_rxq {
 	uint16_t avail_idx;	/* next avail index we publish */
 	uint16_t used_idx;	/* next used entry we consume */
 	uint16_t n_posted;	/* buffers owned by the back-end */
+	/* Refill once this many buffers are free (rx_free_thresh; default
+	 * TV_RX_FREE_THRESH, at most num). */
+	uint16_t free_thresh;
 	uint16_t used_event_at; /* used_idx when used_event was last moved */
 	uint16_t port_id;
 	bool mrg_rxbuf;

@@ -131,6 +131,7 @@ tv_rxq_create(struct tv_rxq **out, uint16_t port_id, uint16_t queue_id,
 	rxq->buf_off = rx_buf_off(mp);
 	rxq->mask = nb_desc - 1;
 	rxq->ring.num = nb_desc;
+	rxq->free_thresh = RTE_MIN(TV_RX_FREE_THRESH, nb_desc);
 	rxq->ring_bytes = tv_split_size(nb_desc, TV_SPLIT_USED_ALIGN);
 	rxq->ring_mem = rte_zmalloc_socket("tv_rxring", rxq->ring_bytes,
 					   TV_SPLIT_USED_ALIGN, socket_id);

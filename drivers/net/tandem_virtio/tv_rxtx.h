@@ -46,7 +46,6 @@
 
 #define TV_RX_BULK	 64u /* mbufs taken from the pool at once */
 #define TV_TX_FREE_BULK	 64u /* mbufs returned to the pool at once */
-#define TV_RX_REFILL_MIN 32u /* refill once this many buffers are free */
 
 /* Where rx_init_mbuf writes, checked against this DPDK there. */
 #define TV_MBUF_OFF_REARM  offsetof(struct rte_mbuf, data_off)
@@ -526,8 +525,7 @@ rx_burst_body(struct tv_rxq *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts,
 		park_used_event(&rxq->ring, rxq->used_idx, &rxq->used_event_at,
 				(uint16_t)rxq->ring.num);
 	if (!rxq_is_broken(rxq) &&
-	    rxq->ring.num - rxq->n_posted >=
-		    RTE_MIN(TV_RX_REFILL_MIN, rxq->ring.num))
+	    rxq->ring.num - rxq->n_posted >= rxq->free_thresh)
 		tv_rxq_refill(rxq);
 	return nb_rx;
 }
