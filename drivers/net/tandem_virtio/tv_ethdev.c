@@ -136,6 +136,21 @@ tv_tx_queue_release(struct rte_eth_dev *eth_dev, uint16_t qid)
 	eth_dev->data->tx_queues[qid] = NULL;
 }
 
+/* The queues start and stop with the port: there are no per-queue
+ * start/stop ops a deferred start would need. */
+static int
+refuse_deferred_start(const struct rte_eth_dev *eth_dev, const char *dir,
+		      uint16_t qid, uint8_t deferred)
+{
+	if (!deferred)
+		return 0;
+	TV_LOG(ERR,
+	       "%s: %s queue %u: deferred start is not supported (the queues "
+	       "start with the port)",
+	       eth_dev->data->name, dir, qid);
+	return -EINVAL;
+}
+
 static int
 tv_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 		  unsigned int socket_id, const struct rte_eth_rxconf *conf,
@@ -145,13 +160,9 @@ tv_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 	int ret;
 
 	/* ethdev passes its default_rxconf when the application gives none. */
-	if (conf->rx_deferred_start) {
-		TV_LOG(ERR,
-		       "%s: rx queue %u: deferred start is not supported (the "
-		       "queues start with the port)",
-		       eth_dev->data->name, qid);
-		return -EINVAL;
-	}
+	ret = refuse_deferred_start(eth_dev, "rx", qid, conf->rx_deferred_start);
+	if (ret < 0)
+		return ret;
 	if (conf->rx_free_thresh > nb_desc) {
 		TV_LOG(ERR,
 		       "%s: rx queue %u: rx_free_thresh %u is more than the "
@@ -179,13 +190,9 @@ tv_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 
 	/* tx_free_thresh and tx_rs_thresh have nothing to set: completions
 	 * are reclaimed at every burst. */
-	if (conf->tx_deferred_start) {
-		TV_LOG(ERR,
-		       "%s: tx queue %u: deferred start is not supported (the "
-		       "queues start with the port)",
-		       eth_dev->data->name, qid);
-		return -EINVAL;
-	}
+	ret = refuse_deferred_start(eth_dev, "tx", qid, conf->tx_deferred_start);
+	if (ret < 0)
+		return ret;
 	tv_tx_queue_release(eth_dev, qid);
 	ret = tv_txq_create(&txq, qid, nb_desc, (int)socket_id);
 	if (ret < 0)
