@@ -242,10 +242,10 @@ check_queue_conf(const char *dir, struct rte_mempool *mp)
 	CHECK(rte_eth_dev_configure(port, 1, 1, &conf) == 0, "configure");
 
 	memset(&rxc, 0, sizeof(rxc));
-	rxc.rx_free_thresh = 257;
+	rxc.rx_free_thresh = 256;
 	CHECK(rte_eth_rx_queue_setup(port, 0, 256, SOCKET_ID_ANY, &rxc, mp) ==
 		      -EINVAL,
-	      "rx_free_thresh 257 of 256 descriptors accepted");
+	      "rx_free_thresh 256 of 256 descriptors accepted");
 	rxc.rx_free_thresh = 0;
 	rxc.rx_deferred_start = 1;
 	CHECK(rte_eth_rx_queue_setup(port, 0, 256, SOCKET_ID_ANY, &rxc, mp) ==
@@ -268,20 +268,22 @@ check_queue_conf(const char *dir, struct rte_mempool *mp)
 	      "rxq info: mp %p nb_desc %u rx_free_thresh %u rx_buf_size %u",
 	      (void *)ri.mp, ri.nb_desc, ri.conf.rx_free_thresh,
 	      ri.rx_buf_size);
-	/* The application's value, up to the whole ring. */
+	/* The application's value, up to the ring less one (before the
+	 * start: tv_rxq_reset may lower it for mergeable buffers). */
 	rxc.rx_deferred_start = 0;
-	rxc.rx_free_thresh = 256;
-	CHECK(rte_eth_rx_queue_setup(port, 0, 256, SOCKET_ID_ANY, &rxc, mp) ==
-		      0,
-	      "rx_free_thresh 256 of 256 refused");
-	rxc.rx_free_thresh = 8;
-	CHECK(rte_eth_rx_queue_setup(port, 0, 256, SOCKET_ID_ANY, &rxc, mp) ==
-		      0,
-	      "rx_free_thresh 8 refused");
-	memset(&ri, 0, sizeof(ri));
-	CHECK(rte_eth_rx_queue_info_get(port, 0, &ri) == 0 &&
-		      ri.conf.rx_free_thresh == 8,
-	      "rxq info: rx_free_thresh %u, set 8", ri.conf.rx_free_thresh);
+	for (unsigned int k = 0; k < 2; k++) {
+		const uint16_t set[] = {255, 8};
+
+		rxc.rx_free_thresh = set[k];
+		CHECK(rte_eth_rx_queue_setup(port, 0, 256, SOCKET_ID_ANY, &rxc,
+					     mp) == 0,
+		      "rx_free_thresh %u of 256 refused", set[k]);
+		memset(&ri, 0, sizeof(ri));
+		CHECK(rte_eth_rx_queue_info_get(port, 0, &ri) == 0 &&
+			      ri.conf.rx_free_thresh == set[k],
+		      "rxq info: rx_free_thresh %u, set %u",
+		      ri.conf.rx_free_thresh, set[k]);
+	}
 	txc.tx_deferred_start = 0;
 	CHECK(rte_eth_tx_queue_setup(port, 0, 128, SOCKET_ID_ANY, &txc) == 0,
 	      "tx queue setup");
@@ -342,7 +344,14 @@ main(int argc, char **argv)
 		ret = 1;
 		goto out;
 	}
+	fds_before = tt_count_fds();
 	check_queue_conf(dir, mp);
+	fds_after = tt_count_fds();
+	/* EAL's threads may close one of their own meanwhile: fewer is
+	 * fine, more is a leak. */
+	CHECK(fds_after >= 0 && fds_after <= fds_before,
+	      "fds leaked by the queue checks: %d open before, %d after",
+	      fds_before, fds_after);
 	for (i = 0; i < RTE_DIM(cases) && ret == 0; i++) {
 		int r;
 
@@ -377,7 +386,7 @@ main(int argc, char **argv)
 out:
 	rte_eal_cleanup();
 	rmdir(dir);
-	if (ret == 77) {
+	if (ret == 77 && failures == 0) {
 		printf("SKIP: stock net_vhost not available\n");
 		return 77;
 	}

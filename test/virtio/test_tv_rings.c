@@ -316,24 +316,25 @@ test_rx_out_of_order(void)
 	CHECK(rte_mempool_avail_count(pool) == pool_full);
 }
 
-/* RX refills once free_thresh buffers are free: the default
- * (TV_RX_FREE_THRESH, at most the ring) and an application's
- * rx_free_thresh (tv_ethdev.c sets rxq->free_thresh from it). */
+/* RX refills once refill_at buffers are free: the default (a quarter of
+ * the ring, at most TV_RX_FREE_THRESH) or an application's rx_free_thresh
+ * (tv_ethdev.c sets rxq->free_thresh from it), lowered at start when
+ * mergeable buffers need it (test_rx_refill_no_stall). */
 static void
-test_rx_free_thresh(uint16_t num, uint16_t thresh)
+test_rx_free_thresh(uint16_t num, uint16_t thresh, uint16_t want)
 {
 	struct tv_rxq *rxq;
 	struct rte_mbuf *pkts[64];
 	struct tvt_dev d;
 	const uint32_t hdr = sizeof(struct tv_net_hdr_mrg);
-	uint16_t want = thresh ? thresh : RTE_MIN(TV_RX_FREE_THRESH, num);
 	uint16_t i, n, pkt = 0;
 
 	CHECK(tv_rxq_create(&rxq, 0, 0, num, SOCKET_ID_ANY, pool) == 0);
-	CHECK(rxq->free_thresh == RTE_MIN(TV_RX_FREE_THRESH, num));
+	CHECK(rxq->free_thresh == tv_rx_free_thresh_default(num));
 	if (thresh != 0)
 		rxq->free_thresh = thresh;
 	CHECK(tv_rxq_reset(rxq, &f_inorder, false) == 0);
+	CHECK(rxq->refill_at == want);
 	d = (struct tvt_dev){.ring = &rxq->ring};
 	CHECK(tvt_avail_idx(&d) == num);
 	/* Two rounds: want - 1 buffers come back (below the threshold: no
@@ -361,13 +362,64 @@ test_rx_free_thresh(uint16_t num, uint16_t thresh)
 		tvt_put_used(&d, id, hdr + 64);
 		tvt_publish(&d);
 		n = rx_burst_fn(rxq, pkts, RTE_DIM(pkts));
-		CHECK(n == 1);
 		CHECK(n == 1 && mbuf_matches(pkts[0], pkt + want - 1, 64));
 		rte_pktmbuf_free_bulk(pkts, n);
 		CHECK(rxq->n_posted == num);
 		CHECK(tvt_avail_idx(&d) == (uint16_t)(base + want));
 		pkt += want;
 	}
+	CHECK(!rxq->broken);
+	tv_rxq_free(rxq);
+	CHECK(rte_mempool_avail_count(pool) == pool_full);
+}
+
+/* With mergeable buffers a back-end places a packet only when all the
+ * buffers it takes are posted. A threshold of the whole ring (16) would
+ * stop RX for good on 5-buffer packets: 16 -> 11 -> 6 -> 1 posted, 15
+ * free, no refill, nothing placed. tv_rxq_reset lowers it to 16 - 5 + 1;
+ * the fake back-end then always finds 5 buffers over 20 packets. */
+static void
+test_rx_refill_no_stall(void)
+{
+	struct tv_rxq *rxq;
+	struct rte_mbuf *pkts[4];
+	struct tvt_dev d;
+	const uint32_t hdr = sizeof(struct tv_net_hdr_mrg);
+	const unsigned int nbuf = 5;
+	uint32_t room, len;
+	unsigned int p, b, got = 0;
+
+	CHECK(tv_rxq_create(&rxq, 0, 0, 16, SOCKET_ID_ANY, pool) == 0);
+	rxq->free_thresh = 16;
+	CHECK(tv_rxq_reset(rxq, &f_inorder, true) == 0);
+	room = rxq->buf_len;
+	/* The most buffers a TV_MAX_RX_PKTLEN packet takes here. */
+	CHECK((TV_MAX_RX_PKTLEN + hdr + room - 1) / room == nbuf);
+	CHECK(rxq->refill_at == 16 - nbuf + 1);
+	d = (struct tvt_dev){.ring = &rxq->ring};
+	len = nbuf * room - hdr;
+	for (p = 0; p < 20; p++) {
+		CHECK((uint16_t)(tvt_avail_idx(&d) - d.last_avail) >= nbuf);
+		if ((uint16_t)(tvt_avail_idx(&d) - d.last_avail) < nbuf)
+			break; /* stalled: a back-end would wait forever */
+		for (b = 0; b < nbuf; b++) {
+			uint16_t id = tvt_next_avail(&d);
+			uint32_t off = b == 0 ? 0 : b * room - hdr;
+			uint32_t blen = b == 0 ? room - hdr : room;
+
+			fd_rx_write(&d, id, b == 0 ? nbuf : 0, p, off, blen,
+				    b == 0);
+			tvt_put_used(&d, id, b == 0 ? room : blen);
+		}
+		tvt_publish(&d);
+		if (rx_burst_fn(rxq, pkts, RTE_DIM(pkts)) == 1) {
+			CHECK(pkts[0]->nb_segs == nbuf);
+			CHECK(mbuf_matches(pkts[0], p, len));
+			rte_pktmbuf_free(pkts[0]);
+			got++;
+		}
+	}
+	CHECK(got == 20);
 	CHECK(!rxq->broken);
 	tv_rxq_free(rxq);
 	CHECK(rte_mempool_avail_count(pool) == pool_full);
@@ -691,11 +743,13 @@ main(int argc, char **argv)
 		for (int f = BAD_ID; f <= BAD_USED_IDX; f++)
 			test_rx_fault((enum rx_fault)f);
 		test_rx_out_of_order();
+		test_rx_free_thresh(256, 0, 32); /* default: 32 */
+		test_rx_free_thresh(16, 0, 4);	 /* default, small ring */
+		test_rx_free_thresh(64, 1, 1);	 /* every buffer */
+		test_rx_free_thresh(64, 5, 5);	 /* an application's value */
+		test_rx_free_thresh(64, 63, 60); /* lowered: 64 - 5 + 1 */
+		test_rx_refill_no_stall();
 	}
-	test_rx_free_thresh(64, 0);  /* default: 32 */
-	test_rx_free_thresh(16, 0);  /* default, small ring: 16 */
-	test_rx_free_thresh(64, 1);  /* every buffer */
-	test_rx_free_thresh(64, 5);  /* an application's value */
 	test_tx(true);
 	test_tx(false);
 	test_tx_fault(true);

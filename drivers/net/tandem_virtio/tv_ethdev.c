@@ -163,10 +163,10 @@ tv_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 	ret = refuse_deferred_start(eth_dev, "rx", qid, conf->rx_deferred_start);
 	if (ret < 0)
 		return ret;
-	if (conf->rx_free_thresh > nb_desc) {
+	if (conf->rx_free_thresh >= nb_desc && conf->rx_free_thresh != 0) {
 		TV_LOG(ERR,
-		       "%s: rx queue %u: rx_free_thresh %u is more than the "
-		       "%u descriptors",
+		       "%s: rx queue %u: rx_free_thresh %u must be less than "
+		       "the %u descriptors",
 		       eth_dev->data->name, qid, conf->rx_free_thresh, nb_desc);
 		return -EINVAL;
 	}
@@ -210,7 +210,10 @@ tv_rxq_info_get(struct rte_eth_dev *eth_dev, uint16_t qid,
 
 	qinfo->mp = rxq->mp;
 	qinfo->nb_desc = (uint16_t)rxq->ring.num;
-	qinfo->conf.rx_free_thresh = rxq->free_thresh;
+	/* The threshold in effect once the port started (see
+	 * tv_rxq_reset), the one set up before. */
+	qinfo->conf.rx_free_thresh =
+		rxq->refill_at != 0 ? rxq->refill_at : rxq->free_thresh;
 	qinfo->scattered_rx = rxq->scatter; /* as of the last start */
 	/* Packet bytes per buffer (the header goes into the headroom). */
 	qinfo->rx_buf_size =

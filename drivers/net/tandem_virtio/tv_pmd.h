@@ -52,10 +52,20 @@ extern int tv_logtype_dp;
 #define TV_MAX_RX_PKTLEN      9728u
 #define TV_DEFAULT_SPEED      10000u
 #define TV_DEFAULT_MTU	      1500u
-/* RX refills once this many buffers are free, unless the application's
- * rx_free_thresh says otherwise: mempool gets and the avail index store
- * in bulk. */
+/* RX refills once this many buffers are free (a quarter of a smaller
+ * ring), unless the application's rx_free_thresh says otherwise: mempool
+ * gets and the avail index store in bulk. */
 #define TV_RX_FREE_THRESH 32u
+
+static inline uint16_t
+tv_rx_free_thresh_default(uint16_t nb_desc)
+{
+	uint16_t q = nb_desc / 4u;
+
+	if (q > TV_RX_FREE_THRESH)
+		return TV_RX_FREE_THRESH;
+	return q != 0 ? q : 1;
+}
 
 /* RX code paths (tv_rx_select.c). The vector ones serve every feature
  * combination the scalar one does and produce identical mbufs. */
@@ -153,9 +163,12 @@ struct tv_rxq {
 	uint16_t avail_idx;	/* next avail index we publish */
 	uint16_t used_idx;	/* next used entry we consume */
 	uint16_t n_posted;	/* buffers owned by the back-end */
-	/* Refill once this many buffers are free (rx_free_thresh; default
-	 * TV_RX_FREE_THRESH, at most num). */
+	/* Refill once refill_at buffers are free: free_thresh (the
+	 * application's rx_free_thresh, or tv_rx_free_thresh_default),
+	 * lowered at start so that a packet of the most buffers one packet
+	 * can take always finds them (see tv_rxq_reset). */
 	uint16_t free_thresh;
+	uint16_t refill_at;
 	uint16_t used_event_at; /* used_idx when used_event was last moved */
 	uint16_t port_id;
 	bool mrg_rxbuf;

@@ -131,7 +131,7 @@ tv_rxq_create(struct tv_rxq **out, uint16_t port_id, uint16_t queue_id,
 	rxq->buf_off = rx_buf_off(mp);
 	rxq->mask = nb_desc - 1;
 	rxq->ring.num = nb_desc;
-	rxq->free_thresh = RTE_MIN(TV_RX_FREE_THRESH, nb_desc);
+	rxq->free_thresh = tv_rx_free_thresh_default(nb_desc);
 	rxq->ring_bytes = tv_split_size(nb_desc, TV_SPLIT_USED_ALIGN);
 	rxq->ring_mem = rte_zmalloc_socket("tv_rxring", rxq->ring_bytes,
 					   TV_SPLIT_USED_ALIGN, socket_id);
@@ -223,6 +223,19 @@ tv_rxq_reset(struct tv_rxq *rxq, const struct tv_dp_features *f, bool scatter)
 	rxq->hdr_len = tv_net_hdr_len(TV_BIT(TV_F_VERSION_1));
 	rxq->buf_len = rte_pktmbuf_data_room_size(rxq->mp) -
 		       RTE_PKTMBUF_HEADROOM + rxq->hdr_len;
+	/* A back-end places a packet only when all the buffers it needs are
+	 * posted; with mergeable buffers that is up to k of them. Waiting
+	 * for more than num - k + 1 free buffers could leave fewer than k
+	 * posted and nothing to refill for: RX would stop for good. */
+	{
+		uint32_t k = f->mrg_rxbuf ? (TV_MAX_RX_PKTLEN + rxq->hdr_len +
+					     rxq->buf_len - 1) /
+						    rxq->buf_len
+					  : 1;
+		uint32_t most = num >= k ? num - k + 1 : 1;
+
+		rxq->refill_at = (uint16_t)RTE_MIN(rxq->free_thresh, most);
+	}
 	rxq->mbuf_initializer =
 		rx_mbuf_initializer(rxq->port_id, RTE_PKTMBUF_HEADROOM);
 	rxq->seg_initializer = rx_mbuf_initializer(

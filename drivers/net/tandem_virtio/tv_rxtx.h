@@ -525,7 +525,7 @@ rx_burst_body(struct tv_rxq *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts,
 		park_used_event(&rxq->ring, rxq->used_idx, &rxq->used_event_at,
 				(uint16_t)rxq->ring.num);
 	if (!rxq_is_broken(rxq) &&
-	    rxq->ring.num - rxq->n_posted >= rxq->free_thresh)
+	    rxq->ring.num - rxq->n_posted >= rxq->refill_at)
 		tv_rxq_refill(rxq);
 	return nb_rx;
 }
