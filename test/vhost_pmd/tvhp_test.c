@@ -428,9 +428,11 @@ stop_start(uint16_t h, uint16_t g)
 {
 	struct rte_eth_dev *dev = &rte_eth_devices[h];
 	struct rte_mbuf *pkts[8], *rx[8];
+	struct rte_eth_stats st0, st1;
 	uint64_t bytes = 0;
 	uint16_t i, got;
 
+	CHECK(rte_eth_stats_get(h, &st0) == 0, "stats before stop");
 	CHECK(rte_eth_dev_stop(h) == 0, "stop");
 	for (i = 0; i < 8; i++) {
 		pkts[i] = make_pkt(tc_pool_g, 300 + i, len_of(300 + i), 4096);
@@ -452,6 +454,13 @@ stop_start(uint16_t h, uint16_t g)
 	for (i = 0; i < got; i++)
 		CHECK(pkt_ok(rx[i], 300 + i, len_of(300 + i)), "pkt %u", i);
 	rte_pktmbuf_free_bulk(rx, got);
+	/* Counted once, after the restart, and the counters survive it. */
+	CHECK(rte_eth_stats_get(h, &st1) == 0 &&
+		      st1.ipackets - st0.ipackets == 8 &&
+		      st1.ibytes - st0.ibytes == bytes,
+	      "host stats over stop/start: +%" PRIu64 " packets (want 8), +%"
+	      PRIu64 " bytes (want %" PRIu64 ")",
+	      st1.ipackets - st0.ipackets, st1.ibytes - st0.ibytes, bytes);
 }
 
 static void
