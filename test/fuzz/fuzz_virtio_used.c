@@ -219,7 +219,7 @@ rx_run(const uint8_t *data, size_t size, const struct tv_dp_features *f,
 			uint8_t a = fuzz_u8(&in);
 			uint32_t left = fuzz_u16(&in), nbufs = 1 + a % 4u;
 			uint16_t nb = (uint16_t)nbufs, hid = 0;
-			uint32_t hlen = 0;
+			uint32_t hlen = 0, k;
 
 			if (a & 0x10)
 				nb = fuzz_u16(&in);
@@ -233,7 +233,7 @@ rx_run(const uint8_t *data, size_t size, const struct tv_dp_features *f,
 			 * bytes than the pattern at its data start. */
 			if (a & 0xf0)
 				hostile = true;
-			for (uint32_t k = 0; k < nbufs; k++) {
+			for (k = 0; k < nbufs; k++) {
 				uint16_t avail = __atomic_load_n(
 					&ring->avail->idx, __ATOMIC_ACQUIRE);
 				uint16_t head;
@@ -277,6 +277,12 @@ rx_run(const uint8_t *data, size_t size, const struct tv_dp_features *f,
 				u->len =
 					(k == 0 && (a & 0x40)) ? hlen : hdr + n;
 			}
+			/* Cut short for want of posted buffers: its header
+			 * promised nbufs, so the next packet's first buffer
+			 * is read as this one's continuation. An honest
+			 * back-end waits for the buffers instead. */
+			if (k > 0 && k < nbufs)
+				hostile = true;
 		} else if (code == 1) {
 			/* A jump returns old entries: stale buffers. */
 			if (publish(&in, ring, used_write) != used_write)
