@@ -51,6 +51,17 @@ Each run also records, from the same testpmd processes:
 Extra devargs: --pair 'scalar=tandem,guest:simd=scalar' then
 --pairs tandem,scalar,stock. The full report for doc/ is
 devtools/perf_report.py.
+
+A/B of a change (build the base revision in another directory first):
+  devtools/bench.py --pairs base,tandem \
+      --pair 'base=tandem,build:/path/to/base-build' \
+      --modes loop1,g2h --reps 5 --seconds 3 --paired base
+--paired adds a table of each pair against BASE repetition by
+repetition: both ran in the same repetition, so the ratio of their two
+rates cancels part of the drift between repetitions. It gives the median
+of those ratios, their range and in how many repetitions the pair was
+the faster one. A change smaller than the spread of those ratios has not
+been measured.
 """
 
 import argparse
@@ -440,6 +451,39 @@ def add_ratios(rows, bases=STOCK_REFS + ("tandem",)):
                 r["ratios"][b] = r["median"] / m
 
 
+def add_paired(rows, base):
+    """paired = the per-repetition ratios to `base` (same mode and size):
+    median, min, max, and repetitions where the pair was faster."""
+    vals = {(r["mode"], r["size"]): r["values"] for r in rows
+            if r["pair"] == base}
+    for r in rows:
+        b = vals.get((r["mode"], r["size"]))
+        if b is None or r["pair"] == base:
+            continue
+        ratios = [x / y for x, y in zip(r["values"], b)
+                  if x is not None and y]
+        if not ratios:
+            continue
+        r["paired"] = {"base": base, "median": _median(ratios),
+                       "min": min(ratios), "max": max(ratios),
+                       "faster": sum(x > 1 for x in ratios),
+                       "reps": len(ratios)}
+
+
+def paired_table(rows, base):
+    """Markdown: each pair against `base`, repetition by repetition."""
+    lines = ["| mode | size | pair | median ratio to %s | min-max | "
+             "faster in |" % base, "|---|---|---|---|---|---|"]
+    for r in rows:
+        p = r.get("paired")
+        if p is None:
+            continue
+        lines.append("| %s | %d B | %s | %.3fx | %.2f-%.2f | %d of %d |" % (
+            r["mode"], r["size"], r["pair"], p["median"], p["min"],
+            p["max"], p["faster"], p["reps"]))
+    return "\n".join(lines)
+
+
 def fmt(x, spec="%.2f"):
     return spec % x if x is not None else "n/a"
 
@@ -564,6 +608,9 @@ def main():
                     "several devargs: guest:simd=scalar;bulk=0); "
                     "build:DIR runs BASE's Tandem plugins from another "
                     "build, e.g. 'old=tandem,build:/path/to/old-build'")
+    ap.add_argument("--paired", metavar="BASE",
+                    help="add each pair's per-repetition ratios to BASE "
+                    "(one of --pairs): median, range, repetitions faster")
     ap.add_argument("--json")
     ap.add_argument("--markdown")
     args = ap.parse_args()
@@ -579,6 +626,8 @@ def main():
     for m in args.modes.split(","):
         if m not in MODES:
             ap.error("unknown mode %s (known: %s)" % (m, ", ".join(MODES)))
+    if args.paired and args.paired not in pairs:
+        ap.error("--paired %s: not one of --pairs" % args.paired)
     refs = args.references.split(",") + args.reference
     cases = plan(defs, args.modes.split(","),
                  [int(s) for s in args.sizes.split(",")], pairs)
@@ -589,6 +638,11 @@ def main():
     if args.ablation:
         text += "\n\nAblation (one devarg each; ratio to full Tandem):\n\n"
         text += ablation_table(rows)
+    if args.paired:
+        add_paired(rows, args.paired)
+        text += "\n\nRepetition by repetition against %s:\n\n" % (
+            args.paired)
+        text += paired_table(rows, args.paired)
     print(text)
     if args.json:
         with open(args.json, "w") as fh:
