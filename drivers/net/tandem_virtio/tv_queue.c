@@ -206,12 +206,12 @@ rx_mbuf_initializer(uint16_t port_id, uint16_t data_off)
  * num - k + 1 free buffers could leave fewer than k posted and nothing to
  * refill for: RX would stop for good. */
 static uint16_t
-rx_refill_at(const struct tv_rxq *rxq, bool mrg_rxbuf)
+rx_refill_at(const struct tv_rxq *rxq)
 {
 	uint32_t num = rxq->ring.num;
-	uint32_t k = mrg_rxbuf ? (TV_MAX_RX_PKTLEN + rxq->hdr_len +
-				  rxq->buf_len - 1) / rxq->buf_len
-			       : 1;
+	uint32_t k = rxq->mrg_rxbuf ? (TV_MAX_RX_PKTLEN + rxq->hdr_len +
+				       rxq->buf_len - 1) / rxq->buf_len
+				    : 1;
 	uint32_t most = num >= k ? num - k + 1 : 1;
 
 	return (uint16_t)RTE_MIN(rxq->free_thresh, most);
@@ -241,7 +241,7 @@ tv_rxq_reset(struct tv_rxq *rxq, const struct tv_dp_features *f, bool scatter)
 	rxq->hdr_len = tv_net_hdr_len(TV_BIT(TV_F_VERSION_1));
 	rxq->buf_len = rte_pktmbuf_data_room_size(rxq->mp) -
 		       RTE_PKTMBUF_HEADROOM + rxq->hdr_len;
-	rxq->refill_at = rx_refill_at(rxq, f->mrg_rxbuf);
+	rxq->refill_at = rx_refill_at(rxq); /* after mrg_rxbuf, buf_len */
 	rxq->mbuf_initializer =
 		rx_mbuf_initializer(rxq->port_id, RTE_PKTMBUF_HEADROOM);
 	rxq->seg_initializer = rx_mbuf_initializer(
