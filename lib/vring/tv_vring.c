@@ -47,3 +47,29 @@ tv_split_init(struct tv_split *ring, void *mem, uint32_t num, size_t align)
 		(struct tv_avail *)(void *)(base + tv_split_desc_size(num));
 	ring->used = (struct tv_used *)(void *)(base + used_off);
 }
+
+/* Each event structure on a line of its own: the driver writes one, the
+ * device the other. */
+#define TV_PACKED_EVENT_LINE 64u
+
+size_t
+tv_packed_size(uint32_t num)
+{
+	return align_up((size_t)num * sizeof(struct tv_packed_desc),
+			TV_PACKED_EVENT_LINE) +
+	       2 * TV_PACKED_EVENT_LINE;
+}
+
+void
+tv_packed_init(struct tv_packed *ring, void *mem, uint32_t num)
+{
+	char *base = mem;
+	size_t ev_off = align_up((size_t)num * sizeof(struct tv_packed_desc),
+				 TV_PACKED_EVENT_LINE);
+
+	ring->num = num;
+	ring->desc = (struct tv_packed_desc *)(void *)base;
+	ring->driver = (struct tv_packed_event *)(void *)(base + ev_off);
+	ring->device = (struct tv_packed_event *)(void *)(base + ev_off +
+							  TV_PACKED_EVENT_LINE);
+}

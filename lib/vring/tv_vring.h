@@ -190,14 +190,17 @@ tv_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old_idx)
 	       (uint16_t)(new_idx - old_idx);
 }
 
-/* ---- Packed ring (section 2.8), definitions for later issues ---- */
+/* ---- Packed ring (section 2.8) ---- */
+/* Bit numbers of the wrap-counter flags, and the flags as masks. */
 #define TV_PACKED_DESC_F_AVAIL 7
 #define TV_PACKED_DESC_F_USED  15
+#define TV_PACKED_F_AVAIL      (1u << TV_PACKED_DESC_F_AVAIL)
+#define TV_PACKED_F_USED       (1u << TV_PACKED_DESC_F_USED)
 
 struct tv_packed_desc {
 	uint64_t addr;
 	uint32_t len;
-	uint16_t id;
+	uint16_t id; /* buffer id: in the last descriptor of a list */
 	uint16_t flags;
 };
 
@@ -205,11 +208,97 @@ struct tv_packed_desc {
 #define TV_PACKED_EVENT_FLAG_ENABLE  0x0
 #define TV_PACKED_EVENT_FLAG_DISABLE 0x1
 #define TV_PACKED_EVENT_FLAG_DESC    0x2
+#define TV_PACKED_EVENT_WRAP_BIT     15
 
 struct tv_packed_event {
 	uint16_t off_wrap; /* bit 15: wrap counter, bits 0..14: offset */
 	uint16_t flags;
 };
+
+/* Direct pointers to the three parts of one packed ring. The driver area
+ * holds the driver's event suppression structure (the device reads it),
+ * the device area the device's (the driver reads it): what vhost-user's
+ * SET_VRING_ADDR calls the avail and the used address. */
+struct tv_packed {
+	uint32_t num; /* power of two, 1..TV_QUEUE_SIZE_MAX (Tandem's rule) */
+	struct tv_packed_desc *desc;
+	struct tv_packed_event *driver;
+	struct tv_packed_event *device;
+};
+
+/* Bytes for a contiguous packed ring as Tandem lays it out: descriptors,
+ * then each event structure on a 64-byte line of its own (the two sides
+ * write one each: no false sharing). `mem` must be 64-byte aligned. */
+size_t tv_packed_size(uint32_t num);
+void tv_packed_init(struct tv_packed *ring, void *mem, uint32_t num);
+
+/* Free-running indexes. Tandem's packed rings have a power-of-two size, so
+ * one 16-bit counter per side carries both the position (idx & (num - 1))
+ * and the ring wrap counter: 2^16 is an even number of laps for any num
+ * <= 2^15, and the counter starts at 1 on lap 0 (section 2.8.1), so it is
+ * 1 exactly when bit log2(num) of idx is clear. */
+static inline bool
+tv_packed_wrap(uint16_t idx, uint32_t num)
+{
+	return (idx & num) == 0;
+}
+
+/* AVAIL/USED of a descriptor the driver makes available at idx: AVAIL
+ * equal to the driver's wrap counter, USED its inverse. */
+static inline uint16_t
+tv_packed_avail_flags(uint16_t idx, uint32_t num)
+{
+	return tv_packed_wrap(idx, num) ? TV_PACKED_F_AVAIL : TV_PACKED_F_USED;
+}
+
+/* AVAIL/USED of a descriptor the device has used at idx: both equal to
+ * the device's wrap counter. */
+static inline uint16_t
+tv_packed_used_flags(uint16_t idx, uint32_t num)
+{
+	return tv_packed_wrap(idx, num)
+		       ? (uint16_t)(TV_PACKED_F_AVAIL | TV_PACKED_F_USED)
+		       : 0;
+}
+
+/* Does `flags`, read at free-running idx, mark a used descriptor? A stale
+ * descriptor of the previous lap and one the driver made available both
+ * answer no. */
+static inline bool
+tv_packed_is_used_at(uint16_t flags, uint16_t idx, uint32_t num)
+{
+	return (flags & (TV_PACKED_F_AVAIL | TV_PACKED_F_USED)) ==
+	       tv_packed_used_flags(idx, num);
+}
+
+/* The event structure's off_wrap naming free-running idx. */
+static inline uint16_t
+tv_packed_off_wrap(uint16_t idx, uint32_t num)
+{
+	return (uint16_t)((idx & (num - 1)) |
+			  ((unsigned int)tv_packed_wrap(idx, num)
+			   << TV_PACKED_EVENT_WRAP_BIT));
+}
+
+/* Should the side that moved its free-running index from old_idx to
+ * new_idx (at most num descriptors) notify a peer whose event structure
+ * holds RING_EVENT_FLAGS_DESC with `off_wrap`? True when the descriptor
+ * off_wrap names is one of old_idx .. new_idx - 1 (section 2.8.14). The
+ * offset is taken modulo num: an out-of-range one, which only a broken
+ * peer writes, costs it notifications, nothing else. */
+static inline bool
+tv_packed_need_event(uint16_t off_wrap, uint16_t new_idx, uint16_t old_idx,
+		     uint32_t num)
+{
+	/* off_wrap names the indexes congruent to e modulo 2 num (a lap is
+	 * num, the wrap counter tells the lap's parity); d is how far the
+	 * newest of them lies behind new_idx. */
+	uint32_t e = (off_wrap & (num - 1)) +
+		     ((off_wrap >> TV_PACKED_EVENT_WRAP_BIT) ? 0 : num);
+	uint32_t d = (uint32_t)(uint16_t)(new_idx - e) & (2 * num - 1);
+
+	return d != 0 && d <= (uint16_t)(new_idx - old_idx);
+}
 
 /* Is packed descriptor `flags` available / used for a side whose wrap
  * counter is `wrap`? (section 2.8.1) */

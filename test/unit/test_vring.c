@@ -172,6 +172,167 @@ test_packed_flags(void)
 	TU_CHECK(!tv_packed_desc_is_used(U, false));
 }
 
+/* The wrap counter at free-running index idx, by division: lap idx / num,
+ * counter 1 on even laps (it starts at 1 and toggles every lap). */
+static bool
+wrap_ref(uint16_t idx, uint32_t num)
+{
+	return (idx / num) % 2 == 0;
+}
+
+/* Does making old_idx .. new_idx - 1 available hit the descriptor that
+ * off_wrap names (offset and wrap counter, walked one by one)? */
+static bool
+packed_need_event_ref(uint16_t off_wrap, uint16_t new_idx, uint16_t old_idx,
+		      uint32_t num)
+{
+	uint16_t i;
+
+	for (i = old_idx; i != new_idx; i++)
+		if ((i & (num - 1)) == (off_wrap & 0x7fff) &&
+		    wrap_ref(i, num) == (bool)(off_wrap >> 15))
+			return true;
+	return false;
+}
+
+static void
+test_packed_index(void)
+{
+	static const uint32_t nums[] = {1, 2, 4, 8, 256, 32768};
+	struct tv_packed ring;
+	size_t k;
+	void *mem;
+
+	for (k = 0; k < sizeof(nums) / sizeof(nums[0]); k++) {
+		uint32_t num = nums[k];
+		uint32_t i;
+
+		/* Every index of the 16-bit counter, the wrap counter walked
+		 * alongside the slow way (start at 1, toggle after each pass
+		 * over the last descriptor). */
+		bool w = true;
+		uint32_t pos = 0;
+
+		for (i = 0; i < 65536; i++) {
+			uint16_t idx = (uint16_t)i;
+
+			TU_EQ(tv_packed_wrap(idx, num), w);
+			TU_CHECK(tv_packed_desc_is_avail(
+				tv_packed_avail_flags(idx, num), w));
+			TU_CHECK(tv_packed_desc_is_used(
+				tv_packed_used_flags(idx, num), w));
+			TU_CHECK(tv_packed_is_used_at(
+				tv_packed_used_flags(idx, num) |
+					TV_DESC_F_WRITE,
+				idx, num));
+			/* Available, or used on the lap before: not used. */
+			TU_CHECK(!tv_packed_is_used_at(
+				tv_packed_avail_flags(idx, num), idx, num));
+			TU_CHECK(!tv_packed_is_used_at(
+				tv_packed_used_flags((uint16_t)(idx - num),
+						     num),
+				idx, num));
+			TU_EQ(tv_packed_off_wrap(idx, num),
+			      pos | (w ? 0x8000u : 0));
+			if (++pos == num) {
+				pos = 0;
+				w = !w;
+			}
+		}
+		/* 2^16 is an even number of laps: index 0 follows 65535
+		 * with the counter back at 1. */
+		TU_CHECK(w);
+		TU_EQ(pos, 0);
+
+		/* Layout: 16-byte descriptors, then the two event structures
+		 * on lines of their own. */
+		mem = aligned_alloc(64, tv_packed_size(num));
+		TU_CHECK(mem != NULL);
+		tv_packed_init(&ring, mem, num);
+		TU_EQ(ring.num, num);
+		TU_EQ((char *)ring.desc - (char *)mem, 0);
+		TU_CHECK((char *)ring.driver >=
+			 (char *)mem + 16 * (size_t)num);
+		TU_EQ(((uintptr_t)ring.driver) % 64, 0);
+		TU_EQ((char *)ring.device - (char *)ring.driver, 64);
+		TU_CHECK((char *)(ring.device + 1) <=
+			 (char *)mem + tv_packed_size(num));
+		free(mem);
+	}
+	TU_EQ(tv_packed_size(8), 128 + 128);
+	TU_EQ(tv_packed_size(1), 64 + 128);
+}
+
+static void
+test_packed_need_event(void)
+{
+	static const uint32_t nums[] = {1, 4, 16, 256, 32768};
+	static const uint16_t idxs[] = {0,     1,     3,     15,    16,
+					17,    255,   256,   257,   32767,
+					32768, 32769, 65534, 65535};
+	const size_t ni = sizeof(idxs) / sizeof(idxs[0]);
+	size_t k, a, b;
+	unsigned int r;
+
+	/* num 8, driver at 6 on lap 0 (wrap 1) makes 4 available: indexes
+	 * 6, 7 (wrap 1) and 8, 9 (positions 0, 1, wrap 0). */
+	TU_CHECK(tv_packed_need_event(0x8000 | 6, 10, 6, 8));
+	TU_CHECK(tv_packed_need_event(0x8000 | 7, 10, 6, 8));
+	TU_CHECK(tv_packed_need_event(0, 10, 6, 8));
+	TU_CHECK(tv_packed_need_event(1, 10, 6, 8));
+	TU_CHECK(!tv_packed_need_event(2, 10, 6, 8));	   /* next one */
+	TU_CHECK(!tv_packed_need_event(0x8000 | 0, 10, 6, 8)); /* lap 0 */
+	TU_CHECK(!tv_packed_need_event(0x8000 | 5, 10, 6, 8));
+	TU_CHECK(!tv_packed_need_event(6, 10, 6, 8)); /* wrong lap */
+	TU_CHECK(!tv_packed_need_event(0x8000 | 6, 6, 6, 8)); /* nothing */
+	/* An offset beyond the ring counts modulo num. */
+	TU_EQ(tv_packed_need_event(0x8000 | 14, 10, 6, 8),
+	      tv_packed_need_event(0x8000 | 6, 10, 6, 8));
+
+	for (k = 0; k < sizeof(nums) / sizeof(nums[0]); k++) {
+		uint32_t num = nums[k];
+
+		for (a = 0; a < ni; a++)
+			for (b = 0; b < ni; b++) {
+				uint16_t nw = idxs[a];
+				uint16_t n = (uint16_t)(idxs[b] % (num + 1));
+				uint16_t old = (uint16_t)(nw - n);
+				uint16_t ow[] = {
+					tv_packed_off_wrap(old, num),
+					tv_packed_off_wrap(nw, num),
+					tv_packed_off_wrap((uint16_t)(nw - 1),
+							   num),
+					tv_packed_off_wrap(
+						(uint16_t)(old - 1), num),
+					tv_packed_off_wrap(
+						(uint16_t)(old + num), num),
+					(uint16_t)(tv_packed_off_wrap(nw, num) ^
+						   0x8000)};
+				size_t j;
+
+				for (j = 0; j < sizeof(ow) / sizeof(ow[0]);
+				     j++)
+					TU_EQ(tv_packed_need_event(ow[j], nw,
+								   old, num),
+					      packed_need_event_ref(
+						      ow[j], nw, old, num));
+			}
+	}
+	/* Random cases, fixed seed. */
+	srand(7);
+	for (r = 0; r < 20000; r++) {
+		uint32_t num = nums[(unsigned int)rand() %
+				   (sizeof(nums) / sizeof(nums[0]))];
+		uint16_t nw = (uint16_t)rand();
+		uint16_t n = (uint16_t)((unsigned int)rand() % (num + 1));
+		uint16_t ow = (uint16_t)(((unsigned int)rand() & 0x8000) |
+					 ((unsigned int)rand() & (num - 1)));
+
+		TU_EQ(tv_packed_need_event(ow, nw, (uint16_t)(nw - n), num),
+		      packed_need_event_ref(ow, nw, (uint16_t)(nw - n), num));
+	}
+}
+
 static void
 test_net_hdr(void)
 {
@@ -201,6 +362,8 @@ main(void)
 	test_split_layout();
 	test_num_valid();
 	test_packed_flags();
+	test_packed_index();
+	test_packed_need_event();
 	test_net_hdr();
 	return tu_finish("test_vring");
 }
