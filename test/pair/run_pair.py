@@ -25,7 +25,7 @@ reconnect-host-mid: as reconnect-host, but each host is killed while the
                   flight until the link goes down).
 
 Every run checks that the virtio features it asked for (mrg_rxbuf,
-in_order, mq with --queues > 1) were negotiated, on each port whose driver
+in_order, packed, mq with --queues > 1) were negotiated, on each port whose driver
 exposes them (stock net_vhost does; the others print "not exposed").
 
 --huge: hugepage memory with --single-file-segments instead of --no-huge.
@@ -122,7 +122,8 @@ class Config:
         args = ['--queues', str(self.a.queues)]
         # What the run asks for must be what it gets.
         args += ['--expect-feature', 'mrg_rxbuf=%d' % self.a.mrg,
-                 '--expect-feature', 'in_order=%d' % self.a.in_order]
+                 '--expect-feature', 'in_order=%d' % self.a.in_order,
+                 '--expect-feature', 'packed=%d' % self.a.packed]
         if self.a.queues > 1:
             args += ['--expect-feature', 'mq=1']
         if self.a.mrg:

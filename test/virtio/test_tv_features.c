@@ -50,14 +50,14 @@ struct tcase {
 	bool mrg_rxbuf;
 	bool in_order;
 	bool event_idx;
+	bool packed_vq;
 	uint16_t queues;
 };
 
 static const struct tcase cases[] = {
-	{true, true, true, 1},
-	{false, false, true, 2},
-	{true, false, false, 2},
-	{false, true, false, 1},
+	{true, true, true, false, 1},  {false, false, true, false, 2},
+	{true, false, false, false, 2}, {false, true, false, false, 1},
+	{true, true, true, true, 1},   {false, false, false, true, 2},
 };
 
 /* The xstat by name; it must exist exactly once. */
@@ -150,8 +150,9 @@ run_case(unsigned int ci, const char *dir, struct rte_mempool *mp)
 	snprintf(hname, sizeof(hname), "net_vhost%u", ci);
 	snprintf(args, sizeof(args),
 		 "path=%s,server=1,queues=%u,mrg_rxbuf=%d,in_order=%d,"
-		 "event_idx=%d",
-		 sock, c->queues, c->mrg_rxbuf, c->in_order, c->event_idx);
+		 "event_idx=%d,packed_vq=%d",
+		 sock, c->queues, c->mrg_rxbuf, c->in_order, c->event_idx,
+		 c->packed_vq);
 	if (rte_vdev_init(gname, args) != 0 ||
 	    rte_eth_dev_get_port_by_name(gname, &gport) != 0) {
 		fprintf(stderr, "case %u: cannot create %s,%s\n", ci, gname,
@@ -177,9 +178,10 @@ run_case(unsigned int ci, const char *dir, struct rte_mempool *mp)
 	      "case %u: guest port setup failed", ci);
 
 	f = wait_features(gport, false);
-	printf("case %u: mrg_rxbuf=%d in_order=%d event_idx=%d queues=%u: "
-	       "negotiated_features 0x%" PRIx64 "\n",
-	       ci, c->mrg_rxbuf, c->in_order, c->event_idx, c->queues, f);
+	printf("case %u: mrg_rxbuf=%d in_order=%d event_idx=%d packed_vq=%d "
+	       "queues=%u: negotiated_features 0x%" PRIx64 "\n",
+	       ci, c->mrg_rxbuf, c->in_order, c->event_idx, c->packed_vq,
+	       c->queues, f);
 	CHECK(f != UINT64_MAX && f != 0,
 	      "case %u: negotiated_features stays 0 with a back-end", ci);
 	if (f != UINT64_MAX && f != 0) {
@@ -189,7 +191,8 @@ run_case(unsigned int ci, const char *dir, struct rte_mempool *mp)
 		check_bit(f, TV_F_RING_EVENT_IDX, c->event_idx, "EVENT_IDX",
 			  ci);
 		check_bit(f, TV_NET_F_MQ, c->queues > 1, "MQ", ci);
-		check_bit(f, TV_F_RING_PACKED, false, "RING_PACKED", ci);
+		check_bit(f, TV_F_RING_PACKED, c->packed_vq, "RING_PACKED",
+			  ci);
 	}
 
 	/* Not a counter: neither reset may touch it. */

@@ -675,7 +675,7 @@ test_devargs(void)
 	CHECK(tv_parse_devargs("path=/tmp/x.sock", &c) == 0);
 	CHECK(strcmp(c.path, "/tmp/x.sock") == 0 && c.queues == 1 &&
 	      c.queue_size == 256 && c.mrg_rxbuf && c.in_order && c.event_idx &&
-	      !c.server && c.speed == 10000 && c.mtu == 1500);
+	      !c.packed_vq && !c.server && c.speed == 10000 && c.mtu == 1500);
 	CHECK(tv_parse_devargs("path=/a,queues=8,queue_size=1024,server=1,"
 			       "mac=02:00:00:00:00:09,mrg_rxbuf=0,in_order=0,"
 			       "packed_vq=0,vectorized=0,event_idx=0,"
@@ -689,8 +689,11 @@ test_devargs(void)
 	CHECK(tv_parse_devargs("path=/a,queue_size=100", &c) < 0);
 	CHECK(tv_parse_devargs("path=/a,queues=0", &c) < 0);
 	CHECK(tv_parse_devargs("path=/a,queues=129", &c) < 0);
-	CHECK(tv_parse_devargs("path=/a,packed_vq=1", &c) == -ENOTSUP);
+	CHECK(tv_parse_devargs("path=/a,packed_vq=1", &c) == 0);
+	CHECK(c.packed_vq);
 	CHECK(tv_parse_devargs("path=/a,packed_vq=0", &c) == 0);
+	CHECK(!c.packed_vq);
+	CHECK(tv_parse_devargs("path=/a,packed_vq=2", &c) == -EINVAL);
 	CHECK(tv_parse_devargs("path=/a,queues=2,queues=2", &c) == -EINVAL);
 	CHECK(tv_parse_devargs("path=/a,mrg_rxbuf", &c) == -EINVAL);
 	CHECK(tv_parse_devargs("path=/a,vectorized=1", &c) == 0);

@@ -153,17 +153,7 @@ arg_event_idx(const char *key, const char *val, struct tv_config *cfg)
 static int
 arg_packed_vq(const char *key, const char *val, struct tv_config *cfg)
 {
-	bool on;
-	int ret = parse_bool(key, val, &on);
-
-	RTE_SET_USED(cfg);
-	if (ret == 0 && on) {
-		TV_LOG(ERR, "packed_vq=1 is not supported yet: only split "
-			    "rings are built (leave packed_vq out or set it "
-			    "to 0)");
-		return -ENOTSUP;
-	}
-	return ret;
+	return parse_bool(key, val, &cfg->packed_vq);
 }
 
 static int

@@ -261,12 +261,25 @@ tv_dev_start(struct rte_eth_dev *eth_dev)
 		return ret;
 	/* Resolved at each start: --force-max-simd-bitwidth is known by
 	 * now, and ethdev copies the burst functions after dev_start. */
-	simd = tv_simd_resolve(dev->cfg.simd);
-	eth_dev->rx_pkt_burst = tv_rx_burst_for(simd);
-	if (simd != dev->rx_simd)
-		TV_LOG(INFO, "%s: rx path %s", eth_dev->data->name,
-		       tv_simd_name(simd));
-	dev->rx_simd = simd;
+	if (dev->dp.packed) {
+		/* Packed rings: one scalar path (the vector ones are split
+		 * only); logged once per change like the split levels. */
+		eth_dev->rx_pkt_burst = tv_rx_burst_packed;
+		eth_dev->tx_pkt_burst = tv_tx_burst_packed;
+		if (!dev->rx_packed)
+			TV_LOG(INFO, "%s: rx path packed", eth_dev->data->name);
+		dev->rx_packed = true;
+		dev->rx_simd = TV_SIMD_AUTO;
+	} else {
+		simd = tv_simd_resolve(dev->cfg.simd);
+		eth_dev->rx_pkt_burst = tv_rx_burst_for(simd);
+		eth_dev->tx_pkt_burst = tv_tx_burst_split;
+		if (simd != dev->rx_simd)
+			TV_LOG(INFO, "%s: rx path %s", eth_dev->data->name,
+			       tv_simd_name(simd));
+		dev->rx_simd = simd;
+		dev->rx_packed = false;
+	}
 	set_queue_states(eth_dev, RTE_ETH_QUEUE_STATE_STARTED);
 	return 0;
 }
@@ -420,11 +433,12 @@ tv_probe(struct rte_vdev_device *vdev)
 	rte_ether_format_addr(mac_str, sizeof(mac_str), &cfg.mac);
 	TV_LOG(NOTICE,
 	       "%s: port %u path=%s server=%d queues=%u queue_size=%u mac=%s "
-	       "mrg_rxbuf=%d in_order=%d event_idx=%d speed=%u mtu=%u "
-	       "simd=%s fixed_avail=%d tx_hdr_push=%d bulk=%d%s",
+	       "mrg_rxbuf=%d in_order=%d event_idx=%d packed_vq=%d speed=%u "
+	       "mtu=%u simd=%s fixed_avail=%d tx_hdr_push=%d bulk=%d%s",
 	       name, eth_dev->data->port_id, cfg.path, cfg.server, cfg.queues,
 	       cfg.queue_size, mac_str, cfg.mrg_rxbuf, cfg.in_order,
-	       cfg.event_idx, cfg.speed, cfg.mtu, tv_simd_name(cfg.simd),
+	       cfg.event_idx, cfg.packed_vq, cfg.speed, cfg.mtu,
+	       tv_simd_name(cfg.simd),
 	       cfg.fixed_avail, cfg.tx_hdr_push, cfg.bulk,
 	       dev->connected ? " (back-end attached)" : "");
 	rte_eth_dev_probing_finish(eth_dev);
@@ -453,7 +467,7 @@ RTE_PMD_REGISTER_VDEV(TV_DRIVER_NAME, tv_vdev_driver);
 RTE_PMD_REGISTER_PARAM_STRING(TV_DRIVER_NAME,
 			      "path=<socket> server=<0|1> queues=<int> "
 			      "queue_size=<int> mac=<xx:xx:xx:xx:xx:xx> "
-			      "mrg_rxbuf=<0|1> in_order=<0|1> packed_vq=0 "
+			      "mrg_rxbuf=<0|1> in_order=<0|1> packed_vq=<0|1> "
 			      "vectorized=<0|1> speed=<Mbps> mtu=<int> "
 			      "event_idx=<0|1> "
 			      "simd=<auto|scalar|sse|avx2|avx512> "

@@ -90,6 +90,7 @@ struct tv_config {
 	bool mrg_rxbuf;
 	bool in_order;
 	bool event_idx;
+	bool packed_vq; /* offer VIRTIO_F_RING_PACKED */
 	uint32_t speed; /* Mbps */
 	uint16_t mtu;
 	/* Fast-path techniques, each with a switch for ablation (all on by
@@ -137,6 +138,7 @@ struct tv_dp_features {
 	bool mrg_rxbuf;
 	bool in_order;
 	bool event_idx;
+	bool packed; /* VIRTIO_F_RING_PACKED: packed rings (tv_packed.c) */
 	bool fixed_avail;
 	bool tx_hdr_push;
 	bool bulk;
@@ -154,11 +156,18 @@ struct tv_dp_gate {
 	uint32_t closed; /* control path writes: no burst may start */
 };
 
-/* RX (virtio receiveq 2q). Fixed avail layout: avail->ring[i] = i, written
- * once; buffer k of the stream always sits in descriptor k % num (without
- * IN_ORDER a handoff may move entries; refill puts them back, tv_rxtx.c). */
+/* RX (virtio receiveq 2q). Split: fixed avail layout, avail->ring[i] = i,
+ * written once; buffer k of the stream always sits in descriptor k % num
+ * (without IN_ORDER a handoff may move entries; refill puts them back,
+ * tv_rxtx.c). Packed (tv_packed.c): avail_idx and used_idx are free-running
+ * descriptor indexes that also carry the wrap counters (tv_packed_wrap);
+ * with IN_ORDER buffer id = descriptor position, else ids come from
+ * free_ids. */
 struct tv_rxq {
-	struct tv_split ring;
+	union {
+		struct tv_split ring;	/* split queues */
+		struct tv_packed pring; /* packed queues */
+	};
 	uint16_t mask;
 	uint16_t avail_idx;	/* next avail index we publish */
 	uint16_t used_idx;	/* next used entry we consume */
@@ -177,6 +186,7 @@ struct tv_rxq {
 	bool scatter;
 	bool fixed_avail;
 	bool bulk;
+	bool packed;
 	/* The back-end misbehaved: no RX until the port restarts or a new
 	 * back-end attaches (tv_rxq_handoff). Written by the datapath, and by
 	 * the control path only while the gate is closed. */
@@ -192,10 +202,15 @@ struct tv_rxq {
 	 * (rte_pktmbuf_init's layout): refill need not read the mbuf. */
 	uint32_t buf_off;
 	struct rte_mempool *mp;
-	struct rte_mbuf **sw; /* [num]: mbuf posted in descriptor i, or NULL */
+	/* [num]: mbuf posted in descriptor i (split) or as buffer id i
+	 * (packed), or NULL */
+	struct rte_mbuf **sw;
+	uint16_t *free_ids; /* [num], packed without IN_ORDER: a stack */
+	uint16_t n_free_ids;
 	int kick_fd;
-	uint32_t recover_seen;	/* datapath: last recover_gen acted on */
-	struct tv_dp_gate gate; /* used without IN_ORDER only */
+	uint32_t recover_seen; /* datapath: last recover_gen acted on */
+	/* Split without IN_ORDER, and packed queues (tv_packed.c) */
+	struct tv_dp_gate gate;
 	struct tv_rxq_stats stats;
 
 	/* Control path writes, datapath reads (IN_ORDER queues): recover_gen
@@ -222,9 +237,16 @@ struct tv_tx_slot {
 };
 
 /* TX (virtio transmitq 2q+1). Chains occupy consecutive descriptor
- * positions [desc_tail, desc_head) in ring order (what IN_ORDER requires). */
+ * positions [desc_tail, desc_head) in ring order (what IN_ORDER requires).
+ * Split: sw[] is indexed by head position. Packed (tv_packed.c):
+ * desc_head/desc_tail are free-running indexes carrying the wrap counter,
+ * sw[] is indexed by buffer id (the head position with IN_ORDER, else an
+ * id from free_ids), avail_idx and used_idx are unused. */
 struct tv_txq {
-	struct tv_split ring;
+	union {
+		struct tv_split ring;	/* split queues */
+		struct tv_packed pring; /* packed queues */
+	};
 	uint16_t mask;
 	uint16_t avail_idx; /* next avail index we publish */
 	uint16_t used_idx;  /* next used entry we consume */
@@ -239,11 +261,14 @@ struct tv_txq {
 	bool fixed_avail;
 	bool hdr_push;
 	bool bulk;
+	bool packed;
 	bool broken; /* as tv_rxq.broken */
 	bool drop_logged;
 	uint32_t hdr_len;
 	struct tv_tx_slot *sw;	     /* [num] */
 	struct tv_net_hdr_mrg *hdrs; /* [num], DPDK memory: separate headers */
+	uint16_t *free_ids;	     /* as in tv_rxq */
+	uint16_t n_free_ids;
 	int kick_fd;
 	uint32_t recover_seen;
 	struct tv_dp_gate gate;
@@ -282,10 +307,42 @@ int tv_txq_handoff(struct tv_txq *txq);
 /* Scalar split-ring datapath (tv_rxtx.c). */
 uint16_t tv_rx_burst_split(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 uint16_t tv_tx_burst_split(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts);
-/* Post free RX buffers; returns how many were posted. */
+/* Post free RX buffers; returns how many were posted. Either layout (the
+ * datapath calls its own). */
 uint16_t tv_rxq_refill(struct tv_rxq *rxq);
-/* Take back what the back-end completed (the start of every TX burst). */
+uint16_t tv_rxq_refill_split(struct tv_rxq *rxq);
+/* Take back what the back-end completed (the start of every TX burst).
+ * Either layout. */
 void tv_txq_reclaim(struct tv_txq *txq);
+
+/* Packed-ring datapath (tv_packed.c). */
+uint16_t tv_rx_burst_packed(void *rxq, struct rte_mbuf **pkts,
+			    uint16_t nb_pkts);
+uint16_t tv_tx_burst_packed(void *txq, struct rte_mbuf **pkts,
+			    uint16_t nb_pkts);
+uint16_t tv_rxq_refill_packed(struct tv_rxq *rxq);
+void tv_txq_reclaim_packed(struct tv_txq *txq);
+/* Lay out and zero a packed ring in the queue's ring memory (reset). */
+void tv_rxq_reset_packed(struct tv_rxq *rxq);
+void tv_txq_reset_packed(struct tv_txq *txq);
+/* Handoff of a packed queue, gate closed (tv_queue.c): take what the old
+ * back-end completed (TX), then make [used, avail) list every buffer still
+ * outstanding again, written from the driver's own records. */
+void tv_rxq_resync_packed(struct tv_rxq *rxq);
+void tv_txq_resync_packed(struct tv_txq *txq);
+
+/* What SET_VRING_ADDR / SET_VRING_BASE tell the back-end about a ring:
+ * its three areas and where the back-end starts (split: used->idx in the
+ * ring; packed: position and wrap counter of the oldest outstanding
+ * descriptor, for both its avail and its used index). Control path, after
+ * the handoff. */
+struct tv_vring_info {
+	uint32_t num;
+	uint64_t desc, avail, used; /* user addresses */
+	uint32_t base;
+};
+void tv_rxq_vring_info(const struct tv_rxq *rxq, struct tv_vring_info *vi);
+void tv_txq_vring_info(const struct tv_txq *txq, struct tv_vring_info *vi);
 
 /* Vector RX (tv_rx_sse.c, tv_rx_avx2.c, tv_rx_avx512.c): same contract and
  * same mbufs as tv_rx_burst_split; callable only where tv_simd_cpu_has()
@@ -346,7 +403,8 @@ struct tv_dev {
 	uint64_t protocol_features; /* negotiated vhost-user features */
 	uint32_t backend_queue_pairs;
 	uint16_t nb_pairs;    /* vrings set up at start: min(nb_rxq, nb_txq) */
-	enum tv_simd rx_simd; /* RX path of the started port */
+	enum tv_simd rx_simd; /* RX path of the started port (split) */
+	bool rx_packed;	      /* the started port runs packed rings */
 
 	uint8_t link_up; /* read lock-free by link_update */
 	/* The negotiated_features xstat: `features` while connected, 0

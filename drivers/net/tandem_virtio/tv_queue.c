@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Copyright (c) 2026 Tandem developers
  *
- * tv_queue.c - allocation and (re)initialisation of the guest's split
- * rings. Rings live in DPDK memory (rte_zmalloc) so that they are inside
+ * tv_queue.c - allocation and (re)initialisation of the guest's rings
+ * (split here, packed in tv_packed.c). Rings live in DPDK memory (rte_zmalloc) so that they are inside
  * the memory table shared with the back-end, and they never move for the
  * lifetime of the queue: a back-end reconnect only hands the same addresses
  * to the new back-end.
@@ -44,6 +44,15 @@ close_fd(int *fd)
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
+}
+
+/* Ring memory of a queue: either layout fits, the format is known only
+ * once a back-end negotiated it. */
+static size_t
+ring_bytes(uint16_t nb_desc)
+{
+	return RTE_MAX(tv_split_size(nb_desc, TV_SPLIT_USED_ALIGN),
+		       tv_packed_size(nb_desc));
 }
 
 /* Zero the ring and write the parts that never change afterwards: the
@@ -132,12 +141,16 @@ tv_rxq_create(struct tv_rxq **out, uint16_t port_id, uint16_t queue_id,
 	rxq->mask = nb_desc - 1;
 	rxq->ring.num = nb_desc;
 	rxq->free_thresh = tv_rx_free_thresh_default(nb_desc);
-	rxq->ring_bytes = tv_split_size(nb_desc, TV_SPLIT_USED_ALIGN);
+	rxq->ring_bytes = ring_bytes(nb_desc);
 	rxq->ring_mem = rte_zmalloc_socket("tv_rxring", rxq->ring_bytes,
 					   TV_SPLIT_USED_ALIGN, socket_id);
 	rxq->sw = rte_zmalloc_socket("tv_rxsw", nb_desc * sizeof(rxq->sw[0]),
 				     RTE_CACHE_LINE_SIZE, socket_id);
-	if (rxq->ring_mem == NULL || rxq->sw == NULL) {
+	rxq->free_ids = rte_zmalloc_socket("tv_rxids",
+					   nb_desc * sizeof(rxq->free_ids[0]),
+					   RTE_CACHE_LINE_SIZE, socket_id);
+	if (rxq->ring_mem == NULL || rxq->sw == NULL ||
+	    rxq->free_ids == NULL) {
 		ret = -ENOMEM;
 		goto fail;
 	}
@@ -175,6 +188,7 @@ tv_rxq_free(struct tv_rxq *rxq)
 	if (rxq->sw != NULL)
 		tv_rxq_drain(rxq);
 	close_fd(&rxq->kick_fd);
+	rte_free(rxq->free_ids);
 	rte_free(rxq->sw);
 	rte_free(rxq->ring_mem);
 	rte_free(rxq);
@@ -223,8 +237,12 @@ tv_rxq_reset(struct tv_rxq *rxq, const struct tv_dp_features *f, bool scatter)
 	uint32_t num = rxq->ring.num;
 
 	tv_rxq_drain(rxq);
-	ring_init(&rxq->ring, rxq->ring_mem, rxq->ring_bytes, num,
-		  f->event_idx);
+	rxq->packed = f->packed;
+	if (f->packed)
+		tv_rxq_reset_packed(rxq);
+	else
+		ring_init(&rxq->ring, rxq->ring_mem, rxq->ring_bytes, num,
+			  f->event_idx);
 	rxq->avail_idx = 0;
 	rxq->used_idx = 0;
 	rxq->used_event_at = 0;
@@ -276,7 +294,7 @@ tv_txq_create(struct tv_txq **out, uint16_t queue_id, uint16_t nb_desc,
 	txq->queue_id = queue_id;
 	txq->mask = nb_desc - 1;
 	txq->ring.num = nb_desc;
-	txq->ring_bytes = tv_split_size(nb_desc, TV_SPLIT_USED_ALIGN);
+	txq->ring_bytes = ring_bytes(nb_desc);
 	txq->ring_mem = rte_zmalloc_socket("tv_txring", txq->ring_bytes,
 					   TV_SPLIT_USED_ALIGN, socket_id);
 	txq->sw = rte_zmalloc_socket("tv_txsw", nb_desc * sizeof(txq->sw[0]),
@@ -286,7 +304,11 @@ tv_txq_create(struct tv_txq **out, uint16_t queue_id, uint16_t nb_desc,
 	txq->hdrs =
 		rte_zmalloc_socket("tv_txhdr", nb_desc * sizeof(txq->hdrs[0]),
 				   RTE_CACHE_LINE_SIZE, socket_id);
-	if (txq->ring_mem == NULL || txq->sw == NULL || txq->hdrs == NULL) {
+	txq->free_ids = rte_zmalloc_socket("tv_txids",
+					   nb_desc * sizeof(txq->free_ids[0]),
+					   RTE_CACHE_LINE_SIZE, socket_id);
+	if (txq->ring_mem == NULL || txq->sw == NULL || txq->hdrs == NULL ||
+	    txq->free_ids == NULL) {
 		ret = -ENOMEM;
 		goto fail;
 	}
@@ -326,6 +348,7 @@ tv_txq_free(struct tv_txq *txq)
 	if (txq->sw != NULL)
 		tv_txq_drain(txq);
 	close_fd(&txq->kick_fd);
+	rte_free(txq->free_ids);
 	rte_free(txq->hdrs);
 	rte_free(txq->sw);
 	rte_free(txq->ring_mem);
@@ -336,8 +359,12 @@ void
 tv_txq_reset(struct tv_txq *txq, const struct tv_dp_features *f)
 {
 	tv_txq_drain(txq);
-	ring_init(&txq->ring, txq->ring_mem, txq->ring_bytes, txq->ring.num,
-		  f->event_idx);
+	txq->packed = f->packed;
+	if (f->packed)
+		tv_txq_reset_packed(txq);
+	else
+		ring_init(&txq->ring, txq->ring_mem, txq->ring_bytes,
+			  txq->ring.num, f->event_idx);
 	memset(txq->hdrs, 0, txq->ring.num * sizeof(txq->hdrs[0]));
 	txq->avail_idx = 0;
 	txq->used_idx = 0;
@@ -388,7 +415,13 @@ tv_txq_reset(struct tv_txq *txq, const struct tv_dp_features *f)
  *    completions after the bad entry are not trusted: those chains are
  *    sent again too.
  * Descriptors are not touched: they still describe what sw[] holds. The
- * RX refill restores the fixed layout entry by entry (tv_rxtx.c). */
+ * RX refill restores the fixed layout entry by entry (tv_rxtx.c).
+ *
+ * A packed ring always goes through the gate: the device writes its used
+ * descriptors over the ones we made available, so what is outstanding can
+ * only be written anew from the driver's records (tv_packed.c, resync),
+ * and the new back-end starts at the oldest descriptor still outstanding,
+ * wrap counter included (tv_rxq_vring_info). */
 
 #define TV_GATE_WAIT_MS 1000u /* a burst lasts microseconds */
 #define TV_GATE_POLL_US 10u
@@ -520,11 +553,14 @@ tv_rxq_handoff(struct tv_rxq *rxq)
 	uint16_t idx;
 	int ret;
 
-	if (!rxq->in_order) {
+	if (rxq->packed || !rxq->in_order) {
 		ret = gate_close(&rxq->gate);
 		if (ret < 0)
 			return ret;
-		rx_resync(rxq);
+		if (rxq->packed)
+			tv_rxq_resync_packed(rxq);
+		else
+			rx_resync(rxq);
 		gate_open(&rxq->gate);
 		return 0;
 	}
@@ -548,11 +584,14 @@ tv_txq_handoff(struct tv_txq *txq)
 	uint16_t idx;
 	int ret;
 
-	if (!txq->in_order) {
+	if (txq->packed || !txq->in_order) {
 		ret = gate_close(&txq->gate);
 		if (ret < 0)
 			return ret;
-		tx_resync(txq);
+		if (txq->packed)
+			tv_txq_resync_packed(txq);
+		else
+			tx_resync(txq);
 		gate_open(&txq->gate);
 		return 0;
 	}

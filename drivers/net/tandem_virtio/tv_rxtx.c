@@ -100,28 +100,29 @@ tv_rxq_try_recover(struct tv_rxq *rxq)
 	return true;
 }
 
-/* Get n mbufs for RX buffers (raw: see tv_rxtx.h). */
-static __rte_always_inline int
-rx_get_mbufs(struct tv_rxq *rxq, struct rte_mbuf **bufs, unsigned int n)
+void
+tv_rxq_drop_scatter(struct tv_rxq *rxq, struct rte_mbuf *m, uint16_t nbufs)
 {
-	unsigned int i;
-
-	if (likely(rxq->bulk))
-		return rte_mempool_get_bulk(rxq->mp, (void **)bufs, n);
-	/* Ablation: per-mbuf allocation with a full reset. */
-	for (i = 0; i < n; i++) {
-		bufs[i] = rte_pktmbuf_alloc(rxq->mp);
-		if (unlikely(bufs[i] == NULL)) {
-			while (i > 0)
-				rte_pktmbuf_free(bufs[--i]);
-			return -ENOMEM;
-		}
+	rxq->stats.drop_scatter++;
+	if (!rxq->drop_logged) {
+		rxq->drop_logged = true;
+		TV_DP_LOG(WARNING,
+			  "port %u rx queue %u: dropping %u-byte packet in %u "
+			  "buffers: scatter offload is off",
+			  rxq->port_id, rxq->queue_id, m->pkt_len, nbufs);
 	}
-	return 0;
+	rte_pktmbuf_free(m);
 }
 
 uint16_t
 tv_rxq_refill(struct tv_rxq *rxq)
+{
+	return rxq->packed ? tv_rxq_refill_packed(rxq)
+			   : tv_rxq_refill_split(rxq);
+}
+
+uint16_t
+tv_rxq_refill_split(struct tv_rxq *rxq)
 {
 	/* Locals: the descriptor and sw[] stores below may alias rxq's
 	 * fields as far as the compiler knows, which would make it reload
@@ -223,11 +224,8 @@ tv_rx_burst_split(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 
 /* ---- TX ---- */
 
-static void txq_broken(struct tv_txq *txq, uint64_t *counter, const char *fmt,
-		       ...) __rte_noinline __rte_cold __rte_format_printf(3, 4);
-
-static void
-txq_broken(struct tv_txq *txq, uint64_t *counter, const char *fmt, ...)
+void
+tv_txq_broken(struct tv_txq *txq, uint64_t *counter, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -237,8 +235,8 @@ txq_broken(struct tv_txq *txq, uint64_t *counter, const char *fmt, ...)
 	va_end(ap);
 }
 
-static __rte_noinline __rte_cold bool
-txq_try_recover(struct tv_txq *txq)
+bool
+tv_txq_try_recover(struct tv_txq *txq)
 {
 	if (!queue_take_offer(&txq->recover_gen, &txq->recover_seen,
 			      &txq->recover_used_idx, &txq->used_idx,
@@ -247,56 +245,6 @@ txq_try_recover(struct tv_txq *txq)
 	TV_DP_LOG(NOTICE, "port %u tx queue %u: resumed with a new back-end",
 		  txq->port_id, txq->queue_id);
 	return true;
-}
-
-static __rte_always_inline bool
-txq_is_broken(const struct tv_txq *txq)
-{
-	return __atomic_load_n(&txq->broken, __ATOMIC_RELAXED);
-}
-
-/* Completed mbufs on their way back to the pool: simple ones (see
- * tv_tx_slot) go back with one rte_mempool_put_bulk per pool run, skipping
- * rte_pktmbuf_free's per-mbuf checks and its reads of the mbuf (likely
- * out of cache by the time the back-end completed it). */
-struct tx_free_batch {
-	struct rte_mempool *pool;
-	unsigned int n;
-	unsigned int nc; /* in c[] */
-	void *m[TV_TX_FREE_BULK];
-	/* The others (segment chains, indirect or shared mbufs) go to one
-	 * rte_pktmbuf_free_bulk instead of one rte_pktmbuf_free each:
-	 * callgrind, one-core loop at 9000 B (five segments a packet):
-	 * tx_reclaim 323 -> 200 instructions a packet. */
-	struct rte_mbuf *c[TV_TX_FREE_BULK];
-};
-
-static __rte_always_inline void
-tx_free_flush(struct tx_free_batch *fb)
-{
-	if (fb->n > 0)
-		rte_mempool_put_bulk(fb->pool, fb->m, fb->n);
-	fb->n = 0;
-	if (unlikely(fb->nc > 0))
-		rte_pktmbuf_free_bulk(fb->c, fb->nc);
-	fb->nc = 0;
-}
-
-static __rte_always_inline void
-tx_free_add(struct tx_free_batch *fb, struct tv_tx_slot *s)
-{
-	if (s->pool == NULL) {
-		if (fb->nc == TV_TX_FREE_BULK) {
-			rte_pktmbuf_free_bulk(fb->c, fb->nc);
-			fb->nc = 0;
-		}
-		fb->c[fb->nc++] = s->m;
-		return;
-	}
-	if (fb->n == TV_TX_FREE_BULK || (fb->n > 0 && s->pool != fb->pool))
-		tx_free_flush(fb);
-	fb->pool = s->pool;
-	fb->m[fb->n++] = s->m;
 }
 
 /* IN_ORDER: the device may write one used entry for a whole batch of
@@ -323,7 +271,7 @@ tx_reclaim_in_order(struct tv_txq *txq, uint16_t n_used,
 	/* In order, completed chains leave sw[] at once: every ndesc != 0
 	 * is a live head, all of them in [desc_tail, desc_head). */
 	if (unlikely(e.id >= txq->ring.num || sw[e.id].ndesc == 0)) {
-		txq_broken(txq, &txq->stats.err_used_id,
+		tv_txq_broken(txq, &txq->stats.err_used_id,
 			   "back-end returned descriptor %u, which is not the "
 			   "head of a chain in flight",
 			   e.id);
@@ -370,7 +318,7 @@ tx_reclaim_in_order(struct tv_txq *txq, uint16_t n_used,
 	txq->desc_tail += freed;
 	txq->used_idx += n_used;
 	if (unlikely(chains < n_used)) /* each entry completes >= 1 chain */
-		txq_broken(txq, &txq->stats.err_used_idx,
+		tv_txq_broken(txq, &txq->stats.err_used_idx,
 			   "back-end wrote %u used entries for %u chains",
 			   n_used, chains);
 }
@@ -389,7 +337,7 @@ tx_reclaim_any_order(struct tv_txq *txq, uint16_t n_used,
 		if (unlikely(e.id >= txq->ring.num ||
 			     txq->sw[e.id].ndesc == 0 ||
 			     txq->sw[e.id].m == NULL)) {
-			txq_broken(txq, &txq->stats.err_used_id,
+			tv_txq_broken(txq, &txq->stats.err_used_id,
 				   "back-end returned descriptor %u, which is "
 				   "not the head of a chain in flight",
 				   e.id);
@@ -425,7 +373,7 @@ tx_reclaim(struct tv_txq *txq)
 	/* IN_ORDER lets one entry complete several chains, so entries never
 	 * outnumber the chains in flight. */
 	if (unlikely(n_used > txq->n_inflight)) {
-		txq_broken(txq, &txq->stats.err_used_idx,
+		tv_txq_broken(txq, &txq->stats.err_used_idx,
 			   "back-end says %u buffers were used, only %u are "
 			   "in flight",
 			   n_used, txq->n_inflight);
@@ -444,21 +392,13 @@ tx_reclaim(struct tv_txq *txq)
 				(uint16_t)txq->ring.num);
 }
 
-/* Can the virtio-net header go into the mbuf's own headroom? Only if we
- * may write there: one segment, direct, not shared. (VERSION_1 is always
- * negotiated, so header and data may share a descriptor.) The same test
- * makes the mbuf "simple" for the completion (tx_free_add). */
-static __rte_always_inline bool
-tx_is_simple(const struct rte_mbuf *m)
-{
-	return m->nb_segs == 1 && RTE_MBUF_DIRECT(m) &&
-	       rte_mbuf_refcnt_read(m) == 1;
-}
-
 void
 tv_txq_reclaim(struct tv_txq *txq)
 {
-	tx_reclaim(txq);
+	if (txq->packed)
+		tv_txq_reclaim_packed(txq);
+	else
+		tx_reclaim(txq);
 }
 
 /* Queue one packet the fast loop of tx_burst_body does not take (a chain,
@@ -540,26 +480,6 @@ tx_queue_general(struct tv_txq *txq, struct rte_mbuf *m, uint64_t *bytes)
 	return 1;
 }
 
-/* The common packet: one direct segment, refcnt 1, headroom for the
- * header (tx_is_simple and the push test of tx_queue_general in one
- * compare of rearm_data, which holds data_off, refcnt, nb_segs and port,
- * and one of ol_flags). */
-static __rte_always_inline bool
-tx_is_fast(const struct rte_mbuf *m)
-{
-	const uint64_t mask = 0xffffffffull << 16;
-	const uint64_t simple = (1ull << 16) | (1ull << 32);
-	uint64_t rearm;
-
-	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, refcnt) !=
-			 TV_MBUF_OFF_REARM + 2);
-	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, nb_segs) !=
-			 TV_MBUF_OFF_REARM + 4);
-	memcpy(&rearm, (const char *)m + TV_MBUF_OFF_REARM, sizeof(rearm));
-	return (rearm & mask) == simple && RTE_MBUF_DIRECT(m) &&
-	       m->data_off >= sizeof(struct tv_net_hdr_mrg);
-}
-
 /* One burst. The fast loop keeps the queue's indices in locals (the
  * header and descriptor stores would otherwise make the compiler reload
  * them from txq after each one: they may alias) and takes packets that
@@ -583,7 +503,7 @@ tx_burst_body(struct tv_txq *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	uint16_t nb_tx;
 	uint64_t bytes = 0;
 
-	if (unlikely(txq_is_broken(txq)) && !txq_try_recover(txq))
+	if (unlikely(txq_is_broken(txq)) && !tv_txq_try_recover(txq))
 		return 0;
 	tx_reclaim(txq);
 	if (unlikely(txq_is_broken(txq)))

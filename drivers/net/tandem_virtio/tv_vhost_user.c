@@ -74,6 +74,8 @@ tv_vu_features_wanted(const struct tv_config *cfg, uint64_t *features)
 		f |= TV_BIT(TV_F_IN_ORDER);
 	if (cfg->event_idx)
 		f |= TV_BIT(TV_F_RING_EVENT_IDX);
+	if (cfg->packed_vq)
+		f |= TV_BIT(TV_F_RING_PACKED);
 	if (cfg->queues > 1)
 		f |= TV_BIT(TV_NET_F_MQ);
 	*features = f;
@@ -85,6 +87,7 @@ dp_from_features(uint64_t features, struct tv_dp_features *dp)
 	dp->mrg_rxbuf = tv_has_feature(features, TV_NET_F_MRG_RXBUF);
 	dp->in_order = tv_has_feature(features, TV_F_IN_ORDER);
 	dp->event_idx = tv_has_feature(features, TV_F_RING_EVENT_IDX);
+	dp->packed = tv_has_feature(features, TV_F_RING_PACKED);
 }
 
 static bool
@@ -182,22 +185,20 @@ vu_negotiate(struct tv_dev *dev, int sock, char *err, size_t errlen)
 	return 0;
 }
 
-/* Hand one ring to the back-end, resuming at the used index in the ring. */
+/* Hand one ring to the back-end, resuming where the handoff left it
+ * (tv_rxq_vring_info). */
 static int
 vu_vring_setup(struct tv_dev *dev, int sock, uint32_t vq,
-	       const struct tv_split *ring, int kick_fd, char *err,
+	       const struct tv_vring_info *vi, int kick_fd, char *err,
 	       size_t errlen)
 {
 	bool ack = reply_ack(dev);
 	struct tvu_vring_addr addr = {
 		.index = vq,
-		.desc_user_addr = (uint64_t)(uintptr_t)ring->desc,
-		.used_user_addr = (uint64_t)(uintptr_t)ring->used,
-		.avail_user_addr = (uint64_t)(uintptr_t)ring->avail,
+		.desc_user_addr = vi->desc,
+		.used_user_addr = vi->used,
+		.avail_user_addr = vi->avail,
 	};
-	/* The back-end is stopped or gone: nobody writes used->idx now, and
-	 * the handoff (tv_queue.c) made it the start of what is outstanding. */
-	uint16_t base = __atomic_load_n(&ring->used->idx, __ATOMIC_ACQUIRE);
 	const char *step;
 	int ret;
 
@@ -207,12 +208,12 @@ vu_vring_setup(struct tv_dev *dev, int sock, uint32_t vq,
 	if (ret == 0) {
 		step = "SET_VRING_NUM";
 		ret = tvu_fe_set_vring_state(sock, TVU_SET_VRING_NUM, vq,
-					     ring->num, ack);
+					     vi->num, ack);
 	}
 	if (ret == 0) {
 		step = "SET_VRING_BASE";
-		ret = tvu_fe_set_vring_state(sock, TVU_SET_VRING_BASE, vq, base,
-					     ack);
+		ret = tvu_fe_set_vring_state(sock, TVU_SET_VRING_BASE, vq,
+					     vi->base, ack);
 	}
 	if (ret == 0) {
 		step = "SET_VRING_ADDR";
@@ -266,6 +267,7 @@ static int
 vu_rings_setup(struct tv_dev *dev, int sock, char *err, size_t errlen)
 {
 	struct rte_eth_dev_data *data = dev->eth_dev->data;
+	struct tv_vring_info vi;
 	uint16_t q;
 	int ret;
 
@@ -297,12 +299,14 @@ vu_rings_setup(struct tv_dev *dev, int sock, char *err, size_t errlen)
 			return ret;
 		}
 
-		ret = vu_vring_setup(dev, sock, tv_net_rxq_to_vq(q), &rxq->ring,
+		tv_rxq_vring_info(rxq, &vi);
+		ret = vu_vring_setup(dev, sock, tv_net_rxq_to_vq(q), &vi,
 				     rxq->kick_fd, err, errlen);
-		if (ret == 0)
+		if (ret == 0) {
+			tv_txq_vring_info(txq, &vi);
 			ret = vu_vring_setup(dev, sock, tv_net_txq_to_vq(q),
-					     &txq->ring, txq->kick_fd, err,
-					     errlen);
+					     &vi, txq->kick_fd, err, errlen);
+		}
 		if (ret < 0)
 			return ret;
 	}
@@ -379,14 +383,15 @@ vu_attach(struct tv_dev *dev, int sock)
 	dp_from_features(dev->features, &dp);
 	if (dev->started && (dp.mrg_rxbuf != dev->dp.mrg_rxbuf ||
 			     dp.in_order != dev->dp.in_order ||
-			     dp.event_idx != dev->dp.event_idx)) {
-		snprintf(
-			err, sizeof(err),
-			"back-end negotiated mrg_rxbuf=%d in_order=%d "
-			"event_idx=%d but the started port runs with %d/%d/%d; "
-			"stop and start the port",
-			dp.mrg_rxbuf, dp.in_order, dp.event_idx,
-			dev->dp.mrg_rxbuf, dev->dp.in_order, dev->dp.event_idx);
+			     dp.event_idx != dev->dp.event_idx ||
+			     dp.packed != dev->dp.packed)) {
+		snprintf(err, sizeof(err),
+			 "back-end negotiated mrg_rxbuf=%d in_order=%d "
+			 "event_idx=%d packed_vq=%d but the started port runs "
+			 "with %d/%d/%d/%d; stop and start the port",
+			 dp.mrg_rxbuf, dp.in_order, dp.event_idx, dp.packed,
+			 dev->dp.mrg_rxbuf, dev->dp.in_order, dev->dp.event_idx,
+			 dev->dp.packed);
 		ret = -EPROTO;
 		goto fail;
 	}
