@@ -599,7 +599,7 @@ tx_burst_packed_body(struct tv_txq *txq, struct rte_mbuf **pkts,
 	const bool in_order = txq->in_order;
 	const uint16_t first = txq->desc_head;
 	uint16_t head, nb_free, first_flags = 0;
-	uint16_t nb_tx, n_queued = 0;
+	uint16_t nb_tx, n_queued = 0, n_sent = 0;
 	uint64_t bytes = 0;
 
 	if (unlikely(txq_is_broken(txq)))
@@ -627,6 +627,7 @@ tx_burst_packed_body(struct tv_txq *txq, struct rte_mbuf **pkts,
 			nb_free = txq->nb_free;
 			if (r < 0)
 				break;
+			n_sent += (uint16_t)r;
 			continue;
 		}
 		pos = head & mask;
@@ -655,6 +656,7 @@ tx_burst_packed_body(struct tv_txq *txq, struct rte_mbuf **pkts,
 		head++;
 		nb_free--;
 		n_queued++;
+		n_sent++;
 	}
 	txq->desc_head = head;
 	txq->nb_free = nb_free;
@@ -663,7 +665,8 @@ tx_burst_packed_body(struct tv_txq *txq, struct rte_mbuf **pkts,
 		publish_flags(&desc[first & mask], first_flags);
 		if (need_kick_packed(&txq->pring, txq->event_idx, first, head))
 			kick(txq->kick_fd, &txq->stats.kicks);
-		txq->stats.packets += nb_tx;
+		/* Chains queued (a dropped packet is not one). */
+		txq->stats.packets += n_sent;
 		txq->stats.bytes += bytes;
 	}
 	return nb_tx;
