@@ -454,6 +454,193 @@ def virtio_used_seeds():
     }
 
 
+# ---- fuzz_virtio_packed (see the layout at the top of fuzz_virtio_packed.c)
+P_TX, P_MRG, P_INORDER, P_EVENT, P_BULK, P_SG = 1, 2, 4, 8, 16, 32
+P_PUSH = P_SG  # bit 5 is tx_hdr_push on TX
+M_USED, M_OTHER_LAP, M_AVAIL, M_RAW = 0, 1, 2, 3
+
+
+def vp(cfg, log2num, *ops):
+    return struct.pack("<BB", cfg, log2num) + b"".join(ops)
+
+
+def p_rx(nbufs, length, defer=False, lie=None, hid=None, hlen=None,
+         batch=False):
+    a = (nbufs - 1) | (0x08 if defer else 0) | \
+        (0x10 if lie is not None else 0) | (0x20 if hid is not None else 0) \
+        | (0x40 if hlen is not None else 0) | (0x80 if batch else 0)
+    out = struct.pack("<BBH", 0, a, length)
+    if lie is not None:
+        out += struct.pack("<H", lie)
+    if hid is not None:
+        out += struct.pack("<H", hid)
+    if hlen is not None:
+        out += struct.pack("<I", hlen)
+    return out
+
+
+def p_mark(count=0, mode=M_USED, raw=0):
+    out = struct.pack("<BB", 1, count | mode << 3)
+    return out + (struct.pack("<H", raw) if mode == M_RAW else b"")
+
+
+def p_hostile(mode, off, bid, length, raw=0):
+    out = struct.pack("<BBHHI", 2, mode, off, bid, length)
+    return out + (struct.pack("<H", raw) if mode == M_RAW else b"")
+
+
+def p_rxb(n, hold=False, free=False):
+    return struct.pack("<BB", 3, (n - 1) | (0x40 if hold else 0)
+                       | (0x80 if free else 0))
+
+
+def p_event(flags, off_wrap):
+    return struct.pack("<BBH", 5, flags, off_wrap)
+
+
+def p_handoff():
+    return struct.pack("<B", 6)
+
+
+def p_send(*pkts):
+    out = struct.pack("<BB", 0, len(pkts) - 1)
+    for length, kind in pkts:
+        out += struct.pack("<HB", length - 1, kind)
+    return out
+
+
+def p_read(k):
+    return struct.pack("<BB", 3, k - 1)
+
+
+def p_done(k, defer=False, hid=None, hlen=None, batch=False, start=None):
+    b = (k - 1) | (0x08 if defer else 0) | (0x10 if hid is not None else 0) \
+        | (0x20 if hlen is not None else 0) | (0x40 if batch else 0) \
+        | (0x80 if start is not None else 0)
+    out = struct.pack("<BB", 4, b)
+    if hid is not None:
+        out += struct.pack("<H", hid)
+    if hlen is not None:
+        out += struct.pack("<I", hlen)
+    if start is not None:
+        out += struct.pack("<B", start)
+    return out
+
+
+def p_reclaim():
+    return struct.pack("<B", 7)
+
+
+def virtio_packed_seeds():
+    rx3 = p_rx(1, 60) + p_rx(1, 1500) + p_rx(1, 0)
+    tx_round = p_send((60, 0), (70, 0), (80, 0)) + p_read(3) + p_done(3)
+    return {
+        "rx_basic": vp(P_BULK, 5, rx3, p_rxb(32)),
+        "rx_inorder_groups": vp(P_BULK | P_INORDER, 6,
+                                *([p_rx(1, 100)] * 20), p_rxb(16),
+                                p_rxb(16)),
+        "rx_mrg": vp(P_BULK | P_MRG | P_SG, 4, p_rx(3, 5000), p_rx(1, 10),
+                     p_rxb(8)),
+        "rx_mrg_inorder": vp(P_MRG | P_SG | P_INORDER, 3, p_rx(2, 3000),
+                             p_rx(1, 64), p_rx(4, 8000), p_rxb(2),
+                             p_rxb(8)),
+        "rx_mrg_partial": vp(P_BULK | P_MRG | P_SG, 4,
+                             p_rx(2, 3000, defer=True), p_mark(1),
+                             p_rxb(4), p_mark(), p_rxb(4)),
+        "rx_mrg_noscatter": vp(P_BULK | P_MRG, 4, p_rx(2, 3000),
+                               p_rx(1, 50), p_rxb(4)),
+        "rx_refill_wrap": vp(P_EVENT, 2,
+                             *([p_rx(1, 70), p_rxb(2)] * 6)),
+        "rx_ring1": vp(P_BULK | P_INORDER, 0,
+                       *([p_rx(1, 33), p_rxb(1)] * 4)),
+        "rx_wrong_wrap": vp(P_BULK, 3, p_rx(1, 60, defer=True),
+                            p_mark(0, M_OTHER_LAP), p_rxb(4),
+                            p_mark(0, M_AVAIL), p_rxb(4), p_mark(),
+                            p_rxb(4)),
+        "rx_event_desc": vp(P_EVENT | P_BULK, 3, p_event(2, 0x0003),
+                            *([p_rx(1, 90), p_rxb(1)] * 10),
+                            p_event(1, 0), p_rx(1, 10), p_rxb(1),
+                            p_event(0, 0), p_rx(1, 10), p_rxb(1)),
+        "rx_hold": vp(P_BULK, 3, *([p_rx(1, 64)] * 8), p_rxb(4, hold=True),
+                      p_rxb(4, hold=True), *([p_rx(1, 65)] * 4),
+                      p_rxb(8, free=True)),
+        "rx_handoff": vp(P_BULK, 3, rx3, p_rxb(1), p_handoff(),
+                         p_rx(1, 61), p_rxb(8)),
+        "rx_handoff_inorder": vp(P_INORDER | P_MRG | P_SG, 3,
+                                 p_rx(2, 3000), p_rx(1, 5, defer=True),
+                                 p_rxb(8), p_handoff(), p_rx(3, 4000),
+                                 p_rxb(8)),
+        "rx_bad_id": vp(P_BULK, 4, p_rx(1, 60, hid=200), p_rxb(4)),
+        "rx_bad_len": vp(P_BULK, 4, p_rx(1, 60, hlen=5000), p_rxb(4)),
+        "rx_short_len": vp(P_BULK, 4, p_rx(1, 60, hlen=3), p_rxb(4)),
+        "rx_bad_nb": vp(P_MRG | P_SG, 4, p_rx(1, 60, lie=0), p_rxb(4)),
+        "rx_nb_big": vp(P_MRG | P_SG, 4, p_rx(1, 60, lie=300), p_rxb(4)),
+        "rx_batch": vp(P_INORDER, 4, p_rx(3, 100, batch=True), p_rxb(4)),
+        "rx_batch_any": vp(P_MRG | P_SG, 4, p_rx(3, 5000, batch=True),
+                           p_rxb(4)),
+        "rx_hostile_beyond": vp(P_BULK, 3, p_rx(1, 60),
+                                p_hostile(M_USED, 9, 1, 100),
+                                p_hostile(M_AVAIL, 2, 3, 10), p_rxb(8),
+                                p_rx(1, 20), p_rxb(8)),
+        "rx_handoff_broken": vp(P_BULK, 3, p_rx(1, 60, hid=500), p_rxb(4),
+                                p_handoff(), p_rx(1, 80), p_rxb(4)),
+        "tx_basic": vp(P_TX | P_PUSH | P_BULK, 4,
+                       p_send((60, 0), (1500, 0), (2900, 2)), p_read(3),
+                       p_done(3), p_reclaim()),
+        "tx_noheadroom": vp(P_TX | P_PUSH, 4,
+                            p_send((100, 0x10), (100, 0x21)), p_read(2),
+                            p_done(2), p_send((50, 0))),
+        "tx_inorder_batch": vp(P_TX | P_PUSH | P_INORDER | P_BULK, 4,
+                               p_send(*([(80, 0)] * 6)), p_read(6),
+                               p_done(6, batch=True), p_send((80, 1))),
+        "tx_out_of_order": vp(P_TX | P_PUSH, 3,
+                              p_send((60, 1), (70, 0), (80, 2), (90, 0)),
+                              p_read(4), p_done(2, start=2), p_done(1),
+                              p_reclaim(), p_send((10, 0), (20, 0)),
+                              p_read(3), p_done(3), p_reclaim()),
+        "tx_wrap": vp(P_TX | P_PUSH | P_EVENT, 2,
+                      p_event(2, 0x8001), *([tx_round] * 5)),
+        "tx_wrap_chains": vp(P_TX, 2, *([p_send((300, 2)), p_read(1),
+                                         p_done(1)] * 5)),
+        "tx_drop_long": vp(P_TX, 1, p_send((60, 2), (60, 0x20), (10, 0)),
+                           p_read(2), p_done(2), p_reclaim()),
+        "tx_full_ring": vp(P_TX, 2, p_send(*([(60, 2)] * 8)), p_read(1),
+                           p_done(1), p_send(*([(60, 0)] * 4))),
+        "tx_defer_mark": vp(P_TX | P_PUSH | P_INORDER, 3,
+                            p_send((60, 0), (61, 0)), p_read(2),
+                            p_done(2, defer=True), p_reclaim(),
+                            p_mark(0, M_OTHER_LAP), p_reclaim(),
+                            p_mark(1), p_reclaim(), p_mark(), p_reclaim()),
+        "tx_handoff": vp(P_TX | P_PUSH | P_INORDER, 3,
+                         p_send((60, 0), (61, 1), (62, 0), (63, 0x20)),
+                         p_read(2), p_done(1), p_handoff(), p_read(4),
+                         p_done(4), p_reclaim()),
+        "tx_handoff_reorder": vp(P_TX | P_PUSH, 3,
+                                 p_send((60, 0), (61, 1), (62, 0)),
+                                 p_read(3), p_done(1, start=1), p_reclaim(),
+                                 p_send((63, 0), (64, 2)), p_handoff(),
+                                 p_read(8), p_done(8), p_reclaim()),
+        "tx_bad_id": vp(P_TX, 4, p_send((60, 0), (60, 0)), p_read(1),
+                        p_done(1, hid=9), p_send((60, 0))),
+        "tx_inorder_lie": vp(P_TX | P_INORDER, 4,
+                             p_send((60, 0), (61, 0)), p_read(2),
+                             p_done(1, start=1), p_reclaim(), p_done(1),
+                             p_reclaim()),
+        "tx_hostile_ahead": vp(P_TX | P_PUSH, 1, p_send((60, 0), (61, 0)),
+                               p_read(2), p_done(2),
+                               p_hostile(M_USED, 2, 0, 0),
+                               p_send((62, 0), (63, 0), (64, 0))),
+        "tx_handoff_broken": vp(P_TX | P_PUSH, 3, p_send((60, 0), (61, 0)),
+                                p_read(2), p_done(1, hid=7), p_reclaim(),
+                                p_handoff(), p_read(2), p_done(2),
+                                p_reclaim()),
+        "tx_event_raw": vp(P_TX | P_PUSH | P_EVENT, 3,
+                           struct.pack("<BBHH", 5, 0x80, 7, 0x7fff),
+                           p_send((60, 0)), p_event(2, 0x7fff),
+                           p_send((60, 0))),
+    }
+
+
 # ---- fuzz_vhost_mem: u8 nb, u8 whylen, u8 cap (MiB), regions, then
 # translation ops
 MEMFD, SEALED, SAME, PIPE, DEVNULL, WSEALED, DIRFD = 0, 4, 5, 6, 7, 8, 9
@@ -576,6 +763,7 @@ def main():
         "fuzz_vring_event": vring_event_seeds(),
         "fuzz_vhost_split": vhost_split_seeds(),
         "fuzz_virtio_used": virtio_used_seeds(),
+        "fuzz_virtio_packed": virtio_packed_seeds(),
         "fuzz_vhost_mem": vhost_mem_seeds(),
     }
     for target, seeds in targets.items():
