@@ -559,9 +559,18 @@ tx_queue_general_packed(struct tv_txq *txq, struct rte_mbuf *m,
 		rte_pktmbuf_free(m);
 		return 0;
 	}
-	/* A reclaim stops at the burst's first descriptor if it gets that
-	 * far: its flags, held back, still say "used on the lap before". */
+	/* Reclaim only while the burst holds nothing back (hold_head: it has
+	 * written no descriptor yet). Once it has, the descriptors from its
+	 * first on are not published: the device cannot have used them, and
+	 * the first one's flags are whatever the ring held there before,
+	 * which a broken back-end (or the one before a handoff) may have
+	 * left saying "used on this lap". A reclaim reaching it would free
+	 * chains never published, and the burst would then publish the
+	 * held flags over whatever it wrote there next. So stop: the next
+	 * burst reclaims first. */
 	if (ndesc > txq->nb_free) {
+		if (!hold_head)
+			return -1;
 		tv_txq_reclaim_packed(txq);
 		if (ndesc > txq->nb_free || txq_is_broken(txq))
 			return -1;
