@@ -128,6 +128,10 @@ def pair_defs(build):
         "stock-packed-vec": (sh, sg + ",packed_vq=1,vectorized=1,"
                              "mrg_rxbuf=0", [], [], AVX512),
         "tandem-guest+stock-host": (sh, tg, [], vg, []),
+        # packed rings on the guest (Tandem's host offers none, so this
+        # is a cross pair only): against stock-packed, the same devargs
+        "tandem-guest-packed+stock-host": (sh, tg + ",packed_vq=1", [], vg,
+                                           []),
         "stock-guest+tandem-host": (th, sg, vh, [], []),
     }
     for name, (side, devargs) in ABLATION.items():

@@ -48,7 +48,8 @@ PLOT = os.path.join(TOP, "devtools", "plot_perf.py")
 
 REFS = ["stock", "stock-vec", "stock-packed", "stock-packed-vec"]
 TANDEM = ["tandem", "tandem-avx512"]
-CROSS = ["tandem-guest+stock-host", "stock-guest+tandem-host"]
+CROSS = ["tandem-guest+stock-host", "tandem-guest-packed+stock-host",
+         "stock-guest+tandem-host"]
 
 # The guest's ring size (virtio-user queue_size, both drivers' default 256)
 # against the same pairs at 256: the primed packets that fit the rings
@@ -95,6 +96,10 @@ TARGETS = [
      ["tandem", "tandem-avx512"], "stock-packed", 1.3),
     ("Cross pair (Tandem guest) >= 1.3x all-stock, one-core loop 64 B",
      "loop1", 64, ["tandem-guest+stock-host"], "stock", 1.3),
+    # the same with packed_vq=1 on both guests: the stock host unchanged
+    ("Cross pair (Tandem guest, packed_vq=1) >= 1.3x all-stock "
+     "packed_vq=1, one-core loop 64 B", "loop1", 64,
+     ["tandem-guest-packed+stock-host"], "stock-packed", 1.3),
     ("Cross pair (Tandem host) >= 1.3x all-stock, one-core loop 64 B",
      "loop1", 64, ["stock-guest+tandem-host"], "stock", 1.3),
 ]

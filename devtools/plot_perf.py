@@ -27,6 +27,7 @@ COLORS = {
     "stock": "#4d4d4d", "stock-vec": "#7a7a7a", "stock-packed": "#a3a3a3",
     "stock-packed-vec": "#c8c8c8",
     "tandem-guest+stock-host": "#e07b1f",
+    "tandem-guest-packed+stock-host": "#b35806",
     "stock-guest+tandem-host": "#f2b266",
 }
 ABLATION_COLOR = "#5a9e4b"
