@@ -251,8 +251,7 @@ test_packed_index(void)
 		tv_packed_init(&ring, mem, num);
 		TU_EQ(ring.num, num);
 		TU_EQ((char *)ring.desc - (char *)mem, 0);
-		TU_CHECK((char *)ring.driver >=
-			 (char *)mem + 16 * (size_t)num);
+		TU_CHECK((char *)ring.driver >= (char *)mem + 16 * (size_t)num);
 		TU_EQ(((uintptr_t)ring.driver) % 64, 0);
 		TU_EQ((char *)ring.device - (char *)ring.driver, 64);
 		TU_CHECK((char *)(ring.device + 1) <=
@@ -267,8 +266,8 @@ static void
 test_packed_need_event(void)
 {
 	static const uint32_t nums[] = {1, 4, 16, 256, 32768};
-	static const uint16_t idxs[] = {0,     1,     3,     15,    16,
-					17,    255,   256,   257,   32767,
+	static const uint16_t idxs[] = {0,     1,     3,     15,   16,
+					17,    255,   256,   257,  32767,
 					32768, 32769, 65534, 65535};
 	const size_t ni = sizeof(idxs) / sizeof(idxs[0]);
 	size_t k, a, b;
@@ -280,10 +279,10 @@ test_packed_need_event(void)
 	TU_CHECK(tv_packed_need_event(0x8000 | 7, 10, 6, 8));
 	TU_CHECK(tv_packed_need_event(0, 10, 6, 8));
 	TU_CHECK(tv_packed_need_event(1, 10, 6, 8));
-	TU_CHECK(!tv_packed_need_event(2, 10, 6, 8));	   /* next one */
+	TU_CHECK(!tv_packed_need_event(2, 10, 6, 8));	       /* next one */
 	TU_CHECK(!tv_packed_need_event(0x8000 | 0, 10, 6, 8)); /* lap 0 */
 	TU_CHECK(!tv_packed_need_event(0x8000 | 5, 10, 6, 8));
-	TU_CHECK(!tv_packed_need_event(6, 10, 6, 8)); /* wrong lap */
+	TU_CHECK(!tv_packed_need_event(6, 10, 6, 8));	      /* wrong lap */
 	TU_CHECK(!tv_packed_need_event(0x8000 | 6, 6, 6, 8)); /* nothing */
 	/* An offset beyond the ring counts modulo num. */
 	TU_EQ(tv_packed_need_event(0x8000 | 14, 10, 6, 8),
@@ -302,27 +301,26 @@ test_packed_need_event(void)
 					tv_packed_off_wrap(nw, num),
 					tv_packed_off_wrap((uint16_t)(nw - 1),
 							   num),
-					tv_packed_off_wrap(
-						(uint16_t)(old - 1), num),
+					tv_packed_off_wrap((uint16_t)(old - 1),
+							   num),
 					tv_packed_off_wrap(
 						(uint16_t)(old + num), num),
 					(uint16_t)(tv_packed_off_wrap(nw, num) ^
 						   0x8000)};
 				size_t j;
 
-				for (j = 0; j < sizeof(ow) / sizeof(ow[0]);
-				     j++)
+				for (j = 0; j < sizeof(ow) / sizeof(ow[0]); j++)
 					TU_EQ(tv_packed_need_event(ow[j], nw,
 								   old, num),
-					      packed_need_event_ref(
-						      ow[j], nw, old, num));
+					      packed_need_event_ref(ow[j], nw,
+								    old, num));
 			}
 	}
 	/* Random cases, fixed seed. */
 	srand(7);
 	for (r = 0; r < 20000; r++) {
 		uint32_t num = nums[(unsigned int)rand() %
-				   (sizeof(nums) / sizeof(nums[0]))];
+				    (sizeof(nums) / sizeof(nums[0]))];
 		uint16_t nw = (uint16_t)rand();
 		uint16_t n = (uint16_t)((unsigned int)rand() % (num + 1));
 		uint16_t ow = (uint16_t)(((unsigned int)rand() & 0x8000) |

@@ -55,9 +55,9 @@ struct tcase {
 };
 
 static const struct tcase cases[] = {
-	{true, true, true, false, 1},  {false, false, true, false, 2},
+	{true, true, true, false, 1},	{false, false, true, false, 2},
 	{true, false, false, false, 2}, {false, true, false, false, 1},
-	{true, true, true, true, 1},   {false, false, false, true, 2},
+	{true, true, true, true, 1},	{false, false, false, true, 2},
 };
 
 /* The xstat by name; it must exist exactly once. */
@@ -191,8 +191,7 @@ run_case(unsigned int ci, const char *dir, struct rte_mempool *mp)
 		check_bit(f, TV_F_RING_EVENT_IDX, c->event_idx, "EVENT_IDX",
 			  ci);
 		check_bit(f, TV_NET_F_MQ, c->queues > 1, "MQ", ci);
-		check_bit(f, TV_F_RING_PACKED, c->packed_vq, "RING_PACKED",
-			  ci);
+		check_bit(f, TV_F_RING_PACKED, c->packed_vq, "RING_PACKED", ci);
 	}
 
 	/* Not a counter: neither reset may touch it. */
@@ -291,8 +290,7 @@ check_queue_conf(const char *dir, struct rte_mempool *mp)
 	CHECK(rte_eth_tx_queue_setup(port, 0, 128, SOCKET_ID_ANY, &txc) == 0,
 	      "tx queue setup");
 	memset(&ti, 0, sizeof(ti));
-	CHECK(rte_eth_tx_queue_info_get(port, 0, &ti) == 0 &&
-		      ti.nb_desc == 128,
+	CHECK(rte_eth_tx_queue_info_get(port, 0, &ti) == 0 && ti.nb_desc == 128,
 	      "txq info: nb_desc %u, set 128", ti.nb_desc);
 
 	rte_eth_dev_close(port);

@@ -160,7 +160,8 @@ tv_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 	int ret;
 
 	/* ethdev passes its default_rxconf when the application gives none. */
-	ret = refuse_deferred_start(eth_dev, "rx", qid, conf->rx_deferred_start);
+	ret = refuse_deferred_start(eth_dev, "rx", qid,
+				    conf->rx_deferred_start);
 	if (ret < 0)
 		return ret;
 	if (conf->rx_free_thresh >= nb_desc && conf->rx_free_thresh != 0) {
@@ -190,7 +191,8 @@ tv_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 
 	/* tx_free_thresh and tx_rs_thresh have nothing to set: completions
 	 * are reclaimed at every burst. */
-	ret = refuse_deferred_start(eth_dev, "tx", qid, conf->tx_deferred_start);
+	ret = refuse_deferred_start(eth_dev, "tx", qid,
+				    conf->tx_deferred_start);
 	if (ret < 0)
 		return ret;
 	tv_tx_queue_release(eth_dev, qid);
@@ -438,9 +440,8 @@ tv_probe(struct rte_vdev_device *vdev)
 	       name, eth_dev->data->port_id, cfg.path, cfg.server, cfg.queues,
 	       cfg.queue_size, mac_str, cfg.mrg_rxbuf, cfg.in_order,
 	       cfg.event_idx, cfg.packed_vq, cfg.speed, cfg.mtu,
-	       tv_simd_name(cfg.simd),
-	       cfg.fixed_avail, cfg.tx_hdr_push, cfg.bulk,
-	       dev->connected ? " (back-end attached)" : "");
+	       tv_simd_name(cfg.simd), cfg.fixed_avail, cfg.tx_hdr_push,
+	       cfg.bulk, dev->connected ? " (back-end attached)" : "");
 	rte_eth_dev_probing_finish(eth_dev);
 	return 0;
 }

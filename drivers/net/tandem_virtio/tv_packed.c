@@ -64,8 +64,8 @@ publish_flags(struct tv_packed_desc *d, uint16_t flags)
 /* Should we notify the device after making old_idx .. new_idx - 1
  * available? */
 static __rte_always_inline bool
-need_kick_packed(const struct tv_packed *ring, bool event_idx,
-		 uint16_t old_idx, uint16_t new_idx)
+need_kick_packed(const struct tv_packed *ring, bool event_idx, uint16_t old_idx,
+		 uint16_t new_idx)
 {
 	uint16_t flags;
 
@@ -89,8 +89,7 @@ need_kick_packed(const struct tv_packed *ring, bool event_idx,
 
 /* Zero the ring; poll mode: ask the device never to notify us. */
 static void
-packed_ring_init(struct tv_packed *ring, void *mem, size_t bytes,
-		 uint32_t num)
+packed_ring_init(struct tv_packed *ring, void *mem, size_t bytes, uint32_t num)
 {
 	memset(mem, 0, bytes);
 	tv_packed_init(ring, mem, num);
@@ -163,8 +162,8 @@ tv_rxq_refill_packed(struct tv_rxq *rxq)
 			sw[id] = bufs[i];
 			if (idx == old_idx) {
 				/* The batch's first: flags last (below). */
-				desc[pos].addr = (uint64_t)(uintptr_t)va +
-						 addr_off;
+				desc[pos].addr =
+					(uint64_t)(uintptr_t)va + addr_off;
 				desc[pos].len = buf_len;
 				desc[pos].id = id;
 				first_flags = flags;
@@ -289,10 +288,10 @@ tv_rxq_resync_packed(struct tv_rxq *rxq)
 	for (id = 0; id < num; id++) {
 		/* IN_ORDER: the buffers at [used_idx, avail_idx) are sw[pos]
 		 * at their own position; else any posted id, in id order. */
-		uint16_t bid = rxq->in_order
-				       ? (uint16_t)((rxq->used_idx + id) &
-						    rxq->mask)
-				       : (uint16_t)id;
+		uint16_t bid =
+			rxq->in_order
+				? (uint16_t)((rxq->used_idx + id) & rxq->mask)
+				: (uint16_t)id;
 		uint16_t pos = idx & rxq->mask;
 		uint16_t flags;
 
@@ -406,8 +405,8 @@ tx_write_chain(struct tv_txq *txq, struct rte_mbuf *m, uint16_t idx,
 				.flags = (uint16_t)((k + 1 < ndesc
 							     ? TV_DESC_F_NEXT
 							     : 0) |
-						    tv_packed_avail_flags(
-							    i, num)),
+						    tv_packed_avail_flags(i,
+									  num)),
 			};
 		}
 	}
@@ -476,8 +475,7 @@ tx_complete_any_order(struct tv_txq *txq, uint16_t tail, uint16_t id,
 	struct tv_tx_slot *s;
 
 	if (unlikely(id >= txq->pring.num || txq->sw[id].ndesc == 0 ||
-		     txq->sw[id].ndesc >
-			     (uint16_t)(txq->desc_head - tail))) {
+		     txq->sw[id].ndesc > (uint16_t)(txq->desc_head - tail))) {
 		tv_txq_broken(txq, &txq->stats.err_used_id,
 			      "back-end returned buffer id %u, which is not a "
 			      "chain in flight",
@@ -537,8 +535,8 @@ tv_txq_reclaim_packed(struct tv_txq *txq)
  * burst's first descriptor (hold_head). Returns 1 if queued, 0 if
  * dropped (can never fit), -1 if the burst must stop (no room). */
 static __rte_noinline int
-tx_queue_general_packed(struct tv_txq *txq, struct rte_mbuf *m,
-			bool hold_head, uint16_t *head_flags, uint64_t *bytes)
+tx_queue_general_packed(struct tv_txq *txq, struct rte_mbuf *m, bool hold_head,
+			uint16_t *head_flags, uint64_t *bytes)
 {
 	const uint32_t hdr_len = sizeof(struct tv_net_hdr_mrg);
 	bool simple = tx_is_simple(m);
@@ -578,15 +576,13 @@ tx_queue_general_packed(struct tv_txq *txq, struct rte_mbuf *m,
 	id = txq->in_order ? (uint16_t)(idx & txq->mask)
 			   : txq->free_ids[--txq->n_free_ids];
 	if (push)
-		memset((char *)m->buf_addr + m->data_off - hdr_len, 0,
-		       hdr_len);
+		memset((char *)m->buf_addr + m->data_off - hdr_len, 0, hdr_len);
 	else
 		memset(&txq->hdrs[id], 0, hdr_len);
 	txq->sw[id].m = m;
 	txq->sw[id].ndesc = (uint16_t)ndesc;
 	txq->sw[id].pool = simple && txq->bulk ? m->pool : NULL;
-	tx_write_chain(txq, m, idx, id, (uint16_t)ndesc, hold_head,
-		       head_flags);
+	tx_write_chain(txq, m, idx, id, (uint16_t)ndesc, hold_head, head_flags);
 	txq->desc_head += (uint16_t)ndesc;
 	txq->nb_free -= (uint16_t)ndesc;
 	txq->n_inflight++;
@@ -713,14 +709,14 @@ tv_txq_resync_packed(struct tv_txq *txq)
 	for (k = 0; k < num;) {
 		/* IN_ORDER: the chains in flight sit at their own positions
 		 * from desc_tail on; else any id in flight, in id order. */
-		uint16_t id = txq->in_order
-				      ? (uint16_t)((txq->desc_tail + k) &
-						   txq->mask)
-				      : (uint16_t)k;
+		uint16_t id =
+			txq->in_order
+				? (uint16_t)((txq->desc_tail + k) & txq->mask)
+				: (uint16_t)k;
 		const struct tv_tx_slot *s = &txq->sw[id];
 
-		if (txq->in_order && (uint16_t)(txq->desc_tail + k) ==
-					     txq->desc_head)
+		if (txq->in_order &&
+		    (uint16_t)(txq->desc_tail + k) == txq->desc_head)
 			break;
 		if (s->ndesc == 0) {
 			k++;

@@ -169,9 +169,9 @@ struct tv_rxq {
 		struct tv_packed pring; /* packed queues */
 	};
 	uint16_t mask;
-	uint16_t avail_idx;	/* next avail index we publish */
-	uint16_t used_idx;	/* next used entry we consume */
-	uint16_t n_posted;	/* buffers owned by the back-end */
+	uint16_t avail_idx; /* next avail index we publish */
+	uint16_t used_idx;  /* next used entry we consume */
+	uint16_t n_posted;  /* buffers owned by the back-end */
 	/* Refill once refill_at buffers are free: free_thresh (the
 	 * application's rx_free_thresh, or tv_rx_free_thresh_default),
 	 * lowered at start so that a packet of the most buffers one packet

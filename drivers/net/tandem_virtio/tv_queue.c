@@ -2,10 +2,10 @@
  * Copyright (c) 2026 Tandem developers
  *
  * tv_queue.c - allocation and (re)initialisation of the guest's rings
- * (split here, packed in tv_packed.c). Rings live in DPDK memory (rte_zmalloc) so that they are inside
- * the memory table shared with the back-end, and they never move for the
- * lifetime of the queue: a back-end reconnect only hands the same addresses
- * to the new back-end.
+ * (split here, packed in tv_packed.c). Rings live in DPDK memory (rte_zmalloc)
+ * so that they are inside the memory table shared with the back-end, and they
+ * never move for the lifetime of the queue: a back-end reconnect only hands the
+ * same addresses to the new back-end.
  *
  * Called from the control path only: while the queue is not polled, except
  * the handoff to a new back-end at the end.
@@ -149,8 +149,7 @@ tv_rxq_create(struct tv_rxq **out, uint16_t port_id, uint16_t queue_id,
 	rxq->free_ids = rte_zmalloc_socket("tv_rxids",
 					   nb_desc * sizeof(rxq->free_ids[0]),
 					   RTE_CACHE_LINE_SIZE, socket_id);
-	if (rxq->ring_mem == NULL || rxq->sw == NULL ||
-	    rxq->free_ids == NULL) {
+	if (rxq->ring_mem == NULL || rxq->sw == NULL || rxq->free_ids == NULL) {
 		ret = -ENOMEM;
 		goto fail;
 	}
@@ -223,9 +222,10 @@ static uint16_t
 rx_refill_at(const struct tv_rxq *rxq)
 {
 	uint32_t num = rxq->ring.num;
-	uint32_t k = rxq->mrg_rxbuf ? (TV_MAX_RX_PKTLEN + rxq->hdr_len +
-				       rxq->buf_len - 1) / rxq->buf_len
-				    : 1;
+	uint32_t k = rxq->mrg_rxbuf
+			     ? (TV_MAX_RX_PKTLEN + rxq->hdr_len + rxq->buf_len -
+				1) / rxq->buf_len
+			     : 1;
 	uint32_t most = num >= k ? num - k + 1 : 1;
 
 	return (uint16_t)RTE_MIN(rxq->free_thresh, most);

@@ -271,10 +271,11 @@ tx_reclaim_in_order(struct tv_txq *txq, uint16_t n_used,
 	/* In order, completed chains leave sw[] at once: every ndesc != 0
 	 * is a live head, all of them in [desc_tail, desc_head). */
 	if (unlikely(e.id >= txq->ring.num || sw[e.id].ndesc == 0)) {
-		tv_txq_broken(txq, &txq->stats.err_used_id,
-			   "back-end returned descriptor %u, which is not the "
-			   "head of a chain in flight",
-			   e.id);
+		tv_txq_broken(
+			txq, &txq->stats.err_used_id,
+			"back-end returned descriptor %u, which is not the "
+			"head of a chain in flight",
+			e.id);
 		return;
 	}
 	/* The completed descriptors are [desc_tail, end): up to e.id's
@@ -319,8 +320,8 @@ tx_reclaim_in_order(struct tv_txq *txq, uint16_t n_used,
 	txq->used_idx += n_used;
 	if (unlikely(chains < n_used)) /* each entry completes >= 1 chain */
 		tv_txq_broken(txq, &txq->stats.err_used_idx,
-			   "back-end wrote %u used entries for %u chains",
-			   n_used, chains);
+			      "back-end wrote %u used entries for %u chains",
+			      n_used, chains);
 }
 
 /* Without IN_ORDER each entry completes its own chain; descriptors go back
@@ -337,10 +338,11 @@ tx_reclaim_any_order(struct tv_txq *txq, uint16_t n_used,
 		if (unlikely(e.id >= txq->ring.num ||
 			     txq->sw[e.id].ndesc == 0 ||
 			     txq->sw[e.id].m == NULL)) {
-			tv_txq_broken(txq, &txq->stats.err_used_id,
-				   "back-end returned descriptor %u, which is "
-				   "not the head of a chain in flight",
-				   e.id);
+			tv_txq_broken(
+				txq, &txq->stats.err_used_id,
+				"back-end returned descriptor %u, which is "
+				"not the head of a chain in flight",
+				e.id);
 			break;
 		}
 		s = &txq->sw[e.id];
@@ -374,9 +376,9 @@ tx_reclaim(struct tv_txq *txq)
 	 * outnumber the chains in flight. */
 	if (unlikely(n_used > txq->n_inflight)) {
 		tv_txq_broken(txq, &txq->stats.err_used_idx,
-			   "back-end says %u buffers were used, only %u are "
-			   "in flight",
-			   n_used, txq->n_inflight);
+			      "back-end says %u buffers were used, only %u are "
+			      "in flight",
+			      n_used, txq->n_inflight);
 		return;
 	}
 	fb.n = 0;

@@ -45,8 +45,8 @@
 
 #include "tv_pmd.h"
 
-#define TV_RX_BULK	 64u /* mbufs taken from the pool at once */
-#define TV_TX_FREE_BULK	 64u /* mbufs returned to the pool at once */
+#define TV_RX_BULK	64u /* mbufs taken from the pool at once */
+#define TV_TX_FREE_BULK 64u /* mbufs returned to the pool at once */
 
 /* Where rx_init_mbuf writes, checked against this DPDK there. */
 #define TV_MBUF_OFF_REARM  offsetof(struct rte_mbuf, data_off)
@@ -275,10 +275,10 @@ rx_scan_used_packed(const struct tv_rxq *rxq, uint16_t have, uint16_t want)
 		 * bytes, before marking the descriptor used are visible
 		 * once we see its flags. Pairs with the device's release
 		 * store of the flags. */
-		if (!tv_packed_is_used_at(__atomic_load_n(&desc[idx & mask]
-								   .flags,
-							  __ATOMIC_ACQUIRE),
-					  idx, num))
+		if (!tv_packed_is_used_at(
+			    __atomic_load_n(&desc[idx & mask].flags,
+					    __ATOMIC_ACQUIRE),
+			    idx, num))
 			break;
 	return have;
 }
