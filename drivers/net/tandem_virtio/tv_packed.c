@@ -33,6 +33,7 @@
  * on the control path with the gate closed.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_mempool.h>
@@ -105,6 +106,26 @@ ids_init(uint16_t *ids, uint16_t *n_free, uint32_t num)
 	for (i = 0; i < num; i++)
 		ids[i] = (uint16_t)(num - 1 - i);
 	*n_free = (uint16_t)num;
+}
+
+/* Handoff, gate closed: make the descriptors from free-running index
+ * `from` up to `to` (the ring's free ones) say what an honest device
+ * leaves there, "used on the lap before", whatever the old back-end wrote:
+ * the new one reads on from the oldest outstanding descriptor and must
+ * stop where the outstanding ones end. The device's event suppression
+ * structure gets a fresh ring's value (notifications enabled) until the
+ * new back-end writes its own. */
+static void
+packed_ring_settle(struct tv_packed *ring, uint16_t from, uint16_t to)
+{
+	const uint32_t num = ring->num;
+	uint16_t idx;
+
+	for (idx = from; idx != to; idx++)
+		ring->desc[idx & (num - 1)].flags =
+			tv_packed_used_flags((uint16_t)(idx - num), num);
+	ring->device->off_wrap = 0;
+	ring->device->flags = TV_PACKED_EVENT_FLAG_ENABLE;
 }
 
 /* ---- RX ---- */
@@ -221,55 +242,10 @@ rx_group_packed(struct tv_rxq *rxq, struct rte_mbuf **pkts, uint64_t *bytes)
 	return PK_WIDTH;
 }
 
-static __rte_always_inline uint16_t
-rx_burst_packed_body(struct tv_rxq *rxq, struct rte_mbuf **pkts,
-		     uint16_t nb_pkts)
-{
-	uint64_t bytes = 0;
-	uint16_t n_used, nb_rx = 0;
-
-	/* A broken queue waits for a handoff, which revives it (gate). */
-	if (unlikely(rxq_is_broken(rxq)))
-		return 0;
-	n_used = rx_scan_used_packed(rxq, 0, RTE_MIN(nb_pkts, rxq->n_posted));
-	if (rxq->in_order)
-		rx_prefetch(rxq, n_used);
-	while (nb_rx < nb_pkts && n_used > 0) {
-		int r;
-
-		if (rxq->in_order && n_used >= PK_WIDTH &&
-		    (unsigned int)(nb_pkts - nb_rx) >= PK_WIDTH &&
-		    (rxq->used_idx & rxq->mask) + PK_WIDTH <= rxq->pring.num &&
-		    rx_group_packed(rxq, pkts + nb_rx, &bytes) == PK_WIDTH) {
-			nb_rx += PK_WIDTH;
-			n_used -= PK_WIDTH;
-			continue;
-		}
-		r = rx_one(rxq, &n_used, pkts + nb_rx, &bytes, true);
-
-		if (r < 0)
-			break;
-		nb_rx += r;
-	}
-	rxq->stats.packets += nb_rx;
-	rxq->stats.bytes += bytes;
-	if (!rxq_is_broken(rxq) &&
-	    rxq->pring.num - rxq->n_posted >= rxq->refill_at)
-		tv_rxq_refill_packed(rxq);
-	return nb_rx;
-}
-
 uint16_t
 tv_rx_burst_packed(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
-	struct tv_rxq *rxq = queue;
-	uint16_t nb_rx;
-
-	if (unlikely(!dp_gate_enter(&rxq->gate)))
-		return 0;
-	nb_rx = rx_burst_packed_body(rxq, pkts, nb_pkts);
-	dp_gate_leave(&rxq->gate);
-	return nb_rx;
+	return rx_burst(queue, pkts, nb_pkts, PK_WIDTH, rx_group_packed, true);
 }
 
 /* Gate closed, the old back-end gone: every buffer still posted is made
@@ -316,39 +292,9 @@ tv_rxq_resync_packed(struct tv_rxq *rxq)
 	 * the records disagree, which only our own bug could make. */
 	rxq->avail_idx = idx;
 	rxq->n_posted = (uint16_t)(idx - rxq->used_idx);
+	packed_ring_settle(&rxq->pring, idx, (uint16_t)(rxq->used_idx + num));
 	if (idx != rxq->used_idx)
 		publish_flags(&desc[rxq->used_idx & rxq->mask], first_flags);
-	if (rxq->broken) {
-		rxq->broken = false;
-		rxq->stats.recoveries++;
-		TV_LOG(NOTICE,
-		       "port %u rx queue %u: resumes with a new back-end",
-		       rxq->port_id, rxq->queue_id);
-	}
-}
-
-void
-tv_rxq_vring_info(const struct tv_rxq *rxq, struct tv_vring_info *vi)
-{
-	vi->num = rxq->ring.num;
-	if (rxq->packed) {
-		uint16_t ow = tv_packed_off_wrap(rxq->used_idx, vi->num);
-
-		vi->desc = (uint64_t)(uintptr_t)rxq->pring.desc;
-		vi->avail = (uint64_t)(uintptr_t)rxq->pring.driver;
-		vi->used = (uint64_t)(uintptr_t)rxq->pring.device;
-		/* Bits 0-15: next avail descriptor and wrap counter; 16-31:
-		 * the same for the used side (vhost-user, packed rings). */
-		vi->base = (uint32_t)ow | (uint32_t)ow << 16;
-		return;
-	}
-	vi->desc = (uint64_t)(uintptr_t)rxq->ring.desc;
-	vi->avail = (uint64_t)(uintptr_t)rxq->ring.avail;
-	vi->used = (uint64_t)(uintptr_t)rxq->ring.used;
-	/* The back-end is stopped or gone: nobody writes used->idx now, and
-	 * the handoff (tv_queue.c) made it the start of what is
-	 * outstanding. */
-	vi->base = __atomic_load_n(&rxq->ring.used->idx, __ATOMIC_ACQUIRE);
 }
 
 /* ---- TX ---- */
@@ -361,11 +307,11 @@ tv_txq_reset_packed(struct tv_txq *txq)
 	ids_init(txq->free_ids, &txq->n_free_ids, txq->pring.num);
 }
 
-/* Write the ndesc descriptors of m at free-running idx as buffer `id`:
- * one with the header pushed into m's headroom (ndesc 1), else the
- * separate header hdrs[id] and one per segment. The first descriptor's
- * flags go to *head_flags when `hold_head` (the caller publishes them),
- * else into the ring last. */
+/* Write the ndesc descriptors of m at free-running idx as buffer `id`,
+ * and its zero virtio-net header: pushed into m's headroom (ndesc 1),
+ * else the separate hdrs[id], then one descriptor per segment. The first
+ * descriptor's flags go to *head_flags when `hold_head` (the caller
+ * publishes them), else into the ring last. */
 static void
 tx_write_chain(struct tv_txq *txq, struct rte_mbuf *m, uint16_t idx,
 	       uint16_t id, uint16_t ndesc, bool hold_head,
@@ -381,11 +327,13 @@ tx_write_chain(struct tv_txq *txq, struct rte_mbuf *m, uint16_t idx,
 	if (ndesc == 1) {
 		uint32_t off = m->data_off - hdr_len;
 
+		memset((char *)m->buf_addr + off, 0, hdr_len);
 		desc[head].addr = mbuf_va(m, off);
 		desc[head].len = m->data_len + hdr_len;
 		desc[head].id = id;
 		flags0 = tv_packed_avail_flags(idx, num);
 	} else {
+		memset(&txq->hdrs[id], 0, hdr_len);
 		desc[head].addr = (uint64_t)(uintptr_t)&txq->hdrs[id];
 		desc[head].len = hdr_len;
 		desc[head].id = id;
@@ -436,7 +384,7 @@ tx_complete_in_order(struct tv_txq *txq, uint16_t tail, uint16_t id,
 {
 	struct tv_tx_slot *const sw = txq->sw;
 	const uint16_t mask = txq->mask;
-	uint16_t off, end, pos;
+	uint16_t off, end;
 
 	off = (uint16_t)((id - tail) & mask);
 	if (unlikely(id >= txq->pring.num || sw[id].ndesc == 0 ||
@@ -449,20 +397,7 @@ tx_complete_in_order(struct tv_txq *txq, uint16_t tail, uint16_t id,
 		return tail;
 	}
 	end = (uint16_t)(tail + off + sw[id].ndesc);
-	for (pos = tail; pos != end; pos++) {
-		struct tv_tx_slot *s = &sw[pos & mask];
-
-		if (s->ndesc == 0)
-			continue;
-		if (likely(s->pool != NULL && s->pool == fb->pool &&
-			   fb->n < TV_TX_FREE_BULK))
-			fb->m[fb->n++] = s->m;
-		else
-			tx_free_add(fb, s);
-		s->m = NULL;
-		s->ndesc = 0;
-		(*chains)++;
-	}
+	*chains += tx_free_in_order(sw, mask, tail, end, fb);
 	return end;
 }
 
@@ -575,13 +510,10 @@ tx_queue_general_packed(struct tv_txq *txq, struct rte_mbuf *m, bool hold_head,
 	}
 	id = txq->in_order ? (uint16_t)(idx & txq->mask)
 			   : txq->free_ids[--txq->n_free_ids];
-	if (push)
-		memset((char *)m->buf_addr + m->data_off - hdr_len, 0, hdr_len);
-	else
-		memset(&txq->hdrs[id], 0, hdr_len);
 	txq->sw[id].m = m;
 	txq->sw[id].ndesc = (uint16_t)ndesc;
 	txq->sw[id].pool = simple && txq->bulk ? m->pool : NULL;
+	txq->sw[id].seq = txq->next_seq++;
 	tx_write_chain(txq, m, idx, id, (uint16_t)ndesc, hold_head, head_flags);
 	txq->desc_head += (uint16_t)ndesc;
 	txq->nb_free -= (uint16_t)ndesc;
@@ -636,7 +568,12 @@ tx_burst_packed_body(struct tv_txq *txq, struct rte_mbuf **pkts,
 			continue;
 		}
 		pos = head & mask;
-		id = in_order ? pos : txq->free_ids[--txq->n_free_ids];
+		if (in_order) {
+			id = pos;
+		} else {
+			id = txq->free_ids[--txq->n_free_ids];
+			sw[id].seq = txq->next_seq++;
+		}
 		off = m->data_off - hdr_len;
 		bytes += m->pkt_len;
 		sw[id].m = m;
@@ -690,75 +627,81 @@ tv_tx_burst_packed(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	return nb_tx;
 }
 
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The ids of the chains in flight (without IN_ORDER), oldest first: keys
+ * seq - next_seq (modulo 2^32) grow with a chain's age. Returns how many
+ * (order[] has room for num). Control path. */
+static uint16_t
+tx_inflight_by_age(const struct tv_txq *txq, uint64_t *order)
+{
+	uint16_t n = 0;
+	uint32_t id;
+
+	for (id = 0; id < txq->pring.num; id++)
+		if (txq->sw[id].ndesc != 0)
+			order[n++] = (uint64_t)(txq->sw[id].seq - txq->next_seq)
+					     << 16 |
+				     id;
+	qsort(order, n, sizeof(order[0]), cmp_u64);
+	return n;
+}
+
 /* Gate closed, the old back-end gone: take its completions (unless it
  * broke the queue: then none after the bad one is trusted, and those
  * chains go out again), then make every chain still in flight available
- * again in [desc_tail, desc_head), written from sw[]. A chain the old
- * back-end sent but had not reported is sent twice. */
-void
+ * again in [desc_tail, desc_head), in the order they were submitted,
+ * written from sw[]. A chain the old back-end sent but had not reported
+ * is sent twice. */
+int
 tv_txq_resync_packed(struct tv_txq *txq)
 {
 	struct tv_packed_desc *const desc = txq->pring.desc;
 	const uint32_t num = txq->pring.num;
-	uint16_t idx, first_flags = 0, chains = 0;
-	uint32_t k;
+	uint64_t *order = NULL;
+	uint16_t idx, first_flags = 0, chains = 0, n = 0, k;
 
+	if (!txq->in_order) {
+		/* Chains complete in any order: sort the ones in flight by
+		 * submission (oldest first; seq counts modulo 2^32). */
+		order = malloc(num * sizeof(*order));
+		if (order == NULL)
+			return -ENOMEM;
+	}
 	if (!txq->broken)
 		tv_txq_reclaim_packed(txq);
+	if (!txq->in_order)
+		n = tx_inflight_by_age(txq, order);
 	idx = txq->desc_tail;
-	for (k = 0; k < num;) {
+	for (k = 0; txq->in_order ? idx != txq->desc_head : k < n; k++) {
 		/* IN_ORDER: the chains in flight sit at their own positions
-		 * from desc_tail on; else any id in flight, in id order. */
-		uint16_t id =
-			txq->in_order
-				? (uint16_t)((txq->desc_tail + k) & txq->mask)
-				: (uint16_t)k;
-		const struct tv_tx_slot *s = &txq->sw[id];
+		 * from desc_tail on, ids = positions. */
+		const uint16_t bid = txq->in_order
+					     ? (uint16_t)(idx & txq->mask)
+					     : (uint16_t)(order[k] & 0xffff);
+		const struct tv_tx_slot *s = &txq->sw[bid];
 
-		if (txq->in_order &&
-		    (uint16_t)(txq->desc_tail + k) == txq->desc_head)
-			break;
-		if (s->ndesc == 0) {
-			k++;
-			continue;
-		}
-		tx_write_chain(txq, s->m, idx, id, s->ndesc,
+		if (s->ndesc == 0)
+			break; /* cannot happen: the records are our own */
+		tx_write_chain(txq, s->m, idx, bid, s->ndesc,
 			       idx == txq->desc_tail, &first_flags);
 		idx += s->ndesc;
 		chains++;
-		k += txq->in_order ? s->ndesc : 1;
 	}
+	free(order);
 	/* idx is desc_head again: the chains in flight fill exactly the
 	 * descriptors not yet completed. */
 	txq->desc_head = idx;
 	txq->nb_free = (uint16_t)(num - (uint16_t)(idx - txq->desc_tail));
 	txq->n_inflight = chains;
+	packed_ring_settle(&txq->pring, idx, (uint16_t)(txq->desc_tail + num));
 	if (idx != txq->desc_tail)
 		publish_flags(&desc[txq->desc_tail & txq->mask], first_flags);
-	if (txq->broken) {
-		txq->broken = false;
-		txq->stats.recoveries++;
-		TV_LOG(NOTICE,
-		       "port %u tx queue %u: resumes with a new back-end",
-		       txq->port_id, txq->queue_id);
-	}
-}
-
-void
-tv_txq_vring_info(const struct tv_txq *txq, struct tv_vring_info *vi)
-{
-	vi->num = txq->ring.num;
-	if (txq->packed) {
-		uint16_t ow = tv_packed_off_wrap(txq->desc_tail, vi->num);
-
-		vi->desc = (uint64_t)(uintptr_t)txq->pring.desc;
-		vi->avail = (uint64_t)(uintptr_t)txq->pring.driver;
-		vi->used = (uint64_t)(uintptr_t)txq->pring.device;
-		vi->base = (uint32_t)ow | (uint32_t)ow << 16;
-		return;
-	}
-	vi->desc = (uint64_t)(uintptr_t)txq->ring.desc;
-	vi->avail = (uint64_t)(uintptr_t)txq->ring.avail;
-	vi->used = (uint64_t)(uintptr_t)txq->ring.used;
-	vi->base = __atomic_load_n(&txq->ring.used->idx, __ATOMIC_ACQUIRE);
+	return 0;
 }

@@ -234,6 +234,9 @@ struct tv_tx_slot {
 	 * without touching the mbuf again. */
 	struct rte_mempool *pool;
 	uint16_t ndesc; /* 0: not the head of a chain in flight */
+	/* Packed without IN_ORDER: the chain's place in the order of
+	 * submission (a handoff sends the chains in flight again in it). */
+	uint32_t seq;
 };
 
 /* TX (virtio transmitq 2q+1). Chains occupy consecutive descriptor
@@ -269,6 +272,7 @@ struct tv_txq {
 	struct tv_net_hdr_mrg *hdrs; /* [num], DPDK memory: separate headers */
 	uint16_t *free_ids;	     /* as in tv_rxq */
 	uint16_t n_free_ids;
+	uint32_t next_seq; /* packed without IN_ORDER: tv_tx_slot.seq */
 	int kick_fd;
 	uint32_t recover_seen;
 	struct tv_dp_gate gate;
@@ -300,7 +304,8 @@ void tv_txq_drain(struct tv_txq *txq);
  * (TX) the driver still has outstanding, and revive a queue the old
  * back-end broke. Control path, before SET_VRING_BASE, which then sends
  * used->idx. Returns 0, or -ETIMEDOUT if the datapath did not leave a
- * burst within a second (the queue is left as it was). See tv_queue.c. */
+ * burst within a second, or -ENOMEM (packed TX without IN_ORDER); the
+ * queue is left as it was. See tv_queue.c. */
 int tv_rxq_handoff(struct tv_rxq *rxq);
 int tv_txq_handoff(struct tv_txq *txq);
 
@@ -327,9 +332,11 @@ void tv_rxq_reset_packed(struct tv_rxq *rxq);
 void tv_txq_reset_packed(struct tv_txq *txq);
 /* Handoff of a packed queue, gate closed (tv_queue.c): take what the old
  * back-end completed (TX), then make [used, avail) list every buffer still
- * outstanding again, written from the driver's own records. */
+ * outstanding again, written from the driver's own records, and the rest
+ * of the ring what an honest device leaves behind. Returns 0, or -ENOMEM
+ * (TX without IN_ORDER: no memory to sort the chains, queue unchanged). */
 void tv_rxq_resync_packed(struct tv_rxq *rxq);
-void tv_txq_resync_packed(struct tv_txq *txq);
+int tv_txq_resync_packed(struct tv_txq *txq);
 
 /* What SET_VRING_ADDR / SET_VRING_BASE tell the back-end about a ring:
  * its three areas and where the back-end starts (split: used->idx in the

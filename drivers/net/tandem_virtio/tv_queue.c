@@ -10,6 +10,7 @@
  * Called from the control path only: while the queue is not polled, except
  * the handoff to a new back-end at the end.
  */
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -424,6 +425,20 @@ tv_txq_reset(struct tv_txq *txq, const struct tv_dp_features *f)
  * wrap counter included (tv_rxq_vring_info). */
 
 #define TV_GATE_WAIT_MS 1000u /* a burst lasts microseconds */
+
+/* A queue the old back-end broke runs again once the resync (gate
+ * closed) handed it over. */
+static void
+queue_revive(bool *broken, uint64_t *recoveries, const char *dir,
+	     uint16_t port_id, uint16_t queue_id)
+{
+	if (!*broken)
+		return;
+	*broken = false;
+	(*recoveries)++;
+	TV_LOG(NOTICE, "port %u %s queue %u: resumes with a new back-end",
+	       port_id, dir, queue_id);
+}
 #define TV_GATE_POLL_US 10u
 
 static void
@@ -491,13 +506,6 @@ rx_resync(struct tv_rxq *rxq)
 	/* Nobody writes the used ring now: the old back-end is gone and the
 	 * new one is not told about the ring before we return. */
 	__atomic_store_n(&rxq->ring.used->idx, base, __ATOMIC_RELAXED);
-	if (rxq->broken) {
-		rxq->broken = false;
-		rxq->stats.recoveries++;
-		TV_LOG(NOTICE,
-		       "port %u rx queue %u: resumes with a new back-end",
-		       rxq->port_id, rxq->queue_id);
-	}
 }
 
 /* TX without IN_ORDER, gate closed: see the comment above. */
@@ -538,13 +546,6 @@ tx_resync(struct tv_txq *txq)
 	txq->used_idx = base;
 	txq->n_inflight = n;
 	__atomic_store_n(&txq->ring.used->idx, base, __ATOMIC_RELAXED);
-	if (txq->broken) {
-		txq->broken = false;
-		txq->stats.recoveries++;
-		TV_LOG(NOTICE,
-		       "port %u tx queue %u: resumes with a new back-end",
-		       txq->port_id, txq->queue_id);
-	}
 }
 
 int
@@ -561,6 +562,8 @@ tv_rxq_handoff(struct tv_rxq *rxq)
 			tv_rxq_resync_packed(rxq);
 		else
 			rx_resync(rxq);
+		queue_revive(&rxq->broken, &rxq->stats.recoveries, "rx",
+			     rxq->port_id, rxq->queue_id);
 		gate_open(&rxq->gate);
 		return 0;
 	}
@@ -588,12 +591,14 @@ tv_txq_handoff(struct tv_txq *txq)
 		ret = gate_close(&txq->gate);
 		if (ret < 0)
 			return ret;
-		if (txq->packed)
-			tv_txq_resync_packed(txq);
-		else
+		ret = txq->packed ? tv_txq_resync_packed(txq) : 0;
+		if (!txq->packed)
 			tx_resync(txq);
+		if (ret == 0)
+			queue_revive(&txq->broken, &txq->stats.recoveries, "tx",
+				     txq->port_id, txq->queue_id);
 		gate_open(&txq->gate);
-		return 0;
+		return ret;
 	}
 	if (!__atomic_load_n(&txq->broken, __ATOMIC_ACQUIRE))
 		return 0;
@@ -605,4 +610,54 @@ tv_txq_handoff(struct tv_txq *txq)
 	__atomic_store_n(&txq->recover_gen, txq->recover_gen + 1,
 			 __ATOMIC_RELEASE);
 	return 0;
+}
+
+/* ---- What SET_VRING_ADDR / SET_VRING_BASE say (after the handoff) ---- */
+
+/* Packed code reads the ring size through either member of the union. */
+static_assert(offsetof(struct tv_split, num) == offsetof(struct tv_packed, num),
+	      "num at the same place in both ring layouts");
+
+void
+tv_rxq_vring_info(const struct tv_rxq *rxq, struct tv_vring_info *vi)
+{
+	vi->num = rxq->ring.num;
+	if (rxq->packed) {
+		uint16_t ow = tv_packed_off_wrap(rxq->used_idx, vi->num);
+
+		vi->desc = (uint64_t)(uintptr_t)rxq->pring.desc;
+		vi->avail = (uint64_t)(uintptr_t)rxq->pring.driver;
+		vi->used = (uint64_t)(uintptr_t)rxq->pring.device;
+		/* Bits 0-15: next avail descriptor and wrap counter; 16-31:
+		 * the same for the used side (vhost-user, packed rings): the
+		 * resync made both the oldest outstanding descriptor. */
+		vi->base = (uint32_t)ow | (uint32_t)ow << 16;
+		return;
+	}
+	vi->desc = (uint64_t)(uintptr_t)rxq->ring.desc;
+	vi->avail = (uint64_t)(uintptr_t)rxq->ring.avail;
+	vi->used = (uint64_t)(uintptr_t)rxq->ring.used;
+	/* The back-end is stopped or gone: nobody writes used->idx now, and
+	 * the handoff (tv_queue.c) made it the start of what is
+	 * outstanding. */
+	vi->base = __atomic_load_n(&rxq->ring.used->idx, __ATOMIC_ACQUIRE);
+}
+
+void
+tv_txq_vring_info(const struct tv_txq *txq, struct tv_vring_info *vi)
+{
+	vi->num = txq->ring.num;
+	if (txq->packed) {
+		uint16_t ow = tv_packed_off_wrap(txq->desc_tail, vi->num);
+
+		vi->desc = (uint64_t)(uintptr_t)txq->pring.desc;
+		vi->avail = (uint64_t)(uintptr_t)txq->pring.driver;
+		vi->used = (uint64_t)(uintptr_t)txq->pring.device;
+		vi->base = (uint32_t)ow | (uint32_t)ow << 16;
+		return;
+	}
+	vi->desc = (uint64_t)(uintptr_t)txq->ring.desc;
+	vi->avail = (uint64_t)(uintptr_t)txq->ring.avail;
+	vi->used = (uint64_t)(uintptr_t)txq->ring.used;
+	vi->base = __atomic_load_n(&txq->ring.used->idx, __ATOMIC_ACQUIRE);
 }

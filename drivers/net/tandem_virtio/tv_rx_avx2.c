@@ -96,5 +96,5 @@ rx_group_avx2(struct tv_rxq *rxq, struct rte_mbuf **pkts, uint64_t *bytes)
 uint16_t
 tv_rx_burst_split_avx2(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
-	return rx_burst(rxq, pkts, nb_pkts, AVX2_WIDTH, rx_group_avx2);
+	return rx_burst(rxq, pkts, nb_pkts, AVX2_WIDTH, rx_group_avx2, false);
 }

@@ -102,5 +102,6 @@ rx_group_avx512(struct tv_rxq *rxq, struct rte_mbuf **pkts, uint64_t *bytes)
 uint16_t
 tv_rx_burst_split_avx512(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
-	return rx_burst(rxq, pkts, nb_pkts, AVX512_WIDTH, rx_group_avx512);
+	return rx_burst(rxq, pkts, nb_pkts, AVX512_WIDTH, rx_group_avx512,
+			false);
 }

@@ -81,5 +81,5 @@ rx_group_sse(struct tv_rxq *rxq, struct rte_mbuf **pkts, uint64_t *bytes)
 uint16_t
 tv_rx_burst_split_sse(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
-	return rx_burst(rxq, pkts, nb_pkts, SSE_WIDTH, rx_group_sse);
+	return rx_burst(rxq, pkts, nb_pkts, SSE_WIDTH, rx_group_sse, false);
 }

@@ -219,7 +219,7 @@ tv_rxq_refill_split(struct tv_rxq *rxq)
 uint16_t
 tv_rx_burst_split(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
-	return rx_burst(queue, pkts, nb_pkts, 0, NULL);
+	return rx_burst(queue, pkts, nb_pkts, 0, NULL, false);
 }
 
 /* ---- TX ---- */
@@ -249,13 +249,8 @@ tv_txq_try_recover(struct tv_txq *txq)
 
 /* IN_ORDER: the device may write one used entry for a whole batch of
  * chains (virtio 1.2, 2.7.9), so only the newest entry matters: it
- * completes every chain up to and including its own.
- *
- * The walk keeps its counters in locals and collects the mbufs of a run
- * of simple chains from one pool straight into fb (tx_free_add's checks
- * only when the pool changes or fb is full). Callgrind, one-core loop at
- * 64 B: tx_reclaim 45 -> 34 instructions a packet (32 with a stock host
- * once fb's pool and count stay in locals). */
+ * completes every chain up to and including its own (the walk:
+ * tx_free_in_order, tv_rxtx.h). */
 static __rte_always_inline void
 tx_reclaim_in_order(struct tv_txq *txq, uint16_t n_used,
 		    struct tx_free_batch *fb)
@@ -263,9 +258,7 @@ tx_reclaim_in_order(struct tv_txq *txq, uint16_t n_used,
 	struct tv_tx_slot *const sw = txq->sw;
 	const uint16_t mask = txq->mask;
 	struct tv_used_elem e;
-	struct rte_mempool *pool;
-	uint16_t chains = 0, freed, pos, end;
-	unsigned int n;
+	uint16_t chains, freed, pos, end;
 
 	read_used(&txq->ring, (uint16_t)(txq->used_idx + n_used - 1), mask, &e);
 	/* In order, completed chains leave sw[] at once: every ndesc != 0
@@ -279,41 +272,11 @@ tx_reclaim_in_order(struct tv_txq *txq, uint16_t n_used,
 		return;
 	}
 	/* The completed descriptors are [desc_tail, end): up to e.id's
-	 * chain and all of it. The walk goes over positions rather than
-	 * from head to head (pos += ndesc), so that no iteration waits for
-	 * the previous one's load: a position whose ndesc is 0 is inside a
-	 * chain. perf, one-core loop with the stock host at 64 B: the
-	 * head-to-head walk spent most of tx_reclaim's samples on that
-	 * load. */
+	 * chain and all of it. */
 	pos = txq->desc_tail;
 	end = (uint16_t)(pos + ((e.id - pos) & mask) + sw[e.id].ndesc);
-	/* fb's pool and count in locals: the sw[] stores below may alias fb
-	 * as far as the compiler knows (its address escapes), which would
-	 * make it reload them for every chain. */
-	pool = fb->pool;
-	n = fb->n;
-	for (; pos != end; pos++) {
-		struct tv_tx_slot *s = &sw[pos & mask];
-		struct rte_mempool *sp = s->pool;
-
-		if (s->ndesc == 0)
-			continue;
-		/* pool is NULL only while fb is empty; a NULL s->pool
-		 * (not simple) goes to tx_free_add. */
-		if (likely(sp == pool && sp != NULL && n < TV_TX_FREE_BULK)) {
-			fb->m[n++] = s->m;
-		} else {
-			fb->n = n;
-			tx_free_add(fb, s);
-			n = fb->n;
-			pool = fb->pool;
-		}
-		s->m = NULL;
-		s->ndesc = 0;
-		chains++;
-	}
+	chains = tx_free_in_order(sw, mask, pos, end, fb);
 	freed = (uint16_t)(end - txq->desc_tail);
-	fb->n = n;
 	txq->n_inflight -= chains;
 	txq->nb_free += freed;
 	txq->desc_tail += freed;

@@ -25,6 +25,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -231,10 +232,19 @@ vu_vring_setup(struct tv_dev *dev, int sock, uint32_t vq,
 		ret = tvu_fe_set_vring_state(sock, TVU_SET_VRING_ENABLE, vq, 1,
 					     ack);
 	}
-	if (ret < 0)
+	if (ret < 0) {
 		snprintf(err, errlen, "%s for vring %u failed: %s", step, vq,
 			 strerror(-ret));
-	return ret;
+		return ret;
+	}
+	/* One notification for what the ring already holds: a back-end that
+	 * waits for kicks (not DPDK's, which polls) would otherwise not look
+	 * at buffers made available before it came (the spec allows extra
+	 * notifications). Not in the kicks xstat, which the datapath owns. */
+	if (eventfd_write(kick_fd, 1) < 0 && errno != EAGAIN)
+		TV_LOG(WARNING, "vring %u: kick after set-up failed: %s", vq,
+		       strerror(errno));
+	return 0;
 }
 
 /* Share all EAL memory (again). Lock and memory lock held (see
@@ -262,6 +272,20 @@ vu_send_mem_table(struct tv_dev *dev, int sock, char *err, size_t errlen)
 	return 0;
 }
 
+static void
+handoff_error(char *err, size_t errlen, const char *dir, uint16_t q, int ret)
+{
+	if (ret == -ETIMEDOUT)
+		snprintf(err, errlen,
+			 "%s queue %u: its datapath did not leave a burst "
+			 "within a second; cannot hand the ring over",
+			 dir, q);
+	else
+		snprintf(err, errlen,
+			 "%s queue %u: cannot hand the ring over: %s", dir, q,
+			 strerror(-ret));
+}
+
 /* Memory table, then every configured queue pair. Lock held. */
 static int
 vu_rings_setup(struct tv_dev *dev, int sock, char *err, size_t errlen)
@@ -282,20 +306,12 @@ vu_rings_setup(struct tv_dev *dev, int sock, char *err, size_t errlen)
 		 * outstanding; a queue the old back-end broke resumes. */
 		ret = tv_rxq_handoff(rxq);
 		if (ret < 0) {
-			snprintf(err, errlen,
-				 "rx queue %u: its datapath did not leave a "
-				 "burst within a second; cannot hand the ring "
-				 "over",
-				 q);
+			handoff_error(err, errlen, "rx", q, ret);
 			return ret;
 		}
 		ret = tv_txq_handoff(txq);
 		if (ret < 0) {
-			snprintf(err, errlen,
-				 "tx queue %u: its datapath did not leave a "
-				 "burst within a second; cannot hand the ring "
-				 "over",
-				 q);
+			handoff_error(err, errlen, "tx", q, ret);
 			return ret;
 		}
 
