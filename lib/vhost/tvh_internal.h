@@ -23,6 +23,7 @@
 #include <rte_prefetch.h>
 
 #include "tv_vring.h"
+#include "tmb.h"
 #include "tvh.h"
 #include "tvu.h"
 
@@ -255,10 +256,8 @@ struct tvh_vq {
 	int err_fd;
 } __rte_cache_aligned;
 
-/* Library-wide: is membarrier usable (else the datapath fences)? */
-extern bool tvh_use_membarrier;
-
-/* Register membarrier once; selects the datapath variant. */
+/* Register membarrier once (lib/membar); selects the datapath variant
+ * and logs which. */
 void tvh_barrier_init(void);
 
 /* Datapath entry: announce the burst, then look at ready. Returns the
@@ -277,10 +276,7 @@ tvh_burst_enter(struct tvh_vq *vq)
 	uint8_t state;
 
 	__atomic_store_n(&vq->in_burst, 1, __ATOMIC_RELAXED);
-	if (tvh_use_membarrier)
-		rte_compiler_barrier();
-	else
-		rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+	tmb_light();
 	/* acquire: pairs with the release store of ready in tvh_vq_publish,
 	 * so the ring pointers and memory table read below are the ones
 	 * published with it. */

@@ -29,7 +29,8 @@
  * (classic store-buffering pairing). The choice is made once, before any
  * queue runs: once membarrier is registered, (D) must be membarrier (a
  * fence on our side does not pair with the datapath's compiler barrier),
- * so a failing call is fatal rather than silently unsafe.
+ * so a failing call is fatal rather than silently unsafe. The barrier
+ * itself is lib/membar's (tmb.h), shared with net_tandem_virtio's gate.
  *
  * (E) is bounded: a burst may not leave, because the datapath thread is
  * blocked in the write to the front-end's call eventfd (a front-end can
@@ -42,13 +43,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/membarrier.h>
 #include <sched.h>
 #include <string.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,27 +57,15 @@
 
 #include "tvh_internal.h"
 
-bool tvh_use_membarrier;
-
-static long
-membarrier(int cmd)
-{
-	return syscall(__NR_membarrier, cmd, 0, 0);
-}
-
 void
 tvh_barrier_init(void)
 {
 	static bool done;
-	long cmds;
 
 	if (done)
 		return;
 	done = true;
-	cmds = membarrier(MEMBARRIER_CMD_QUERY);
-	if (cmds >= 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
-	    membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0) {
-		tvh_use_membarrier = true;
+	if (tmb_init()) {
 		rte_log(RTE_LOG_DEBUG, tvh_logtype_ctrl,
 			"tandem_vhost: membarrier registered: datapath pays no "
 			"fence per burst\n");
@@ -89,28 +76,19 @@ tvh_barrier_init(void)
 		"per burst\n");
 }
 
-/* (D) in the comment at the top of this file. */
+/* (D) in the comment at the top of this file: pairs with tmb_light in
+ * tvh_burst_enter. Never carry on without it: the datapath would be free
+ * to use a ring we are about to unmap. */
 static void
 stop_barrier(void)
 {
-	if (!tvh_use_membarrier) {
-		/* Pairs with the seq_cst fence in tvh_burst_enter. */
-		rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
-		return;
-	}
-	/* Pairs with the compiler barrier in tvh_burst_enter, which is a
-	 * barrier only because this call makes every running thread
-	 * execute one. A registered process cannot see it fail on a sane
-	 * kernel; retry in case, but never carry on without it: a fence of
-	 * our own would leave the datapath free to use a ring we are about
-	 * to unmap. */
-	for (int i = 0; i < 3; i++)
-		if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0)
-			return;
-	rte_panic("tandem_vhost: membarrier(PRIVATE_EXPEDITED) failed "
-		  "after registration (%s): queues cannot be stopped "
-		  "safely\n",
-		  strerror(errno));
+	int ret = tmb_heavy();
+
+	if (ret < 0)
+		rte_panic("tandem_vhost: membarrier(PRIVATE_EXPEDITED) failed "
+			  "after registration (%s): queues cannot be stopped "
+			  "safely\n",
+			  strerror(-ret));
 }
 
 static uint64_t

@@ -18,6 +18,7 @@
 #include <ethdev_vdev.h>
 #include <rte_malloc.h>
 
+#include "tmb.h"
 #include "tv_pmd.h"
 
 bool
@@ -372,6 +373,8 @@ static const struct eth_dev_ops tv_ops = {
 	.mac_addr_set = tv_mac_addr_set,
 };
 
+static bool barrier_logged; /* probe: the gates' barrier mode was said */
+
 static int
 tv_probe(struct rte_vdev_device *vdev)
 {
@@ -381,6 +384,7 @@ tv_probe(struct rte_vdev_device *vdev)
 	struct tv_config cfg;
 	struct tv_dev *dev;
 	char mac_str[RTE_ETHER_ADDR_FMT_SIZE];
+	bool expedited;
 	int ret;
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
@@ -391,6 +395,16 @@ tv_probe(struct rte_vdev_device *vdev)
 	if (ret < 0) {
 		TV_LOG(ERR, "%s: invalid devargs, probe failed", name);
 		return ret;
+	}
+	/* The queue gates' barrier mode, fixed before any queue exists (see
+	 * tmb.h); said once. */
+	expedited = tmb_init();
+	if (!barrier_logged) {
+		barrier_logged = true;
+		TV_LOG(INFO,
+		       "membarrier %s: queue gates pay %s fence per burst",
+		       expedited ? "registered" : "unavailable",
+		       expedited ? "no" : "a");
 	}
 	eth_dev = rte_eth_vdev_allocate(vdev, sizeof(*dev));
 	if (eth_dev == NULL)

@@ -144,13 +144,15 @@ struct tv_dp_features {
 	bool bulk;
 };
 
-/* Without IN_ORDER, a handoff to a new back-end rewrites the rings while
- * the port runs, so it must have the queue to itself: the datapath holds
- * `busy` for the length of each burst and does not start one while
- * `closed` (tv_rxtx.h dp_gate_enter; tv_queue.c gate_close). A Dekker
- * pair, one full barrier on each side: a burst that passes the gate is
- * waited for, one that comes later sees it closed. Both words share the
- * datapath's line: the control path reads them only during a handoff. */
+/* Without IN_ORDER, and on packed rings, a handoff to a new back-end
+ * rewrites the rings while the port runs, so it must have the queue to
+ * itself: the datapath holds `busy` for the length of each burst and does
+ * not start one while `closed` (tv_rxtx.h dp_gate_enter; tv_queue.c
+ * gate_close). A Dekker pair on lib/membar's asymmetric barrier (tmb.h:
+ * a compiler barrier per burst, membarrier on the control side): a burst
+ * that passes the gate is waited for, one that comes later sees it
+ * closed. Both words share the datapath's line: the control path reads
+ * them only during a handoff. */
 struct tv_dp_gate {
 	uint32_t busy;	 /* datapath writes: inside a burst */
 	uint32_t closed; /* control path writes: no burst may start */

@@ -457,12 +457,21 @@ gate_close(struct tv_dp_gate *g)
 	uint64_t deadline = rte_get_timer_cycles() +
 			    rte_get_timer_hz() / 1000 * TV_GATE_WAIT_MS;
 
+	int ret;
+
 	__atomic_store_n(&g->closed, 1, __ATOMIC_RELAXED);
-	/* Full barrier: closed is visible before we read busy. Pairs with
-	 * dp_gate_enter's full barrier between its store of busy and its
-	 * read of closed (tv_rxtx.h): a burst either sees closed or is seen
-	 * busy here. */
-	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* closed is visible before we read busy, and every thread of the
+	 * process has executed a full barrier (membarrier) or we did (a
+	 * fence). Pairs with dp_gate_enter's tmb_light between its store of
+	 * busy and its read of closed (tv_rxtx.h): a burst either sees
+	 * closed or is seen busy here. */
+	ret = tmb_heavy();
+	if (ret < 0) {
+		TV_LOG(ERR, "membarrier failed (%s): cannot stop the datapath",
+		       strerror(-ret));
+		gate_open(g);
+		return ret;
+	}
 	/* Acquire: pairs with dp_gate_leave's release store: the last
 	 * burst's writes are visible. */
 	while (__atomic_load_n(&g->busy, __ATOMIC_ACQUIRE) != 0) {

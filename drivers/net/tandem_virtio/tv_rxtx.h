@@ -45,6 +45,7 @@
 #include <rte_vect.h>
 #endif
 
+#include "tmb.h"
 #include "tv_pmd.h"
 
 #define TV_RX_BULK	64u /* mbufs taken from the pool at once */
@@ -149,10 +150,12 @@ static __rte_always_inline bool
 dp_gate_enter(struct tv_dp_gate *g)
 {
 	__atomic_store_n(&g->busy, 1, __ATOMIC_RELAXED);
-	/* Full barrier: our busy store is visible before we read closed.
-	 * Pairs with gate_close's full barrier (tv_queue.c) between its
-	 * store of closed and its read of busy: one of us sees the other. */
-	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* Our busy store is visible before we read closed: the light side
+	 * of lib/membar's asymmetric barrier (a compiler barrier where the
+	 * kernel has membarrier, else a full fence). Pairs with gate_close's
+	 * tmb_heavy (tv_queue.c) between its store of closed and its read
+	 * of busy: one of us sees the other. */
+	tmb_light();
 	/* Acquire: what a handoff wrote before opening the gate (its release
 	 * store of closed, gate_open) is visible to this burst. */
 	if (likely(__atomic_load_n(&g->closed, __ATOMIC_ACQUIRE) == 0))
