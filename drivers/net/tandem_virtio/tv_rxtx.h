@@ -276,15 +276,16 @@ rx_scan_used_packed(const struct tv_rxq *rxq, uint16_t have, uint16_t want)
 	uint16_t idx = (uint16_t)(rxq->used_idx + have);
 
 	for (; have < want; have++, idx++)
-		/* Acquire: the id and len the device wrote, and the buffer
-		 * bytes, before marking the descriptor used are visible
-		 * once we see its flags. Pairs with the device's release
-		 * store of the flags. */
 		if (!tv_packed_is_used_at(
 			    __atomic_load_n(&desc[idx & mask].flags,
-					    __ATOMIC_ACQUIRE),
+					    __ATOMIC_RELAXED),
 			    idx, num))
 			break;
+	/* Acquire (one fence for the scan, not one per descriptor): the id
+	 * and len the device wrote, and the buffer bytes, before marking a
+	 * descriptor used are visible once we saw its flags. Pairs with the
+	 * device's release store of the flags. */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	return have;
 }
 
