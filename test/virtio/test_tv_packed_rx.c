@@ -4,8 +4,9 @@
  * test_tv_packed_rx.c - unit tests of net_tandem_virtio's packed-ring RX
  * (drivers/net/tandem_virtio/tv_packed.c, tv_queue.c) with this program
  * playing the device (tvt_packed.h): many laps, mergeable packets,
- * hostile used descriptors, the handoff to a new device, and for both
- * directions kicks and the publish order of a batch.
+ * hostile used descriptors, the handoff to a new device (also over a ring
+ * the old one left dirty), and for both directions kicks and the publish
+ * order of a batch.
  *
  * Checks payload bytes, descriptor fields and flags, ids, lengths,
  * counters, kicks, that every mbuf goes back to its pool and that no fd
@@ -298,6 +299,106 @@ test_rx_fault(enum rx_fault fault, bool in_order)
 	CHECK(rte_mempool_avail_count(pool) == pool_full);
 }
 
+/* ---- Handoff over a ring the old device left dirty ---- */
+
+/* With the application's rx_free_thresh at 12: a lap of packets, then
+ * five more the driver receives (no refill yet) and one it does not
+ * (lost in the handoff): buffers [21, 32) are posted, [32, 37) not. The
+ * old device makes every descriptor of [32, 37) look like a buffer made
+ * available for the lap the next device reaches there, and leaves its
+ * event structure saying DISABLE. After the handoff:
+ * (a) [32, 37) say "used on the lap before", and a new device from the
+ *     base the driver reports takes exactly the buffers still posted,
+ *     then finds nothing;
+ * (d) the device's event structure is a fresh ring's (ENABLE, off_wrap
+ *     0), so the next refill notifies.
+ * Then the queue runs on: the new device fills the buffers, the driver
+ * receives them and posts a whole ring again. */
+static void
+test_rx_handoff_dirty(bool in_order)
+{
+	const uint16_t num = 16;
+	const struct tv_dp_features f = feat(in_order, true);
+	struct rte_mbuf *pkts[MAXN];
+	struct tv_rxq *rxq = NULL;
+	struct tv_vring_info vi;
+	uint16_t tk[MAXN], n;
+	unsigned int ntk, i;
+	uint64_t kicks;
+	struct pdev d;
+
+	REQUIRE(tv_rxq_create(&rxq, PORT, 1, num, SOCKET_ID_ANY, pool) == 0);
+	rxq->free_thresh = 12;
+	CHECK(tv_rxq_reset(rxq, &f, true) == 0);
+	CHECK(rxq->refill_at == 12);
+	pd_attach(&d, &rxq->pring, BASE0);
+	/* Without IN_ORDER, scrambled: ids no longer match positions. */
+	ntk = pd_rx_take_all(&d, tk, 0, rxq->buf_len, in_order);
+	for (i = 0; i < num; i++)
+		pd_rx_pkt(&d, tk, &ntk, in_order ? 0 : (i * 7) % ntk, i, 30, 1);
+	CHECK(tv_rx_burst_packed(rxq, pkts, MAXN) == num);
+	rte_pktmbuf_free_bulk(pkts, num);
+	ntk = pd_rx_take_all(&d, tk, 0, rxq->buf_len, in_order);
+	CHECK(ntk == num);
+	for (i = 0; i < 6; i++)
+		pd_rx_pkt(&d, tk, &ntk, in_order ? 0 : (i * 5) % ntk, num + i,
+			  30, 1);
+	CHECK(tv_rx_burst_packed(rxq, pkts, 5) == 5);
+	for (i = 0; i < 5; i++)
+		CHECK(mbuf_matches(pkts[i], num + i, 30));
+	rte_pktmbuf_free_bulk(pkts, 5);
+	CHECK(rxq->used_idx == 21 && rxq->avail_idx == 32);
+	CHECK(rxq->n_posted == 11);
+	pd_leave_dirty(&rxq->pring, 32, 21 + num, P_WRITE, rxq->buf_len,
+		       EV_DISABLE, ow(40, num));
+
+	CHECK(tv_rxq_handoff(rxq) == 0);
+	CHECK(rxq->used_idx == 21 && rxq->avail_idx == 32);
+	CHECK(rxq->n_posted == 11 && !rxq->broken);
+	/* (d), (a) */
+	check_event_fresh(&rxq->pring);
+	check_ring_settled(&rxq->pring, 32, 21 + num);
+	tv_rxq_vring_info(rxq, &vi);
+	CHECK(vi.base == ((uint32_t)ow(21, num) * 0x10001u));
+	pd_attach(&d, &rxq->pring, (uint16_t)vi.base);
+	ntk = pd_rx_take_all(&d, tk, 0, rxq->buf_len, in_order);
+	CHECK(ntk == 11); /* (a): and nothing beyond */
+	for (i = 0; i < ntk && i < 11; i++) {
+		const struct rte_mbuf *m = rxq->sw[tk[i]];
+
+		/* A buffer still posted (ids are distinct: pd_take). */
+		CHECK(m != NULL &&
+		      d.addr[tk[i]] == (uintptr_t)m->buf_addr +
+					       RTE_PKTMBUF_HEADROOM - HDR);
+	}
+
+	/* (d): the refill after the next burst notifies the new device. */
+	for (i = 0; i < 11 && ntk > 0; i++)
+		pd_rx_pkt(&d, tk, &ntk, 0, 100 + i, 40, 1);
+	kick_read(rxq->kick_fd);
+	kicks = rxq->stats.kicks;
+	n = tv_rx_burst_packed(rxq, pkts, MAXN);
+	CHECK(n == 11);
+	CHECK(rxq->stats.kicks == kicks + 1 && kick_read(rxq->kick_fd) == 1);
+	for (i = 0; i < n; i++)
+		CHECK(mbuf_matches(pkts[i], 100 + i, 40));
+	rte_pktmbuf_free_bulk(pkts, n);
+	CHECK(rxq->n_posted == num && rxq->avail_idx == 32 + num);
+	ntk = pd_rx_take_all(&d, tk, 0, rxq->buf_len, in_order);
+	CHECK(ntk == num);
+	for (i = 0; i < num && ntk > 0; i++)
+		pd_rx_pkt(&d, tk, &ntk, 0, 200 + i, 50, 1);
+	n = tv_rx_burst_packed(rxq, pkts, MAXN);
+	CHECK(n == num);
+	for (i = 0; i < n; i++)
+		CHECK(mbuf_matches(pkts[i], 200 + i, 50));
+	rte_pktmbuf_free_bulk(pkts, n);
+	CHECK(!rxq->broken && rxq->stats.packets == 2u * num + 16);
+	CHECK(rxq->stats.err_used_id == 0 && rxq->stats.err_used_len == 0);
+	tv_rxq_free(rxq);
+	CHECK(rte_mempool_avail_count(pool) == pool_full);
+}
+
 /* ---- Kicks ---- */
 
 static void
@@ -543,6 +644,7 @@ main(int argc, char **argv)
 			if ((fault != RF_ID_ORDER || in_order) &&
 			    (fault != RF_ID_STALE || !in_order))
 				test_rx_fault((enum rx_fault)fault, in_order);
+		test_rx_handoff_dirty(in_order);
 	}
 	test_kicks();
 	test_publish_order();

@@ -97,12 +97,36 @@ feat(bool in_order, bool mrg)
 	};
 }
 
-/* off_wrap of free-running descriptor index idx: position, and the wrap
- * counter, which starts at 1 and flips every lap. */
+/* The ring wrap counter on the lap of free-running descriptor index idx:
+ * 1 on the first lap, flipped every lap (section 2.8.1). */
+static inline bool
+lap_wrap(uint16_t idx, uint16_t num)
+{
+	return ((idx / num) & 1) == 0;
+}
+
+/* off_wrap of free-running descriptor index idx: position and wrap
+ * counter. */
 static inline uint16_t
 ow(uint16_t idx, uint16_t num)
 {
-	return (uint16_t)((idx % num) | ((((idx / num) & 1) == 0) << 15));
+	return (uint16_t)((idx % num) | (lap_wrap(idx, num) << 15));
+}
+
+/* AVAIL/USED of a descriptor the driver made available at idx: AVAIL the
+ * lap's wrap counter, USED its inverse (section 2.8.1). */
+static inline uint16_t
+avail_flags_at(uint16_t idx, uint16_t num)
+{
+	return lap_wrap(idx, num) ? P_AVAIL : P_USED;
+}
+
+/* AVAIL/USED of a descriptor the device used at idx: both the lap's wrap
+ * counter (section 2.8.2). */
+static inline uint16_t
+used_flags_at(uint16_t idx, uint16_t num)
+{
+	return lap_wrap(idx, num) ? P_AVAIL | P_USED : 0;
 }
 
 /* ---- The fake packed device ---- */
@@ -430,6 +454,20 @@ tx_check_chain(const struct tv_txq *txq, const struct pchain *c,
 		}
 }
 
+/* The device takes the next list the driver made available, which must
+ * be packet p; records its id. */
+static inline bool
+pd_tx_take_one(struct pdev *d, const struct tv_txq *txq, struct txp *p)
+{
+	struct pchain c;
+
+	if (!pd_take(d, &c))
+		return false;
+	tx_check_chain(txq, &c, p, txq->in_order);
+	p->id = c.id;
+	return true;
+}
+
 /* Take every list the driver made available; they must be the packets
  * sent, in order. Appends their numbers to out[]. */
 static inline unsigned int
@@ -574,6 +612,60 @@ tx_pass(struct tv_txq *txq, struct pdev *d, unsigned int *pkt,
 	}
 	CHECK(tv_tx_burst_packed(txq, NULL, 0) == 0);
 	CHECK(txq->n_inflight == 0);
+}
+
+/* ---- What an old device leaves behind at a handoff ---- */
+
+static uint8_t pd_junk[8192]; /* what planted descriptors point to */
+
+/* The old device makes descriptors [from, to) (free-running) look like
+ * buffers made available for the lap on which the next device reaches
+ * each one: a fake address, len and id, the flags `extra` (RX: P_WRITE)
+ * and the lap's AVAIL/USED. And its event suppression structure asks for
+ * `flags` at off_wrap `at`. */
+static inline void
+pd_leave_dirty(struct tv_packed *ring, uint16_t from, uint16_t to,
+	       uint16_t extra, uint32_t len, uint16_t flags, uint16_t at)
+{
+	const uint16_t num = (uint16_t)ring->num;
+	uint16_t idx;
+
+	REQUIRE(len <= sizeof(pd_junk));
+	for (idx = from; idx != to; idx++)
+		ring->desc[idx % num] = (struct tv_packed_desc){
+			.addr = (uintptr_t)pd_junk,
+			.len = len,
+			.id = (uint16_t)(idx % num),
+			.flags = (uint16_t)(extra | avail_flags_at(idx, num)),
+		};
+	ring->device->off_wrap = at;
+	ring->device->flags = flags;
+}
+
+/* After a handoff the descriptors [from, to) the driver has not made
+ * available say what an honest device leaves there, "used on the lap
+ * before", whatever the old one wrote: the new device, reading on from
+ * the oldest outstanding descriptor, stops where those end. */
+static inline void
+check_ring_settled(const struct tv_packed *ring, uint16_t from, uint16_t to)
+{
+	const uint16_t num = (uint16_t)ring->num;
+	unsigned int bad = 0;
+	uint16_t idx;
+
+	for (idx = from; idx != to; idx++)
+		bad += ring->desc[idx % num].flags !=
+		       used_flags_at((uint16_t)(idx - num), num);
+	CHECK(bad == 0);
+}
+
+/* ... and the device's event suppression structure is a fresh ring's
+ * (notifications enabled) until the new device writes its own. */
+static inline void
+check_event_fresh(const struct tv_packed *ring)
+{
+	CHECK(ring->device->flags == EV_ENABLE);
+	CHECK(ring->device->off_wrap == 0);
 }
 
 /* ---- Kicks, program start and end ---- */
