@@ -40,7 +40,9 @@
  *   TX 0: tx burst: u8 (1 + % 32 packets), per packet u16 length (1 +
  *         % 3000) and u8 kind (segments 1 + % 3; 0x10: no headroom;
  *         0x20: a second reference held by this program)
- *      3: the device reads chains: u8 (1 + % 8)
+ *      3: the device reads chains: u8 r (1 + r % 8; 0x08: and writes
+ *         junk over each one's virtio-net header, which the driver's
+ *         records say it reads only: a handoff must send it zeroed again)
  *      4: the device completes chains it read: u8 b (1 + b % 8; 0x08:
  *         leave unmarked; 0x10: id hostile, u16 follows; 0x20: len
  *         hostile, u32 follows; 0x40: one used descriptor for the batch;
@@ -55,7 +57,8 @@
  *         descriptor at the device's used index + off % (2 num) (so any
  *         position, on either lap: out of place, beyond what was posted)
  *         with flags (c % 4): used at that index, used on the other lap,
- *         available, or a u16 that follows
+ *         available (what a new device would take after a handoff, were
+ *         it left there), or a u16 that follows
  *      5: event suppression: u8 e (flags e % 4; 0x80: a u16 follows
  *         instead), u16 off_wrap
  *      6: handoff to a new back-end, then a fresh honest device
@@ -74,24 +77,36 @@
  *    eventfd counted each kick; the driver area always says
  *    "disabled" (poll mode); a handoff succeeds, revives the queue and
  *    reports base = the oldest outstanding descriptor with its wrap
- *    counter, avail and used halves alike; packets refused by a TX burst
- *    did not fit; after the queue is freed every mbuf is back;
- *  - while the device is honest: every descriptor it reads is available
- *    with the AVAIL/USED bits of its lap; RX buffers have WRITE, len
- *    buf_len, an id the device does not hold already (in order: its
- *    position) naming the mbuf whose buffer it points at; TX chains are
- *    a zero 12-byte header (pushed into the headroom only for a simple
- *    mbuf with room) then exactly the next accepted packet's bytes,
- *    descriptor by segment, NEXT on all but the last, too-long chains
- *    dropped and counted; the queue never breaks; RX delivers exactly
- *    the packets written, in order, with their lengths, segments and
- *    bytes, drops exactly the multi-buffer ones without scatter, never
- *    consumes a used descriptor not yet marked, and delivers one if a
- *    complete packet is waiting; TX takes back exactly the chains
- *    completed (n_inflight, desc_tail); after a handoff every
- *    outstanding buffer/chain is available again from base, once, and
- *    nothing past it (without IN_ORDER a handoff may reorder TX chains:
- *    they are then matched as a set).
+ *    counter, avail and used halves alike, and leaves the device's event
+ *    suppression structure enabled/0; packets refused by a TX burst did
+ *    not fit; after the queue is freed every mbuf is back;
+ *  - after a handoff, whatever the old device did: a fresh device takes
+ *    descriptors from base while they are available, knowing nothing of
+ *    the driver's records, and must take exactly what is outstanding (RX:
+ *    the n_posted buffers, each a posted id at its mbuf's address, once;
+ *    TX: the n_inflight chains, each a chain the driver holds of a packet
+ *    a burst accepted, with a zero header and that packet's bytes, once,
+ *    in the order the packets were submitted, also without IN_ORDER),
+ *    then find the next descriptor not available, and every descriptor
+ *    beyond says "used on the lap before" (tv_packed_used_flags(idx -
+ *    num, num), what an honest device leaves there); that device then
+ *    reads them again from base, as below;
+ *  - while the device is honest (since the queue was created or the last
+ *    handoff): every descriptor it reads is available with the AVAIL/USED
+ *    bits of its lap, and the one past what the driver posted is not; RX
+ *    buffers have WRITE, len buf_len, an id the device does not hold
+ *    already (in order: its position) naming the mbuf whose buffer it
+ *    points at; TX chains are a zero 12-byte header (pushed into the
+ *    headroom only for a simple mbuf with room) then the bytes of a
+ *    packet a burst accepted, descriptor by segment, NEXT on all but the
+ *    last, in the order submitted and (while the device never lied)
+ *    exactly the next packet not completed; too-long chains are dropped
+ *    and counted; the queue never breaks; RX delivers exactly the packets
+ *    written, in order, with their lengths, segments and bytes, drops
+ *    exactly the multi-buffer ones without scatter, never consumes a used
+ *    descriptor not yet marked, and delivers one if a complete packet is
+ *    waiting; TX takes back exactly the chains completed (n_inflight,
+ *    desc_tail).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,7 +142,7 @@ static bool verbose; /* FUZZ_VERBOSE: trace the operations */
 /* What was checked (FUZZ_STATS=1 prints it at exit). */
 static struct {
 	uint64_t inputs, rx_pkts, rx_exact, tx_chains, tx_exact, handoffs, lied,
-		broken, kicks;
+		broken, kicks, walked, scribbles;
 } counts;
 
 static void
@@ -137,7 +152,9 @@ print_counts(void)
 		"fuzz_virtio_packed: %llu inputs (%llu with a lie, %llu "
 		"broke the queue), %llu packets received (%llu compared with "
 		"what the device wrote), %llu chains read (%llu in the "
-		"expected order), %llu handoffs, %llu kicks modelled\n",
+		"expected order), %llu handoffs (%llu buffers or chains "
+		"taken by the new device), %llu headers scribbled on, %llu "
+		"kicks modelled\n",
 		(unsigned long long)counts.inputs,
 		(unsigned long long)counts.lied,
 		(unsigned long long)counts.broken,
@@ -146,6 +163,8 @@ print_counts(void)
 		(unsigned long long)counts.tx_chains,
 		(unsigned long long)counts.tx_exact,
 		(unsigned long long)counts.handoffs,
+		(unsigned long long)counts.walked,
+		(unsigned long long)counts.scribbles,
 		(unsigned long long)counts.kicks);
 }
 
@@ -361,6 +380,9 @@ struct dev {
 	bool hostile;
 	bool ever_hostile; /* since the queue was created */
 	uint16_t ev_flags, ev_off_wrap;
+	/* TX, while honest: the next chain it reads carries a packet
+	 * submitted no earlier than this (sequence numbers). */
+	uint32_t next_seq;
 };
 
 /* Where the driver may consume up to: the first used descriptor not yet
@@ -385,6 +407,10 @@ dev_reset(struct dev *d, uint16_t idx)
 	d->used = idx;
 	d->n_ent = 0;
 	d->hostile = false;
+	d->next_seq = 0;
+	/* What the handoff left in the event structure (checked). */
+	d->ev_flags = EV_ENABLE;
+	d->ev_off_wrap = 0;
 }
 
 /* Write the device's event suppression structure (the driver reads it to
@@ -532,8 +558,9 @@ rx_dev_read(struct rx_state *s, uint16_t *id, uint8_t **buf)
 	struct rte_mbuf *m;
 
 	if (idx == rxq->avail_idx) {
-		/* Nothing posted past here: nothing may look available. */
-		FUZZ_CHECK(s->d.ever_hostile || !m_is_avail(d->flags, idx, num),
+		/* Nothing posted past here: nothing may look available (a
+		 * handoff cleans up whatever an old device left). */
+		FUZZ_CHECK(s->d.hostile || !m_is_avail(d->flags, idx, num),
 			   "descriptor %u looks available past what the guest "
 			   "posted",
 			   idx);
@@ -865,17 +892,96 @@ rx_burst(struct fuzz_in *in, struct rx_state *s)
 	rx_accounting(s);
 }
 
+/* The event suppression structure right after a handoff: what a fresh
+ * ring has (notifications enabled), whatever the old device wrote, until
+ * the new one writes its own. */
+static void
+check_event_reset(const struct tv_packed_event *ev, const char *dir)
+{
+	FUZZ_CHECK(ev->flags == EV_ENABLE && ev->off_wrap == 0,
+		   "%s handoff: the device event structure says flags %u "
+		   "off_wrap 0x%x, not enabled/0",
+		   dir, ev->flags, ev->off_wrap);
+}
+
+/* The rest of the ring after a handoff, from free-running idx for `left`
+ * descriptors: "used on the lap before", what an honest device leaves
+ * (tv_packed_used_flags(idx - num, num)), whatever the old one wrote. */
+static void
+check_free_range(const struct tv_packed *ring, uint16_t idx, uint32_t left,
+		 const char *dir)
+{
+	const uint32_t num = ring->num;
+
+	for (; left > 0; left--, idx++) {
+		uint16_t fl = ring->desc[idx % num].flags;
+
+		FUZZ_CHECK(fl == m_used_bits((uint16_t)(idx - num), num),
+			   "%s handoff: free descriptor %u has flags 0x%x, not "
+			   "0x%x (used on the lap before)",
+			   dir, idx, fl,
+			   m_used_bits((uint16_t)(idx - num), num));
+	}
+}
+
+/* A new device takes the ring over at base (the oldest posted buffer)
+ * and, knowing nothing of the driver's records, takes descriptors while
+ * they are available: each must be a buffer the driver posted (its id
+ * in sw[], its address that mbuf's buffer), once; it must take exactly
+ * the n_posted ones and then find the next not available, and the rest
+ * of the ring must say "used on the lap before". It only looks (the
+ * device reads them again, checked, from base). */
+static void
+rx_new_device_walk(const struct rx_state *s)
+{
+	const struct tv_rxq *rxq = s->rxq;
+	const uint32_t num = rxq->pring.num;
+	bool seen[256] = {false};
+	uint32_t k;
+
+	for (k = 0; k < num; k++) {
+		uint16_t idx = (uint16_t)(rxq->used_idx + k);
+		const struct tv_packed_desc *d = &rxq->pring.desc[idx % num];
+		uint16_t fl = load_flags(d);
+		struct rte_mbuf *m;
+
+		if (!m_is_avail(fl, idx, num))
+			break;
+		m = d->id < num ? rxq->sw[d->id] : NULL;
+		FUZZ_CHECK(fl == (F_WRITE | m_avail_bits(idx, num)) &&
+				   d->len == rxq->buf_len,
+			   "after handoff, descriptor %u: flags 0x%x len %u",
+			   idx, fl, d->len);
+		FUZZ_CHECK(m != NULL && !seen[d->id] &&
+				   (!rxq->in_order || d->id == idx % num) &&
+				   d->addr == rx_buf_addr(m),
+			   "after handoff, descriptor %u (%u from base, %u "
+			   "posted): id %u is not a posted buffer, is taken "
+			   "twice, or the address 0x%llx is not its buffer's",
+			   idx, k, rxq->n_posted, d->id,
+			   (unsigned long long)d->addr);
+		seen[d->id] = true;
+		counts.walked++;
+	}
+	FUZZ_CHECK(k == rxq->n_posted &&
+			   (uint16_t)(rxq->used_idx + k) == rxq->avail_idx,
+		   "after handoff: a new device takes %u buffers from %u, "
+		   "%u are posted (up to %u)",
+		   k, rxq->used_idx, rxq->n_posted, rxq->avail_idx);
+	check_free_range(&rxq->pring, (uint16_t)(rxq->used_idx + k), num - k,
+			 "rx");
+}
+
 static void
 rx_handoff(struct rx_state *s)
 {
 	struct tv_rxq *rxq = s->rxq;
 	const uint32_t num = rxq->pring.num;
 	struct tv_vring_info vi;
-	bool seen[256] = {false};
-	uint16_t k;
 
 	FUZZ_CHECK(tv_rxq_handoff(rxq) == 0, "rx handoff");
 	counts.handoffs++;
+	check_event_reset(rxq->pring.device, "rx");
 	tv_rxq_vring_info(rxq, &vi);
 	FUZZ_CHECK(vi.num == num &&
 			   vi.desc == (uint64_t)(uintptr_t)rxq->pring.desc &&
@@ -890,24 +996,7 @@ rx_handoff(struct rx_state *s)
 		fprintf(stderr, "rx: handoff: base 0x%x, %u posted from %u\n",
 			vi.base, rxq->n_posted, rxq->used_idx);
 	rx_accounting(s);
-	/* A new device starting at base finds every posted buffer, once. */
-	for (k = 0; k < rxq->n_posted; k++) {
-		uint16_t idx = (uint16_t)(rxq->used_idx + k);
-		const struct tv_packed_desc *d = &rxq->pring.desc[idx % num];
-		struct rte_mbuf *m = d->id < num ? rxq->sw[d->id] : NULL;
-
-		FUZZ_CHECK(d->flags == (F_WRITE | m_avail_bits(idx, num)) &&
-				   d->len == rxq->buf_len,
-			   "after handoff, descriptor %u: flags 0x%x len %u",
-			   idx, d->flags, d->len);
-		FUZZ_CHECK(m != NULL && !seen[d->id] &&
-				   (!rxq->in_order || d->id == idx % num) &&
-				   d->addr == rx_buf_addr(m),
-			   "after handoff, descriptor %u: id %u not a posted "
-			   "buffer, twice, or not its address",
-			   idx, d->id);
-		seen[d->id] = true;
-	}
+	rx_new_device_walk(s);
 	dev_reset(&s->d, rxq->used_idx);
 	memset(s->owned, 0, sizeof(s->owned));
 	/* Packets completed and not received are lost. */
@@ -980,8 +1069,7 @@ rx_run(const uint8_t *data, size_t size, const struct tv_dp_features *f,
 
 struct tx_out {
 	uint32_t seq;
-	bool read;   /* by the current device */
-	bool resent; /* made available again by a handoff, maybe reordered */
+	bool read; /* by the current device */
 };
 
 struct tx_pend {
@@ -1002,7 +1090,8 @@ struct tx_state {
 	struct rte_mbuf *held[MAX_HELD];
 	uint32_t n_held;
 	uint64_t kicks;
-	uint32_t seq;
+	uint32_t seq;		      /* packets made (sequence numbers) */
+	bool accepted[MAX_OPS * 32u]; /* by a burst, not dropped: by seq */
 	void *inq[256 * 4];
 	void *hq[MAX_HELD * 3];
 };
@@ -1155,8 +1244,10 @@ tx_accounting(struct tx_state *s)
 
 /* An honest device reads the chain of ndesc descriptors at free-running
  * h whose last names buffer `id`: check it is the packet of that id, laid
- * out as the guest must, and the one expected next (marked read in
- * out[]). Returns its sequence number. */
+ * out as the guest must (every address checked before it is read
+ * through), a packet a burst accepted, not older than the last one this
+ * device read, and (while the device never lied) the one expected next
+ * (marked read in out[]). Returns its sequence number. */
 static uint32_t
 tx_check_chain(struct tx_state *s, uint16_t h, uint16_t ndesc, uint16_t id)
 {
@@ -1235,41 +1326,33 @@ tx_check_chain(struct tx_state *s, uint16_t h, uint16_t ndesc, uint16_t id)
 	}
 	FUZZ_CHECK(total == m->pkt_len, "chain at %u: %u bytes, packet %u", h,
 		   total, m->pkt_len);
+	/* A packet a burst took (and did not drop), in the order submitted:
+	 * ring order is submission order, also when a handoff sends chains
+	 * again without IN_ORDER. */
+	FUZZ_CHECK(seq < s->seq && s->accepted[seq],
+		   "chain at %u: packet %u was never accepted by a burst", h,
+		   seq);
+	FUZZ_CHECK(seq >= s->d.next_seq,
+		   "chain at %u: packet %u after packet %u or later: not in "
+		   "the order submitted",
+		   h, seq, s->d.next_seq);
+	s->d.next_seq = seq + 1;
 	if (!s->lied) {
-		uint32_t first = MAX_OUT;
-		bool resent = false;
-
-		for (i = 0; i < s->n_out; i++) {
-			if (s->out[i].read)
-				continue;
-			if (first == MAX_OUT)
-				first = i;
-			resent |= s->out[i].resent;
-		}
-		/* Chains made available again by a handoff without IN_ORDER
-		 * come in any order, before any sent later; else in the
-		 * order sent. */
-		if (resent) {
-			for (i = first; i < s->n_out; i++)
-				if (!s->out[i].read && s->out[i].resent &&
-				    s->out[i].seq == seq)
-					break;
-		} else {
-			i = first;
-		}
+		for (i = 0; i < s->n_out && s->out[i].read; i++)
+			;
 		FUZZ_CHECK(i < s->n_out && s->out[i].seq == seq,
-			   "chain at %u: packet %u, expected %s%d", h, seq,
-			   resent ? "one made available again, first " : "",
-			   first < s->n_out ? (int)s->out[first].seq : -1);
+			   "chain at %u: packet %u, expected %d", h, seq,
+			   i < s->n_out ? (int)s->out[i].seq : -1);
 		s->out[i].read = true;
 		counts.tx_exact++;
 	}
 	return seq;
 }
 
-/* The device reads the next chain. Returns false if none. */
+/* The device reads the next chain (into pend[]). Returns false if
+ * none; *h_out, *nd_out: where it is, how many descriptors. */
 static bool
-tx_dev_read(struct tx_state *s, bool commit, uint16_t *h_out, uint16_t *nd_out)
+tx_dev_read(struct tx_state *s, uint16_t *h_out, uint16_t *nd_out)
 {
 	const struct tv_txq *txq = s->txq;
 	const uint32_t num = txq->pring.num;
@@ -1278,7 +1361,7 @@ tx_dev_read(struct tx_state *s, bool commit, uint16_t *h_out, uint16_t *nd_out)
 	uint32_t seq = 0;
 
 	if (h == txq->desc_head) {
-		FUZZ_CHECK(s->d.ever_hostile ||
+		FUZZ_CHECK(s->d.hostile ||
 				   !m_is_avail(txq->pring.desc[h % num].flags,
 					       h, num),
 			   "descriptor %u looks available past what the guest "
@@ -1318,14 +1401,44 @@ tx_dev_read(struct tx_state *s, bool commit, uint16_t *h_out, uint16_t *nd_out)
 			"dev: tx chain at %u: %u descriptors, id %u, "
 			"packet %u\n",
 			h, n, id, seq);
-	if (commit) {
-		s->pend[s->n_pend++] = (struct tx_pend){
-			.idx = h, .id = id, .ndesc = n, .seq = seq};
-		s->d.avail += n;
-	}
+	s->pend[s->n_pend++] =
+		(struct tx_pend){.idx = h, .id = id, .ndesc = n, .seq = seq};
+	s->d.avail += n;
 	*h_out = h;
 	*nd_out = n;
 	return true;
+}
+
+/* A device that writes where it may only read (op 3, 0x08): junk over
+ * the virtio-net header of the chain it just read at h, if the chain's
+ * first descriptor points at the header the driver's records say (the
+ * ring may hold anything while the device lies). Not a lie the driver
+ * could see: it never reads a TX header back, and writes a zero one for
+ * every chain it submits. Only a handoff shows it: the chains it makes
+ * available again must carry zero headers (tx_check_chain). */
+static void
+tx_scribble(struct tx_state *s, uint16_t h, uint16_t nd)
+{
+	const struct tv_txq *txq = s->txq;
+	const uint32_t num = txq->pring.num;
+	uint16_t id = txq->pring.desc[(uint16_t)(h + nd - 1) % num].id;
+	const struct rte_mbuf *m;
+	uint8_t *hdr;
+
+	if (id >= num || txq->sw[id].m == NULL || txq->sw[id].ndesc != nd)
+		return;
+	m = txq->sw[id].m;
+	hdr = nd == 1 ? rte_pktmbuf_mtod(m, uint8_t *) - HDR_LEN
+		      : (uint8_t *)&txq->hdrs[id];
+	if (txq->pring.desc[h % num].addr != (uint64_t)(uintptr_t)hdr)
+		return;
+	for (uint32_t j = 0; j < HDR_LEN; j++)
+		hdr[j] = (uint8_t)(0xa5 + j);
+	counts.scribbles++;
+	if (verbose)
+		fprintf(stderr,
+			"dev: junk over the header of chain %u (id %u)\n", h,
+			id);
 }
 
 static void
@@ -1468,6 +1581,7 @@ tx_burst(struct fuzz_in *in, struct tx_state *s, bool empty)
 			dropped++;
 			continue;
 		}
+		s->accepted[seq[i]] = true;
 		if (s->lied)
 			continue;
 		if (s->n_out == MAX_OUT) {
@@ -1499,18 +1613,72 @@ tx_burst(struct fuzz_in *in, struct tx_state *s, bool empty)
 		rte_pktmbuf_free(pkts[i]);
 }
 
+/* A new device takes the ring over at base (the oldest descriptor in
+ * flight) and, knowing nothing of the driver's records, takes chains
+ * while their descriptors are available: each must be a chain the driver
+ * holds of a packet a burst accepted, laid out right with a zero header
+ * (tx_check_chain), taken once, in the order submitted; it must take
+ * exactly the n_inflight chains and then find the next descriptor not
+ * available, and the rest of the ring must say "used on the lap before".
+ * It only looks (the device reads them again, checked, from base). */
+static void
+tx_new_device_walk(struct tx_state *s)
+{
+	const struct tv_txq *txq = s->txq;
+	const struct tv_packed_desc *desc = txq->pring.desc;
+	const uint32_t num = txq->pring.num;
+	uint16_t h = txq->desc_tail;
+	uint32_t chains = 0;
+	bool seen[256] = {false};
+
+	while ((uint16_t)(h - txq->desc_tail) < num &&
+	       m_is_avail(load_flags(&desc[h % num]), h, num)) {
+		uint16_t n, id;
+
+		for (n = 1;
+		     load_flags(&desc[(uint16_t)(h + n - 1) % num]) & F_NEXT;
+		     n++) {
+			uint16_t idx = (uint16_t)(h + n);
+
+			FUZZ_CHECK(
+				(uint16_t)(idx - txq->desc_tail) < num &&
+					m_is_avail(load_flags(&desc[idx % num]),
+						   idx, num),
+				"after handoff: the chain at %u goes on at "
+				"%u, which is not available (or past the "
+				"ring)",
+				h, idx);
+		}
+		id = desc[(uint16_t)(h + n - 1) % num].id;
+		FUZZ_CHECK(id < num && !seen[id],
+			   "after handoff: the chain at %u (%u descriptors) "
+			   "names buffer id %u: out of range or taken twice",
+			   h, n, id);
+		seen[id] = true;
+		tx_check_chain(s, h, n, id);
+		counts.tx_chains++;
+		counts.walked++;
+		chains++;
+		h += n;
+	}
+	FUZZ_CHECK(chains == txq->n_inflight && h == txq->desc_head,
+		   "after handoff: a new device takes %u chains from %u up to "
+		   "%u, %u are in flight up to %u",
+		   chains, txq->desc_tail, h, txq->n_inflight, txq->desc_head);
+	check_free_range(&txq->pring, h, num - (uint16_t)(h - txq->desc_tail),
+			 "tx");
+}
+
 static void
 tx_handoff(struct tx_state *s)
 {
 	struct tv_txq *txq = s->txq;
 	const uint32_t num = txq->pring.num;
 	struct tv_vring_info vi;
-	uint16_t h, nd;
-	uint32_t chains = 0;
-	bool seen[256] = {false};
 
 	FUZZ_CHECK(tv_txq_handoff(txq) == 0, "tx handoff");
 	counts.handoffs++;
+	check_event_reset(txq->pring.device, "tx");
 	tv_txq_vring_info(txq, &vi);
 	FUZZ_CHECK(vi.num == num &&
 			   vi.desc == (uint64_t)(uintptr_t)txq->pring.desc &&
@@ -1532,32 +1700,18 @@ tx_handoff(struct tx_state *s)
 			vi.base, txq->n_inflight, txq->desc_tail,
 			txq->desc_head);
 	tx_accounting(s);
-	/* A new device starting at base: every chain in flight, once. */
-	dev_reset(&s->d, txq->desc_tail);
-	s->n_pend = 0;
-	for (uint32_t i = 0; i < s->n_out; i++) {
-		s->out[i].read = false;
-		s->out[i].resent = !txq->in_order;
-	}
-	while (tx_dev_read(s, false, &h, &nd)) {
-		uint16_t id = txq->pring.desc[(uint16_t)(h + nd - 1) % num].id;
-
-		FUZZ_CHECK(!seen[id], "after handoff: id %u twice", id);
-		seen[id] = true;
-		chains++;
-		s->d.avail += nd;
-	}
-	FUZZ_CHECK(chains == txq->n_inflight && s->d.avail == txq->desc_head,
-		   "after handoff: %u chains up to %u available, %u in "
-		   "flight up to %u",
-		   chains, s->d.avail, txq->n_inflight, txq->desc_head);
 	if (!s->lied)
 		FUZZ_CHECK(txq->n_inflight == s->n_out,
 			   "after handoff: %u chains in flight, %u packets not "
 			   "completed",
 			   txq->n_inflight, s->n_out);
+	dev_reset(&s->d, txq->desc_tail);
+	s->n_pend = 0;
+	for (uint32_t i = 0; i < s->n_out; i++)
+		s->out[i].read = false;
+	tx_new_device_walk(s);
 	/* The walk only looked: the device reads them from base. */
-	s->d.avail = txq->desc_tail;
+	dev_reset(&s->d, txq->desc_tail);
 	for (uint32_t i = 0; i < s->n_out; i++)
 		s->out[i].read = false;
 }
@@ -1597,12 +1751,14 @@ tx_run(const uint8_t *data, size_t size, const struct tv_dp_features *f,
 			s.lied = true;
 			break;
 		case 3: {
-			uint32_t k = 1 + fuzz_u8(&in) % 8u;
+			uint8_t r = fuzz_u8(&in);
+			uint32_t k = 1 + r % 8u;
 			uint16_t h, nd;
 
 			while (k-- > 0 && s.n_pend < MAX_ENT &&
-			       tx_dev_read(&s, true, &h, &nd))
-				;
+			       tx_dev_read(&s, &h, &nd))
+				if (r & 0x08)
+					tx_scribble(&s, h, nd);
 			break;
 		}
 		case 4:

@@ -509,8 +509,8 @@ def p_send(*pkts):
     return out
 
 
-def p_read(k):
-    return struct.pack("<BB", 3, k - 1)
+def p_read(k, scribble=False):
+    return struct.pack("<BB", 3, (k - 1) | (0x08 if scribble else 0))
 
 
 def p_done(k, defer=False, hid=None, hlen=None, batch=False, start=None):
@@ -638,6 +638,57 @@ def virtio_packed_seeds():
                            struct.pack("<BBHH", 5, 0x80, 7, 0x7fff),
                            p_send((60, 0)), p_event(2, 0x7fff),
                            p_send((60, 0))),
+        # The handoff cleans up after the old device (9b23ff5): junk
+        # headers, "available" descriptors beyond what is in flight, its
+        # event structure.
+        "tx_handoff_scribble": vp(P_TX, 3,
+                                  p_send((60, 0), (61, 1), (62, 0)),
+                                  p_read(3, scribble=True), p_done(1),
+                                  p_handoff(), p_read(8), p_done(8),
+                                  p_reclaim()),
+        "tx_handoff_scribble_push": vp(P_TX | P_PUSH | P_INORDER, 3,
+                                       p_send((60, 0), (61, 0), (62, 0)),
+                                       p_read(3, scribble=True), p_done(1),
+                                       p_handoff(), p_read(8), p_done(8),
+                                       p_reclaim()),
+        "tx_handoff_planted": vp(P_TX | P_PUSH, 3,
+                                 p_send((60, 0), (61, 0), (62, 0)),
+                                 p_read(3), p_done(2), p_reclaim(),
+                                 p_hostile(M_AVAIL, 1, 0, 72),
+                                 p_hostile(M_AVAIL, 4, 1, 72),
+                                 p_handoff(), p_read(8), p_done(8),
+                                 p_send((63, 0)), p_read(8), p_done(8),
+                                 p_reclaim()),
+        "tx_handoff_planted_inorder": vp(P_TX | P_PUSH | P_INORDER, 3,
+                                         p_send((60, 0), (61, 2), (62, 0)),
+                                         p_read(3), p_done(1), p_reclaim(),
+                                         p_hostile(M_RAW, 5, 0, 0,
+                                                   raw=0x0080),
+                                         p_hostile(M_RAW, 7, 5, 0,
+                                                   raw=0x8001),
+                                         p_handoff(), p_read(8), p_done(8),
+                                         p_reclaim()),
+        # As tx_handoff_reorder, after a lie (the model then knows the
+        # submission order only from the packets' sequence numbers).
+        "tx_handoff_reorder_lied": vp(P_TX | P_PUSH, 3,
+                                      p_send((60, 0), (61, 1), (62, 0)),
+                                      p_read(3), p_done(1, start=1),
+                                      p_reclaim(),
+                                      p_send((63, 0), (64, 2)),
+                                      p_hostile(M_OTHER_LAP, 7, 0, 0),
+                                      p_handoff(), p_read(8), p_done(8),
+                                      p_reclaim()),
+        "tx_handoff_event": vp(P_TX | P_PUSH | P_EVENT, 3,
+                               p_event(2, 0x8003), p_send((60, 0), (61, 0)),
+                               p_read(2), p_handoff(), p_send((62, 0)),
+                               p_read(8), p_done(8), p_reclaim()),
+        "rx_handoff_planted": vp(P_BULK, 4, rx3, p_rxb(8),
+                                 p_hostile(M_RAW, 13, 1, 1500, raw=0x8002),
+                                 p_hostile(M_AVAIL, 15, 2, 1500),
+                                 p_handoff(), p_rx(1, 61), p_rxb(8)),
+        "rx_handoff_event": vp(P_EVENT | P_INORDER, 3, p_event(2, 0x0005),
+                               rx3, p_rxb(2), p_handoff(), p_rx(1, 61),
+                               p_rxb(8)),
     }
 
 
