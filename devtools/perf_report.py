@@ -15,7 +15,7 @@ once per repetition, interleaved across all cases), then writes:
   doc/performance.md      the blocks between "<!-- BEGIN perf_report:X -->"
                           and "<!-- END perf_report:X -->" replaced by X.md
 
-  devtools/perf_report.py                  full run (about 24 minutes;
+  devtools/perf_report.py                  full run (about 25 minutes;
                                            the estimate is printed first)
   devtools/perf_report.py --dry-run        the plan and the estimate only
   devtools/perf_report.py --quick          a few cases, 1 rep of 1 s, to
