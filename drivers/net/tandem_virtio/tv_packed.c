@@ -473,25 +473,12 @@ static __rte_noinline int
 tx_queue_general_packed(struct tv_txq *txq, struct rte_mbuf *m, bool hold_head,
 			uint16_t *head_flags, uint64_t *bytes)
 {
-	const uint32_t hdr_len = sizeof(struct tv_net_hdr_mrg);
-	bool simple = tx_is_simple(m);
-	bool push =
-		simple && txq->hdr_push && rte_pktmbuf_headroom(m) >= hdr_len;
-	uint32_t ndesc = push ? 1 : 1 + (uint32_t)m->nb_segs;
+	bool simple, push;
+	uint32_t ndesc = tx_ndesc(txq, m, &simple, &push);
 	uint16_t idx = txq->desc_head, id;
 
-	if (unlikely(ndesc > txq->pring.num)) {
-		txq->stats.drop_too_many_segs++;
-		if (!txq->drop_logged) {
-			txq->drop_logged = true;
-			TV_DP_LOG(WARNING,
-				  "tx queue %u: dropping a packet of %u "
-				  "segments: the ring has only %u descriptors",
-				  txq->queue_id, m->nb_segs, txq->pring.num);
-		}
-		rte_pktmbuf_free(m);
+	if (unlikely(ndesc == 0))
 		return 0;
-	}
 	/* Reclaim only while the burst holds nothing back (hold_head: it has
 	 * written no descriptor yet). Once it has, the descriptors from its
 	 * first on are not published: the device cannot have used them, and

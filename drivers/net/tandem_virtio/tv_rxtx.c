@@ -376,24 +376,12 @@ tx_queue_general(struct tv_txq *txq, struct rte_mbuf *m, uint64_t *bytes)
 	struct tv_desc *desc = txq->ring.desc;
 	uint16_t *avail_ring = txq->ring.avail->ring;
 	const uint32_t hdr_len = sizeof(struct tv_net_hdr_mrg);
-	bool simple = tx_is_simple(m);
-	bool push =
-		simple && txq->hdr_push && rte_pktmbuf_headroom(m) >= hdr_len;
-	uint32_t ndesc = push ? 1 : 1 + (uint32_t)m->nb_segs;
+	bool simple, push;
+	uint32_t ndesc = tx_ndesc(txq, m, &simple, &push);
 	uint16_t head, slot;
 
-	if (unlikely(ndesc > txq->ring.num)) {
-		txq->stats.drop_too_many_segs++;
-		if (!txq->drop_logged) {
-			txq->drop_logged = true;
-			TV_DP_LOG(WARNING,
-				  "tx queue %u: dropping a packet of %u "
-				  "segments: the ring has only %u descriptors",
-				  txq->queue_id, m->nb_segs, txq->ring.num);
-		}
-		rte_pktmbuf_free(m);
+	if (unlikely(ndesc == 0))
 		return 0;
-	}
 	if (ndesc > txq->nb_free) {
 		tx_reclaim(txq);
 		if (ndesc > txq->nb_free || txq_is_broken(txq))

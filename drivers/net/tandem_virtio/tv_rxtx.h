@@ -763,6 +763,34 @@ tx_is_simple(const struct rte_mbuf *m)
 	       rte_mbuf_refcnt_read(m) == 1;
 }
 
+/* Descriptors the packet takes on a ring of txq's size: 1 with the
+ * virtio-net header pushed into its headroom (*push), else the header's
+ * own plus one per segment. *simple: tx_is_simple. 0 if it can never fit:
+ * then it is dropped (counted, said once) and freed. Either layout. */
+static __rte_always_inline uint32_t
+tx_ndesc(struct tv_txq *txq, struct rte_mbuf *m, bool *simple, bool *push)
+{
+	const uint32_t hdr_len = sizeof(struct tv_net_hdr_mrg);
+	uint32_t ndesc;
+
+	*simple = tx_is_simple(m);
+	*push = *simple && txq->hdr_push &&
+		rte_pktmbuf_headroom(m) >= hdr_len;
+	ndesc = *push ? 1 : 1 + (uint32_t)m->nb_segs;
+	if (likely(ndesc <= txq->ring.num))
+		return ndesc;
+	txq->stats.drop_too_many_segs++;
+	if (!txq->drop_logged) {
+		txq->drop_logged = true;
+		TV_DP_LOG(WARNING,
+			  "tx queue %u: dropping a packet of %u segments: the "
+			  "ring has only %u descriptors",
+			  txq->queue_id, m->nb_segs, txq->ring.num);
+	}
+	rte_pktmbuf_free(m);
+	return 0;
+}
+
 /* The common packet: one direct segment, refcnt 1, headroom for the
  * header (tx_is_simple and the push test of tx_queue_general in one
  * compare of rearm_data, which holds data_off, refcnt, nb_segs and port,
