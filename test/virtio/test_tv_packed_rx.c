@@ -35,7 +35,7 @@ static void
 rx_check_one(const struct rte_mbuf *m, unsigned int pkt, unsigned int len,
 	     uint64_t addr)
 {
-	CHECK(mbuf_matches(m, pkt, len));
+	CHECK(tvt_mbuf_matches(m, pkt, len));
 	CHECK(m->data_len == len && m->nb_segs == 1 && m->next == NULL);
 	CHECK(m->data_off == RTE_PKTMBUF_HEADROOM && m->port == PORT);
 	CHECK(m->ol_flags == 0 && m->packet_type == 0);
@@ -135,7 +135,7 @@ test_rx_mergeable(bool in_order, bool scatter)
 			  1);
 	CHECK(tv_rx_burst_packed(rxq, pkts, 32) == 6);
 	for (i = 0; i < 6; i++)
-		CHECK(mbuf_matches(pkts[i], i, 40 + i));
+		CHECK(tvt_mbuf_matches(pkts[i], i, 40 + i));
 	rte_pktmbuf_free_bulk(pkts, 6);
 	CHECK(rxq->n_posted == 8 && rxq->avail_idx == 14); /* refilled */
 	ntk = pd_rx_take_all(&d, tk, ntk, room, in_order);
@@ -159,7 +159,8 @@ test_rx_mergeable(bool in_order, bool scatter)
 	pd_used(&d, b[3], HDR + 50, 1, P_WRITE);
 	if (scatter) {
 		CHECK(tv_rx_burst_packed(rxq, pkts, 32) == 2);
-		CHECK(pkts[0]->nb_segs == 3 && mbuf_matches(pkts[0], 6, total));
+		CHECK(pkts[0]->nb_segs == 3 &&
+		      tvt_mbuf_matches(pkts[0], 6, total));
 		CHECK(rte_pktmbuf_mtod(pkts[0], uintptr_t) ==
 		      d.addr[b[0]] + HDR);
 		CHECK(pkts[0]->data_len == room - HDR);
@@ -171,12 +172,12 @@ test_rx_mergeable(bool in_order, bool scatter)
 			CHECK(s->port == PORT && s->nb_segs == 1);
 		}
 		CHECK(i == 3 && s == NULL);
-		CHECK(mbuf_matches(pkts[1], 7, 50));
+		CHECK(tvt_mbuf_matches(pkts[1], 7, 50));
 		rte_pktmbuf_free_bulk(pkts, 2);
 		CHECK(rxq->stats.packets == 8 && rxq->stats.drop_scatter == 0);
 	} else {
 		CHECK(tv_rx_burst_packed(rxq, pkts, 32) == 1);
-		CHECK(mbuf_matches(pkts[0], 7, 50));
+		CHECK(tvt_mbuf_matches(pkts[0], 7, 50));
 		rte_pktmbuf_free(pkts[0]);
 		CHECK(rxq->stats.drop_scatter == 1 && rxq->stats.packets == 7);
 	}
@@ -227,7 +228,7 @@ test_rx_fault(enum rx_fault fault, bool in_order)
 			  20, 1);
 	CHECK(tv_rx_burst_packed(rxq, pkts, 16) == 16);
 	for (i = 0; i < 16; i++)
-		CHECK(mbuf_matches(pkts[i], 100 + i, 20));
+		CHECK(tvt_mbuf_matches(pkts[i], 100 + i, 20));
 	rte_pktmbuf_free_bulk(pkts, 16);
 	ntk = pd_rx_take_all(&d, tk, 0, buf_len, in_order);
 	CHECK(ntk == 16);
@@ -256,7 +257,8 @@ test_rx_fault(enum rx_fault fault, bool in_order)
 	pd_rx_pkt(&d, tk, &ntk, 0, 3, 64, 1);
 
 	CHECK(tv_rx_burst_packed(rxq, pkts, 8) == 2);
-	CHECK(mbuf_matches(pkts[0], 0, 64) && mbuf_matches(pkts[1], 1, 64));
+	CHECK(tvt_mbuf_matches(pkts[0], 0, 64) &&
+	      tvt_mbuf_matches(pkts[1], 1, 64));
 	rte_pktmbuf_free_bulk(pkts, 2);
 	CHECK(rxq->broken);
 	CHECK(rxq->stats.err_used_id == (rf_class[fault] == 0));
@@ -291,7 +293,7 @@ test_rx_fault(enum rx_fault fault, bool in_order)
 		pd_rx_pkt(&d, tk, &ntk, 0, 200 + i, 70, 1);
 	CHECK(tv_rx_burst_packed(rxq, pkts, 16) == 16 - gone);
 	for (i = 0; i < 16 - gone; i++) {
-		CHECK(mbuf_matches(pkts[i], 200 + i, 70));
+		CHECK(tvt_mbuf_matches(pkts[i], 200 + i, 70));
 		rte_pktmbuf_free(pkts[i]);
 	}
 	CHECK(!rxq->broken && rxq->stats.packets == 34 - gone);
@@ -345,7 +347,7 @@ test_rx_handoff_dirty(bool in_order)
 			  30, 1);
 	CHECK(tv_rx_burst_packed(rxq, pkts, 5) == 5);
 	for (i = 0; i < 5; i++)
-		CHECK(mbuf_matches(pkts[i], num + i, 30));
+		CHECK(tvt_mbuf_matches(pkts[i], num + i, 30));
 	rte_pktmbuf_free_bulk(pkts, 5);
 	CHECK(rxq->used_idx == 21 && rxq->avail_idx == 32);
 	CHECK(rxq->n_posted == 11);
@@ -381,7 +383,7 @@ test_rx_handoff_dirty(bool in_order)
 	CHECK(n == 11);
 	CHECK(rxq->stats.kicks == kicks + 1 && kick_read(rxq->kick_fd) == 1);
 	for (i = 0; i < n; i++)
-		CHECK(mbuf_matches(pkts[i], 100 + i, 40));
+		CHECK(tvt_mbuf_matches(pkts[i], 100 + i, 40));
 	rte_pktmbuf_free_bulk(pkts, n);
 	CHECK(rxq->n_posted == num && rxq->avail_idx == 32 + num);
 	ntk = pd_rx_take_all(&d, tk, 0, rxq->buf_len, in_order);
@@ -391,7 +393,7 @@ test_rx_handoff_dirty(bool in_order)
 	n = tv_rx_burst_packed(rxq, pkts, MAXN);
 	CHECK(n == num);
 	for (i = 0; i < n; i++)
-		CHECK(mbuf_matches(pkts[i], 200 + i, 50));
+		CHECK(tvt_mbuf_matches(pkts[i], 200 + i, 50));
 	rte_pktmbuf_free_bulk(pkts, n);
 	CHECK(!rxq->broken && rxq->stats.packets == 2u * num + 16);
 	CHECK(rxq->stats.err_used_id == 0 && rxq->stats.err_used_len == 0);

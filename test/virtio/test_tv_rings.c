@@ -42,12 +42,6 @@ static unsigned int pool_full;
 
 /* ---- The fake back-end (struct tvt_dev, tvt_backend.h) ---- */
 
-static uint8_t
-pattern(unsigned int pkt, unsigned int i)
-{
-	return (uint8_t)(pkt * 31 + i * 7 + 1);
-}
-
 /* Write a received packet (header + payload) into RX descriptor `id`. */
 static void
 fd_rx_write(struct tvt_dev *d, uint16_t id, uint16_t num_buffers,
@@ -63,25 +57,7 @@ fd_rx_write(struct tvt_dev *d, uint16_t id, uint16_t num_buffers,
 		p += sizeof(h);
 	}
 	for (i = 0; i < len; i++)
-		p[i] = pattern(pkt, off + i);
-}
-
-static bool
-mbuf_matches(const struct rte_mbuf *m, unsigned int pkt, unsigned int len)
-{
-	unsigned int off = 0, i;
-
-	if (m->pkt_len != len)
-		return false;
-	for (; m != NULL; m = m->next) {
-		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-
-		for (i = 0; i < m->data_len; i++)
-			if (p[i] != pattern(pkt, off + i))
-				return false;
-		off += m->data_len;
-	}
-	return off == len;
+		p[i] = tvt_pattern(pkt, off + i);
 }
 
 static const struct tv_dp_features f_inorder = {
@@ -133,7 +109,7 @@ test_rx_basic(void)
 	n += rx_burst_fn(rxq, pkts + 3, 32);
 	CHECK(n == 5);
 	for (i = 0; i < n; i++) {
-		CHECK(mbuf_matches(pkts[i], i, 60 + i));
+		CHECK(tvt_mbuf_matches(pkts[i], i, 60 + i));
 		CHECK(pkts[i]->port == 7);
 		CHECK(pkts[i]->nb_segs == 1);
 		CHECK(pkts[i]->data_off == RTE_PKTMBUF_HEADROOM);
@@ -180,7 +156,7 @@ test_rx_mergeable(bool scatter)
 	if (scatter) {
 		CHECK(rx_burst_fn(rxq, pkts, 4) == 1);
 		CHECK(pkts[0]->nb_segs == 3);
-		CHECK(mbuf_matches(pkts[0], 9, 5000));
+		CHECK(tvt_mbuf_matches(pkts[0], 9, 5000));
 		rte_pktmbuf_free(pkts[0]);
 	} else {
 		CHECK(rx_burst_fn(rxq, pkts, 4) == 0);
@@ -265,7 +241,7 @@ test_rx_fault(enum rx_fault fault)
 	tvt_publish(&d);
 	CHECK(rx_burst_fn(rxq, pkts, 4) == 1);
 	CHECK(!rxq->broken && rxq->stats.recoveries == 1);
-	CHECK(mbuf_matches(pkts[0], 5, 80));
+	CHECK(tvt_mbuf_matches(pkts[0], 5, 80));
 	rte_pktmbuf_free(pkts[0]);
 	tv_rxq_free(rxq);
 	CHECK(rte_mempool_avail_count(pool) == pool_full);
@@ -296,7 +272,7 @@ test_rx_out_of_order(void)
 	n = rx_burst_fn(rxq, pkts, 40);
 	CHECK(n == 31);
 	for (i = 0; i < n; i++)
-		CHECK(mbuf_matches(pkts[i], 31 - i, 100));
+		CHECK(tvt_mbuf_matches(pkts[i], 31 - i, 100));
 	rte_pktmbuf_free_bulk(pkts, n);
 	/* Descriptor 0 is still out: refill must not reuse it. */
 	CHECK(rxq->sw[0] != NULL);
@@ -307,7 +283,7 @@ test_rx_out_of_order(void)
 	tvt_publish(&d);
 	n = rx_burst_fn(rxq, pkts, 40);
 	CHECK(n == 1);
-	CHECK(mbuf_matches(pkts[0], 0, 70));
+	CHECK(tvt_mbuf_matches(pkts[0], 0, 70));
 	rte_pktmbuf_free(pkts[0]);
 	CHECK(rxq->n_posted == 32); /* refilled after the burst */
 	CHECK(tvt_avail_idx(&d) == 64);
@@ -352,7 +328,7 @@ test_rx_free_thresh(uint16_t num, uint16_t thresh, uint16_t want)
 			n = rx_burst_fn(rxq, pkts, RTE_DIM(pkts));
 			CHECK(n == want - 1);
 			for (i = 0; i < n; i++)
-				CHECK(mbuf_matches(pkts[i], pkt + i, 64));
+				CHECK(tvt_mbuf_matches(pkts[i], pkt + i, 64));
 			rte_pktmbuf_free_bulk(pkts, n);
 			CHECK(rxq->n_posted == num - (want - 1));
 			CHECK(tvt_avail_idx(&d) == base);
@@ -362,7 +338,7 @@ test_rx_free_thresh(uint16_t num, uint16_t thresh, uint16_t want)
 		tvt_put_used(&d, id, hdr + 64);
 		tvt_publish(&d);
 		n = rx_burst_fn(rxq, pkts, RTE_DIM(pkts));
-		CHECK(n == 1 && mbuf_matches(pkts[0], pkt + want - 1, 64));
+		CHECK(n == 1 && tvt_mbuf_matches(pkts[0], pkt + want - 1, 64));
 		rte_pktmbuf_free_bulk(pkts, n);
 		CHECK(rxq->n_posted == num);
 		CHECK(tvt_avail_idx(&d) == (uint16_t)(base + want));
@@ -416,7 +392,7 @@ test_rx_refill_no_stall(void)
 		tvt_publish(&d);
 		if (rx_burst_fn(rxq, pkts, RTE_DIM(pkts)) == 1) {
 			CHECK(pkts[0]->nb_segs == nbuf);
-			CHECK(mbuf_matches(pkts[0], p, len));
+			CHECK(tvt_mbuf_matches(pkts[0], p, len));
 			rte_pktmbuf_free(pkts[0]);
 			got++;
 		}
@@ -440,7 +416,7 @@ make_pkt(unsigned int pkt, unsigned int len)
 		return NULL;
 	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
 	for (i = 0; i < len; i++)
-		p[i] = pattern(pkt, i);
+		p[i] = tvt_pattern(pkt, i);
 	return m;
 }
 
@@ -474,7 +450,7 @@ fd_tx_take(struct tvt_dev *d, unsigned int pkt, unsigned int len,
 	CHECK(got == sizeof(zero) + len);
 	CHECK(memcmp(buf, zero, sizeof(zero)) == 0);
 	for (i = 0; i < len && i + sizeof(zero) < got; i++)
-		if (buf[sizeof(zero) + i] != pattern(pkt, i)) {
+		if (buf[sizeof(zero) + i] != tvt_pattern(pkt, i)) {
 			CHECK(!"tx payload mismatch");
 			break;
 		}
@@ -506,7 +482,7 @@ test_tx(bool in_order)
 		unsigned int i;
 
 		for (i = 0; i < 30; i++)
-			p[i] = pattern(1, 50 + i);
+			p[i] = tvt_pattern(1, 50 + i);
 		CHECK(rte_pktmbuf_chain(pkts[1], seg) == 0);
 	}
 	rte_mbuf_refcnt_update(pkts[2], 1);
@@ -524,7 +500,8 @@ test_tx(bool in_order)
 	pkts[3] = make_pkt(3, 40);
 	pkts[4] = make_pkt(4, 40);
 	for (unsigned int i = 0; i < 40; i++)
-		rte_pktmbuf_mtod(pkts[4], uint8_t *)[i] = pattern(3, 40 + i);
+		rte_pktmbuf_mtod(pkts[4], uint8_t *)[i] =
+			tvt_pattern(3, 40 + i);
 	CHECK(rte_pktmbuf_chain(pkts[3], pkts[4]) == 0);
 	CHECK(tv_tx_burst_split(txq, &pkts[3], 1) == 0);
 

@@ -16,6 +16,7 @@
 
 #include <rte_eal.h>
 #include <rte_log.h>
+#include <rte_mbuf.h>
 
 #include "../common/tt_fds.h"
 #include "tv_vring.h"
@@ -74,6 +75,33 @@ static inline void
 tvt_publish(struct tvt_dev *d)
 {
 	__atomic_store_n(&d->ring->used->idx, d->used_idx, __ATOMIC_RELEASE);
+}
+
+/* The byte at offset i of test packet `pkt`, as the fake back-ends write
+ * it and the checks expect it. */
+static inline uint8_t
+tvt_pattern(unsigned int pkt, unsigned int i)
+{
+	return (uint8_t)(pkt * 31 + i * 7 + 1);
+}
+
+/* Does m (a chain) hold exactly test packet `pkt` of len bytes? */
+static inline bool
+tvt_mbuf_matches(const struct rte_mbuf *m, unsigned int pkt, unsigned int len)
+{
+	unsigned int off = 0, i;
+
+	if (m->pkt_len != len)
+		return false;
+	for (; m != NULL; m = m->next) {
+		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+
+		for (i = 0; i < m->data_len; i++)
+			if (p[i] != tvt_pattern(pkt, off + i))
+				return false;
+		off += m->data_len;
+	}
+	return off == len;
 }
 
 /* EAL for a test program that plays the back-end: no hugepages, one

@@ -77,12 +77,6 @@ rnd(void)
 	return rnd_state;
 }
 
-static inline uint8_t
-pattern(unsigned int pkt, unsigned int i)
-{
-	return (uint8_t)(pkt * 31 + i * 7 + 1);
-}
-
 static inline struct tv_dp_features
 feat(bool in_order, bool mrg)
 {
@@ -285,7 +279,7 @@ pd_rx_write(struct pdev *d, uint16_t id, unsigned int pkt, unsigned int off,
 		p += HDR;
 	}
 	for (i = 0; i < len; i++)
-		p[i] = pattern(pkt, off + i);
+		p[i] = tvt_pattern(pkt, off + i);
 }
 
 /* The device returns buffer tk[at] holding packet `pkt`: len bytes after a
@@ -299,24 +293,6 @@ pd_rx_pkt(struct pdev *d, uint16_t *tk, unsigned int *ntk, unsigned int at,
 	pd_rx_write(d, id, pkt, 0, len, nbuf, true);
 	pd_used(d, id, HDR + len, 1, P_WRITE);
 	return id;
-}
-
-static inline bool
-mbuf_matches(const struct rte_mbuf *m, unsigned int pkt, unsigned int len)
-{
-	unsigned int off = 0, i;
-
-	if (m->pkt_len != len)
-		return false;
-	for (; m != NULL; m = m->next) {
-		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-
-		for (i = 0; i < m->data_len; i++)
-			if (p[i] != pattern(pkt, off + i))
-				return false;
-		off += m->data_len;
-	}
-	return off == len;
 }
 
 static inline struct tv_rxq *
@@ -364,7 +340,7 @@ mk_seg(struct rte_mempool *mp, unsigned int pkt, unsigned int off,
 	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
 	REQUIRE(p != NULL);
 	for (i = 0; i < len; i++)
-		p[i] = pattern(pkt, off + i);
+		p[i] = tvt_pattern(pkt, off + i);
 	return m;
 }
 
@@ -448,7 +424,7 @@ tx_check_chain(const struct tv_txq *txq, const struct pchain *c,
 	CHECK(got == HDR + p->len);
 	CHECK(memcmp(buf, zero, HDR) == 0);
 	for (i = 0; i < p->len && HDR + i < got; i++)
-		if (buf[HDR + i] != pattern(p->pkt, i)) {
+		if (buf[HDR + i] != tvt_pattern(p->pkt, i)) {
 			CHECK(!"tx payload mismatch");
 			break;
 		}
