@@ -74,7 +74,8 @@ need_kick_packed(const struct tv_packed *ring, bool event_idx, uint16_t old_idx,
 	 * the device's event suppression structure, or we could read
 	 * "disabled" while the device, about to sleep, reads our old
 	 * flags. Pairs with the device's full barrier between enabling
-	 * notifications and re-reading the ring (section 2.8.21.3.1). */
+	 * notifications and re-reading the ring (virtio 1.2, 2.8, "Sending
+	 * Available Buffer Notifications": the driver's barrier). */
 	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
 	flags = __atomic_load_n(&ring->device->flags, __ATOMIC_RELAXED);
 	if (flags == TV_PACKED_EVENT_FLAG_DISABLE)
@@ -467,10 +468,11 @@ tv_txq_reclaim_packed(struct tv_txq *txq)
 /* Queue a packet the fast loop does not take (a chain, a shared or
  * indirect mbuf, no headroom, tx_hdr_push=0), or one that needs more
  * descriptors than are free now. *head_flags: as tx_write_chain, for the
- * burst's first descriptor (hold_head). Returns 1 if queued, 0 if
+ * burst's first descriptor, when m is the burst's first packet (`first`:
+ * nothing written yet, its flags are held back). Returns 1 if queued, 0 if
  * dropped (can never fit), -1 if the burst must stop (no room). */
 static __rte_noinline int
-tx_queue_general_packed(struct tv_txq *txq, struct rte_mbuf *m, bool hold_head,
+tx_queue_general_packed(struct tv_txq *txq, struct rte_mbuf *m, bool first,
 			uint16_t *head_flags, uint64_t *bytes)
 {
 	bool simple, push;
@@ -479,7 +481,7 @@ tx_queue_general_packed(struct tv_txq *txq, struct rte_mbuf *m, bool hold_head,
 
 	if (unlikely(ndesc == 0))
 		return 0;
-	/* Reclaim only while the burst holds nothing back (hold_head: it has
+	/* Reclaim only while the burst holds nothing back (first: it has
 	 * written no descriptor yet). Once it has, the descriptors from its
 	 * first on are not published: the device cannot have used them, and
 	 * the first one's flags are whatever the ring held there before,
@@ -489,7 +491,7 @@ tx_queue_general_packed(struct tv_txq *txq, struct rte_mbuf *m, bool hold_head,
 	 * held flags over whatever it wrote there next. So stop: the next
 	 * burst reclaims first. */
 	if (ndesc > txq->nb_free) {
-		if (!hold_head)
+		if (!first)
 			return -1;
 		tv_txq_reclaim_packed(txq);
 		if (ndesc > txq->nb_free || txq_is_broken(txq))
@@ -501,7 +503,7 @@ tx_queue_general_packed(struct tv_txq *txq, struct rte_mbuf *m, bool hold_head,
 	txq->sw[id].ndesc = (uint16_t)ndesc;
 	txq->sw[id].pool = simple && txq->bulk ? m->pool : NULL;
 	txq->sw[id].seq = txq->next_seq++;
-	tx_write_chain(txq, m, idx, id, (uint16_t)ndesc, hold_head, head_flags);
+	tx_write_chain(txq, m, idx, id, (uint16_t)ndesc, first, head_flags);
 	txq->desc_head += (uint16_t)ndesc;
 	txq->nb_free -= (uint16_t)ndesc;
 	txq->n_inflight++;
