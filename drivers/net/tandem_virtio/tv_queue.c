@@ -425,6 +425,7 @@ tv_txq_reset(struct tv_txq *txq, const struct tv_dp_features *f)
  * wrap counter included (tv_rxq_vring_info). */
 
 #define TV_GATE_WAIT_MS 1000u /* a burst lasts microseconds */
+#define TV_GATE_POLL_US 10u
 
 /* A queue the old back-end broke runs again once the resync (gate
  * closed) handed it over. */
@@ -439,7 +440,6 @@ queue_revive(bool *broken, uint64_t *recoveries, const char *dir,
 	TV_LOG(NOTICE, "port %u %s queue %u: resumes with a new back-end",
 	       port_id, dir, queue_id);
 }
-#define TV_GATE_POLL_US 10u
 
 static void
 gate_open(struct tv_dp_gate *g)
@@ -456,7 +456,6 @@ gate_close(struct tv_dp_gate *g)
 {
 	uint64_t deadline = rte_get_timer_cycles() +
 			    rte_get_timer_hz() / 1000 * TV_GATE_WAIT_MS;
-
 	int ret;
 
 	__atomic_store_n(&g->closed, 1, __ATOMIC_RELAXED);
