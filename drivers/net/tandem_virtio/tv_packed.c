@@ -163,10 +163,8 @@ tv_rxq_refill_packed(struct tv_rxq *rxq)
 		uint16_t n = RTE_MIN(want, (uint16_t)TV_RX_BULK);
 		uint16_t i;
 
-		if (unlikely(rx_get_mbufs(rxq, bufs, n) != 0)) {
-			rxq->stats.nombuf++;
+		if (unlikely(rx_get_mbufs(rxq, bufs, n) != 0))
 			break;
-		}
 		want -= n;
 		for (i = 0; i < n; i++, idx++) {
 			const uint16_t pos = idx & mask;

@@ -154,10 +154,8 @@ tv_rxq_refill_split(struct tv_rxq *rxq)
 		uint16_t n = RTE_MIN(want, (uint16_t)TV_RX_BULK);
 		uint16_t i;
 
-		if (unlikely(rx_get_mbufs(rxq, bufs, n) != 0)) {
-			rxq->stats.nombuf++;
+		if (unlikely(rx_get_mbufs(rxq, bufs, n) != 0))
 			break;
-		}
 		want -= n;
 		if (likely(buf_off != 0 && !rewrite_avail)) {
 			/* The common case in one loop without per-buffer

@@ -632,20 +632,27 @@ rx_burst(struct tv_rxq *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts,
 
 /* ---- Shared by the split and packed datapaths ---- */
 
-/* Get n mbufs for RX buffers (raw: see tv_rxtx.h). */
+/* Get n mbufs for RX buffers (raw: see tv_rxtx.h). A failure is counted
+ * (nombuf); the refill tries again on a later burst. */
 static __rte_always_inline int
 rx_get_mbufs(struct tv_rxq *rxq, struct rte_mbuf **bufs, unsigned int n)
 {
 	unsigned int i;
 
-	if (likely(rxq->bulk))
-		return rte_mempool_get_bulk(rxq->mp, (void **)bufs, n);
+	if (likely(rxq->bulk)) {
+		if (likely(rte_mempool_get_bulk(rxq->mp, (void **)bufs, n) ==
+			   0))
+			return 0;
+		rxq->stats.nombuf++;
+		return -ENOMEM;
+	}
 	/* Ablation: per-mbuf allocation with a full reset. */
 	for (i = 0; i < n; i++) {
 		bufs[i] = rte_pktmbuf_alloc(rxq->mp);
 		if (unlikely(bufs[i] == NULL)) {
 			while (i > 0)
 				rte_pktmbuf_free(bufs[--i]);
+			rxq->stats.nombuf++;
 			return -ENOMEM;
 		}
 	}
@@ -774,8 +781,7 @@ tx_ndesc(struct tv_txq *txq, struct rte_mbuf *m, bool *simple, bool *push)
 	uint32_t ndesc;
 
 	*simple = tx_is_simple(m);
-	*push = *simple && txq->hdr_push &&
-		rte_pktmbuf_headroom(m) >= hdr_len;
+	*push = *simple && txq->hdr_push && rte_pktmbuf_headroom(m) >= hdr_len;
 	ndesc = *push ? 1 : 1 + (uint32_t)m->nb_segs;
 	if (likely(ndesc <= txq->ring.num))
 		return ndesc;
