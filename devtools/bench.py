@@ -203,16 +203,21 @@ def xstats(tp, port):
     return out
 
 
-def window(procs, seconds):
+def window(procs, seconds, during=None):
     """Measure a running setup. procs: [(Testpmd, {port: role})], role
     'host' or 'guest'. Returns per role: RX and TX pps, TX drops per
     second, and the xstats deltas. Slow commands (xstats take locks and
-    system calls in the drivers) are issued outside the timed window."""
+    system calls in the drivers) are issued outside the timed window.
+    during(seconds), if given, runs in place of the window's sleep (a
+    profiler, see profile_loop.py) and must last about that long."""
     x0 = [xstats(tp, None if len(roles) > 1 else next(iter(roles)))
           for tp, roles in procs]
     d0 = [fwd_drops(tp) for tp, _ in procs]
     c0 = [(tp.port_counters(), time.monotonic()) for tp, _ in procs]
-    time.sleep(seconds)
+    if during is not None:
+        during(seconds)
+    else:
+        time.sleep(seconds)
     c1 = [(tp.port_counters(), time.monotonic()) for tp, _ in procs]
     d1 = [fwd_drops(tp) for tp, _ in procs]
     x1 = [xstats(tp, None if len(roles) > 1 else next(iter(roles)))
@@ -274,7 +279,7 @@ def datapaths(text):
 
 # ------------------------------------------------------------------- runs
 
-def run_loop1(p, size, seconds, tag):
+def run_loop1(p, size, seconds, tag, during=None):
     host_fmt, guest_fmt, dh, dg, extra = p
     tmp = tempfile.mkdtemp(prefix="tbench-")
     sock = os.path.join(tmp, "s.sock")
@@ -296,7 +301,7 @@ def run_loop1(p, size, seconds, tag):
         time.sleep(0.5)
         tp.cmd("start tx_first 32")
         time.sleep(1.0)
-        win = window([(tp, {0: "host", 1: "guest"})], seconds)
+        win = window([(tp, {0: "host", 1: "guest"})], seconds, during)
         tp.cmd("stop")
     finally:
         if tp:
