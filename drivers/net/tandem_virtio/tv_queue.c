@@ -599,9 +599,12 @@ tv_txq_handoff(struct tv_txq *txq)
 		ret = gate_close(&txq->gate);
 		if (ret < 0)
 			return ret;
-		ret = txq->packed ? tv_txq_resync_packed(txq) : 0;
-		if (!txq->packed)
+		if (txq->packed) {
+			ret = tv_txq_resync_packed(txq);
+		} else {
 			tx_resync(txq);
+			ret = 0;
+		}
 		if (ret == 0)
 			queue_revive(&txq->broken, &txq->stats.recoveries, "tx",
 				     txq->port_id, txq->queue_id);
@@ -626,46 +629,41 @@ tv_txq_handoff(struct tv_txq *txq)
 static_assert(offsetof(struct tv_split, num) == offsetof(struct tv_packed, num),
 	      "num at the same place in both ring layouts");
 
-void
-tv_rxq_vring_info(const struct tv_rxq *rxq, struct tv_vring_info *vi)
+/* Either queue: its ring's three areas and where the back-end starts,
+ * `pos` (packed: the oldest outstanding descriptor, which the resync made
+ * the start of both sides). */
+static void
+vring_info(const struct tv_split *ring, const struct tv_packed *pring,
+	   bool packed, uint16_t pos, struct tv_vring_info *vi)
 {
-	vi->num = rxq->ring.num;
-	if (rxq->packed) {
-		uint16_t ow = tv_packed_off_wrap(rxq->used_idx, vi->num);
+	vi->num = ring->num;
+	if (packed) {
+		uint16_t ow = tv_packed_off_wrap(pos, vi->num);
 
-		vi->desc = (uint64_t)(uintptr_t)rxq->pring.desc;
-		vi->avail = (uint64_t)(uintptr_t)rxq->pring.driver;
-		vi->used = (uint64_t)(uintptr_t)rxq->pring.device;
+		vi->desc = (uint64_t)(uintptr_t)pring->desc;
+		vi->avail = (uint64_t)(uintptr_t)pring->driver;
+		vi->used = (uint64_t)(uintptr_t)pring->device;
 		/* Bits 0-15: next avail descriptor and wrap counter; 16-31:
-		 * the same for the used side (vhost-user, packed rings): the
-		 * resync made both the oldest outstanding descriptor. */
+		 * the same for the used side (vhost-user, packed rings). */
 		vi->base = (uint32_t)ow | (uint32_t)ow << 16;
 		return;
 	}
-	vi->desc = (uint64_t)(uintptr_t)rxq->ring.desc;
-	vi->avail = (uint64_t)(uintptr_t)rxq->ring.avail;
-	vi->used = (uint64_t)(uintptr_t)rxq->ring.used;
+	vi->desc = (uint64_t)(uintptr_t)ring->desc;
+	vi->avail = (uint64_t)(uintptr_t)ring->avail;
+	vi->used = (uint64_t)(uintptr_t)ring->used;
 	/* The back-end is stopped or gone: nobody writes used->idx now, and
-	 * the handoff (tv_queue.c) made it the start of what is
-	 * outstanding. */
-	vi->base = __atomic_load_n(&rxq->ring.used->idx, __ATOMIC_ACQUIRE);
+	 * the handoff made it the start of what is outstanding. */
+	vi->base = __atomic_load_n(&ring->used->idx, __ATOMIC_ACQUIRE);
+}
+
+void
+tv_rxq_vring_info(const struct tv_rxq *rxq, struct tv_vring_info *vi)
+{
+	vring_info(&rxq->ring, &rxq->pring, rxq->packed, rxq->used_idx, vi);
 }
 
 void
 tv_txq_vring_info(const struct tv_txq *txq, struct tv_vring_info *vi)
 {
-	vi->num = txq->ring.num;
-	if (txq->packed) {
-		uint16_t ow = tv_packed_off_wrap(txq->desc_tail, vi->num);
-
-		vi->desc = (uint64_t)(uintptr_t)txq->pring.desc;
-		vi->avail = (uint64_t)(uintptr_t)txq->pring.driver;
-		vi->used = (uint64_t)(uintptr_t)txq->pring.device;
-		vi->base = (uint32_t)ow | (uint32_t)ow << 16;
-		return;
-	}
-	vi->desc = (uint64_t)(uintptr_t)txq->ring.desc;
-	vi->avail = (uint64_t)(uintptr_t)txq->ring.avail;
-	vi->used = (uint64_t)(uintptr_t)txq->ring.used;
-	vi->base = __atomic_load_n(&txq->ring.used->idx, __ATOMIC_ACQUIRE);
+	vring_info(&txq->ring, &txq->pring, txq->packed, txq->desc_tail, vi);
 }
