@@ -972,25 +972,35 @@ rx_new_device_walk(const struct rx_state *s)
 			 "rx");
 }
 
+/* What SET_VRING_ADDR / SET_VRING_BASE would say after a handoff: the
+ * ring's own areas, and both halves of the base at `oldest` (the oldest
+ * buffer or chain outstanding) with its wrap counter. */
+static void
+check_vring_info(const struct tv_vring_info *vi, const struct tv_packed *ring,
+		 uint16_t oldest, const char *dir)
+{
+	FUZZ_CHECK(vi->num == ring->num &&
+			   vi->desc == (uint64_t)(uintptr_t)ring->desc &&
+			   vi->avail == (uint64_t)(uintptr_t)ring->driver &&
+			   vi->used == (uint64_t)(uintptr_t)ring->device,
+		   "%s vring info: num %u or addresses wrong", dir, vi->num);
+	FUZZ_CHECK((vi->base & 0xffff) == (vi->base >> 16) &&
+			   (vi->base & 0xffff) == m_off_wrap(oldest, ring->num),
+		   "%s base 0x%x, oldest outstanding is %u", dir, vi->base,
+		   oldest);
+}
+
 static void
 rx_handoff(struct rx_state *s)
 {
 	struct tv_rxq *rxq = s->rxq;
-	const uint32_t num = rxq->pring.num;
 	struct tv_vring_info vi;
 
 	FUZZ_CHECK(tv_rxq_handoff(rxq) == 0, "rx handoff");
 	counts.handoffs++;
 	check_event_reset(rxq->pring.device, "rx");
 	tv_rxq_vring_info(rxq, &vi);
-	FUZZ_CHECK(vi.num == num &&
-			   vi.desc == (uint64_t)(uintptr_t)rxq->pring.desc &&
-			   vi.avail == (uint64_t)(uintptr_t)rxq->pring.driver &&
-			   vi.used == (uint64_t)(uintptr_t)rxq->pring.device,
-		   "vring info: num %u or addresses wrong", vi.num);
-	FUZZ_CHECK((vi.base & 0xffff) == (vi.base >> 16) &&
-			   (vi.base & 0xffff) == m_off_wrap(rxq->used_idx, num),
-		   "base 0x%x, oldest posted is %u", vi.base, rxq->used_idx);
+	check_vring_info(&vi, &rxq->pring, rxq->used_idx, "rx");
 	FUZZ_CHECK(!rxq->broken, "still broken after a handoff");
 	if (verbose)
 		fprintf(stderr, "rx: handoff: base 0x%x, %u posted from %u\n",
@@ -1673,22 +1683,13 @@ static void
 tx_handoff(struct tx_state *s)
 {
 	struct tv_txq *txq = s->txq;
-	const uint32_t num = txq->pring.num;
 	struct tv_vring_info vi;
 
 	FUZZ_CHECK(tv_txq_handoff(txq) == 0, "tx handoff");
 	counts.handoffs++;
 	check_event_reset(txq->pring.device, "tx");
 	tv_txq_vring_info(txq, &vi);
-	FUZZ_CHECK(vi.num == num &&
-			   vi.desc == (uint64_t)(uintptr_t)txq->pring.desc &&
-			   vi.avail == (uint64_t)(uintptr_t)txq->pring.driver &&
-			   vi.used == (uint64_t)(uintptr_t)txq->pring.device,
-		   "vring info: num %u or addresses wrong", vi.num);
-	FUZZ_CHECK(
-		(vi.base & 0xffff) == (vi.base >> 16) &&
-			(vi.base & 0xffff) == m_off_wrap(txq->desc_tail, num),
-		"base 0x%x, oldest in flight is %u", vi.base, txq->desc_tail);
+	check_vring_info(&vi, &txq->pring, txq->desc_tail, "tx");
 	FUZZ_CHECK(!txq->broken, "still broken after a handoff");
 	if (!s->d.hostile)
 		FUZZ_CHECK(txq->desc_tail == dev_marked(&s->d),
