@@ -39,17 +39,6 @@
 #include "tv_pmd.h"
 #include "tvt_backend.h"
 
-static int failures;
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "FAIL %s:%d: %s\n", __func__,          \
-				__LINE__, #cond);                              \
-			failures++;                                            \
-		}                                                              \
-	} while (0)
-
 #define HDR	  ((uint32_t)sizeof(struct tv_net_hdr_mrg))
 #define MAX_PKTS  200000u
 #define MAX_TAKEN 1024u

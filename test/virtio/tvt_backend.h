@@ -21,6 +21,23 @@
 #include "../common/tt_fds.h"
 #include "tv_vring.h"
 
+/* The programs' failure count and check: a failed check is said with its
+ * place and counted, and the program fails at the end. test_tv_rx_simd.c
+ * defines TVT_OWN_CHECK for its own (it names the case and caps the
+ * output). */
+static int failures;
+
+#ifndef TVT_OWN_CHECK
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "FAIL %s:%d: %s\n", __func__,          \
+				__LINE__, #cond);                              \
+			failures++;                                            \
+		}                                                              \
+	} while (0)
+#endif
+
 /* A fake device on one ring. */
 struct tvt_dev {
 	struct tv_split *ring;

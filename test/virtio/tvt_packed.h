@@ -29,17 +29,6 @@
 #include "tv_pmd.h"
 #include "tvt_backend.h"
 
-static int failures;
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "FAIL %s:%d: %s\n", __func__,          \
-				__LINE__, #cond);                              \
-			failures++;                                            \
-		}                                                              \
-	} while (0)
-
 /* A test that cannot go on (allocation failed): stop here. */
 #define REQUIRE(cond)                                                          \
 	do {                                                                   \
