@@ -358,11 +358,11 @@ def vu(cfg, log2num, simd, *ops):
     return struct.pack("<BBB", cfg, log2num, simd) + b"".join(ops)
 
 
-def rx_pkt(nbufs, length, lie=None, hid=None, hlen=None, reuse=False):
-    a = (nbufs - 1) | (0x10 if lie is not None else 0) | \
-        (0x20 if hid is not None else 0) | (0x40 if hlen is not None else 0) \
-        | (0x80 if reuse else 0)
-    out = struct.pack("<BBH", 0, a, length)
+def rx_lies(lie, hid, hlen):
+    """The optional fields of an RX op, fuzz_virtio_used's and
+    fuzz_virtio_packed's alike: each present when its flag (0x10, 0x20,
+    0x40) is set, in that order."""
+    out = b""
     if lie is not None:
         out += struct.pack("<H", lie)
     if hid is not None:
@@ -370,6 +370,13 @@ def rx_pkt(nbufs, length, lie=None, hid=None, hlen=None, reuse=False):
     if hlen is not None:
         out += struct.pack("<I", hlen)
     return out
+
+
+def rx_pkt(nbufs, length, lie=None, hid=None, hlen=None, reuse=False):
+    a = (nbufs - 1) | (0x10 if lie is not None else 0) | \
+        (0x20 if hid is not None else 0) | (0x40 if hlen is not None else 0) \
+        | (0x80 if reuse else 0)
+    return struct.pack("<BBH", 0, a, length) + rx_lies(lie, hid, hlen)
 
 
 def v_publish(jump=None):
@@ -469,14 +476,7 @@ def p_rx(nbufs, length, defer=False, lie=None, hid=None, hlen=None,
     a = (nbufs - 1) | (0x08 if defer else 0) | \
         (0x10 if lie is not None else 0) | (0x20 if hid is not None else 0) \
         | (0x40 if hlen is not None else 0) | (0x80 if batch else 0)
-    out = struct.pack("<BBH", 0, a, length)
-    if lie is not None:
-        out += struct.pack("<H", lie)
-    if hid is not None:
-        out += struct.pack("<H", hid)
-    if hlen is not None:
-        out += struct.pack("<I", hlen)
-    return out
+    return struct.pack("<BBH", 0, a, length) + rx_lies(lie, hid, hlen)
 
 
 def p_mark(count=0, mode=M_USED, raw=0):
