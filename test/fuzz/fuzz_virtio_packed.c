@@ -118,6 +118,7 @@
 #include <rte_mempool.h>
 
 #include "fuzz_common.h"
+#include "fuzz_tv_pkt.h"
 #include "tv_pmd.h"
 
 #define POOL_N	 4096u
@@ -257,14 +258,8 @@ load_flags(const struct tv_packed_desc *d)
 	return __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
 }
 
-/* Bytes of packet `tag`: byte o is tag + 7 o, across segments. */
-static void
-fill(uint8_t *p, uint32_t n, uint8_t tag, uint32_t off)
-{
-	for (uint32_t j = 0; j < n; j++)
-		p[j] = (uint8_t)(tag + 7u * (off + j));
-}
-
+/* Bytes of packet `tag` (fuzz_tv_fill): byte o is tag + 7 o, across
+ * segments. */
 static bool
 filled(const uint8_t *p, uint32_t n, uint8_t tag, uint32_t off)
 {
@@ -692,7 +687,7 @@ rx_packet(struct fuzz_in *in, struct rx_state *s)
 
 				memcpy(p, &h, hdr);
 			}
-			fill(p + hdr, n, tag, off);
+			fuzz_tv_fill(p + hdr, n, tag, off);
 		}
 		left -= n;
 		off += n;
@@ -1116,41 +1111,13 @@ tx_lie(struct tx_state *s)
 static struct rte_mbuf *
 tx_packet(struct tx_state *s, uint32_t len, uint8_t kind)
 {
-	uint32_t nseg = 1 + kind % 3u, per = (len + nseg - 1) / nseg;
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool), *last = m;
-	uint32_t off = 0;
-	uint8_t tag = (uint8_t)s->seq;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
 
 	if (m == NULL)
 		return NULL;
 	m->hash.usr = s->seq++;
-	if (kind & 0x10)
-		m->data_off = 0; /* no headroom for the header */
-	for (;;) {
-		uint32_t k = RTE_MIN(len - off, per);
-		struct rte_mbuf *seg;
-
-		k = RTE_MIN(k, (uint32_t)rte_pktmbuf_tailroom(last));
-		fill(rte_pktmbuf_mtod(last, uint8_t *), k, tag, off);
-		last->data_len = (uint16_t)k;
-		m->pkt_len += k;
-		off += k;
-		if (off == len)
-			break;
-		seg = rte_pktmbuf_alloc(pool);
-		if (seg == NULL) {
-			rte_pktmbuf_free(m);
-			return NULL;
-		}
-		last->next = seg;
-		last = seg;
-		m->nb_segs++;
-	}
-	if ((kind & 0x20) && s->n_held < MAX_HELD) {
-		rte_pktmbuf_refcnt_update(m, 1);
-		s->held[s->n_held++] = m;
-	}
-	return m;
+	return fuzz_tv_tx_packet(pool, m, len, kind, (uint8_t)m->hash.usr,
+				 s->held, &s->n_held, MAX_HELD);
 }
 
 /* Descriptors the guest must use for m (header pushed into the headroom

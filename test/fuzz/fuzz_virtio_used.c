@@ -53,6 +53,7 @@
 #include <rte_mempool.h>
 
 #include "fuzz_common.h"
+#include "fuzz_tv_pkt.h"
 #include "tv_pmd.h"
 
 #define POOL_N	 4096u
@@ -91,15 +92,9 @@ setup(void)
 	FUZZ_CHECK(pool != NULL, "pool");
 }
 
-/* Bytes the back-end writes: byte j of a buffer's data is tag + 7 j, so
- * a segment is self-checking from its first byte. */
-static void
-fill(uint8_t *p, uint32_t n, uint8_t tag)
-{
-	for (uint32_t j = 0; j < n; j++)
-		p[j] = (uint8_t)(tag + 7u * j);
-}
-
+/* Bytes the back-end writes: byte j of a buffer's data is tag + 7 j
+ * (fuzz_tv_fill from 0), so a segment is self-checking from its first
+ * byte. */
 static bool
 filled(const uint8_t *p, uint32_t n)
 {
@@ -213,7 +208,7 @@ rx_run(const uint8_t *data, size_t size, const struct tv_dp_features *f,
 				&ring->desc[ring->avail->ring[washed++ &
 							      (num - 1)]];
 
-			fill((uint8_t *)(uintptr_t)d->addr, d->len, 0);
+			fuzz_tv_fill((uint8_t *)(uintptr_t)d->addr, d->len, 0, 0);
 		}
 		if (code == 0) {
 			uint8_t a = fuzz_u8(&in);
@@ -265,7 +260,7 @@ rx_run(const uint8_t *data, size_t size, const struct tv_dp_features *f,
 
 					memcpy(p, &h, hdr);
 				}
-				fill(p + hdr, n, tag++);
+				fuzz_tv_fill(p + hdr, n, tag++, 0);
 				if (verbose)
 					fprintf(stderr,
 						"rx: buffer %u (%p): %u+%u "
@@ -366,41 +361,13 @@ struct tx_state {
 static struct rte_mbuf *
 tx_packet(struct tx_state *s, uint32_t len, uint8_t kind)
 {
-	uint32_t nseg = 1 + kind % 3u, per = (len + nseg - 1) / nseg;
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool), *last = m;
-	uint32_t off = 0;
 	uint8_t tag = s->tag++;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
 
 	if (m == NULL)
 		return NULL;
-	if (kind & 0x10)
-		m->data_off = 0; /* no headroom for the header */
-	for (;;) {
-		uint32_t k = RTE_MIN(len - off, per);
-		struct rte_mbuf *seg;
-
-		k = RTE_MIN(k, (uint32_t)rte_pktmbuf_tailroom(last));
-		fill(rte_pktmbuf_mtod(last, uint8_t *), k,
-		     (uint8_t)(tag + 7u * off));
-		last->data_len = (uint16_t)k;
-		m->pkt_len += k;
-		off += k;
-		if (off == len)
-			break;
-		seg = rte_pktmbuf_alloc(pool);
-		if (seg == NULL) {
-			rte_pktmbuf_free(m);
-			return NULL;
-		}
-		last->next = seg;
-		last = seg;
-		m->nb_segs++;
-	}
-	if ((kind & 0x20) && s->n_held < MAX_HELD) {
-		rte_pktmbuf_refcnt_update(m, 1);
-		s->held[s->n_held++] = m;
-	}
-	return m;
+	return fuzz_tv_tx_packet(pool, m, len, kind, tag, s->held, &s->n_held,
+				 MAX_HELD);
 }
 
 /* Read the chain at `head` as a back-end would and check it is the next
