@@ -918,14 +918,5 @@ main(int argc, char **argv)
 	test_gate_threads(&f_mrg, 20000);
 	test_gate_timeout();
 
-	CHECK(tt_count_fds() == fds_before);
-	CHECK(rte_mempool_avail_count(pool) == pool_full);
-	rte_mempool_free(pool);
-	rte_eal_cleanup();
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test_tv_handoff: all checks passed\n");
-	return 0;
+	return tvt_finish("test_tv_handoff", fds_before, pool, pool_full);
 }

@@ -652,5 +652,5 @@ main(int argc, char **argv)
 	test_publish_order();
 
 	rte_mempool_free(spy_pool);
-	return tvt_packed_finish("test_tv_packed_rx", fds_before);
+	return tvt_finish("test_tv_packed_rx", fds_before, pool, pool_full);
 }

@@ -499,5 +499,5 @@ main(int argc, char **argv)
 		test_tx_laps(64, (enum tx_mode)mode, true, false);
 		test_tx_laps(8, (enum tx_mode)mode, false, true);
 	}
-	return tvt_packed_finish("test_tv_packed_tx", fds_before);
+	return tvt_finish("test_tv_packed_tx", fds_before, pool, pool_full);
 }

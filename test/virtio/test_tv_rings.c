@@ -728,14 +728,5 @@ main(int argc, char **argv)
 	test_kicks();
 	test_mem_table();
 
-	CHECK(tt_count_fds() == fds_before);
-	CHECK(rte_mempool_avail_count(pool) == pool_full);
-	rte_mempool_free(pool);
-	rte_eal_cleanup();
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test_tv_rings: all checks passed\n");
-	return 0;
+	return tvt_finish("test_tv_rings", fds_before, pool, pool_full);
 }

@@ -17,6 +17,7 @@
 #include <rte_eal.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
+#include <rte_mempool.h>
 
 #include "../common/tt_fds.h"
 #include "tv_vring.h"
@@ -36,6 +37,25 @@ static int failures;
 			failures++;                                            \
 		}                                                              \
 	} while (0)
+
+/* The end of a test program: no fd leaked since tt_count_fds() said
+ * fds_before, every mbuf back in `pool` (pool_full when it was made);
+ * the pool freed and EAL cleaned up. Returns the exit code. */
+static inline int
+tvt_finish(const char *name, int fds_before, struct rte_mempool *pool,
+	   unsigned int pool_full)
+{
+	CHECK(tt_count_fds() == fds_before);
+	CHECK(rte_mempool_avail_count(pool) == pool_full);
+	rte_mempool_free(pool);
+	rte_eal_cleanup();
+	if (failures) {
+		fprintf(stderr, "%d check(s) failed\n", failures);
+		return 1;
+	}
+	printf("%s: all checks passed\n", name);
+	return 0;
+}
 #endif
 
 /* A fake device on one ring. */

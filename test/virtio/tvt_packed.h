@@ -664,21 +664,4 @@ tvt_packed_start(const char *argv0, const char *name)
 	return 0;
 }
 
-/* The end of a test program: no fd leaked since tt_count_fds() said
- * fds_before, every mbuf back; EAL cleaned up. Returns the exit code. */
-static inline int
-tvt_packed_finish(const char *name, int fds_before)
-{
-	CHECK(tt_count_fds() == fds_before);
-	CHECK(rte_mempool_avail_count(pool) == pool_full);
-	rte_mempool_free(pool);
-	rte_eal_cleanup();
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("%s: all checks passed\n", name);
-	return 0;
-}
-
 #endif /* TVT_PACKED_H */
