@@ -118,7 +118,7 @@
 #include <rte_mempool.h>
 
 #include "fuzz_common.h"
-#include "fuzz_tv_pkt.h"
+#include "fuzz_tv.h"
 #include "tv_pmd.h"
 
 #define POOL_N	 4096u
@@ -172,29 +172,8 @@ print_counts(void)
 static void
 setup(void)
 {
-	char fp[64];
-	char *argv[] = {"fuzz_virtio_packed",
-			"--no-huge",
-			"-m",
-			"256",
-			"--no-pci",
-			"--no-telemetry",
-			fp,
-			"--lcores=0@(0-1)",
-			"--log-level=lib.*:error",
-			"--log-level=pmd.net.tandem_virtio*:critical",
-			NULL};
-
-	verbose = getenv("FUZZ_VERBOSE") != NULL;
-	if (verbose)
-		argv[9] = "--log-level=pmd.net.tandem_virtio*:debug";
-	snprintf(fp, sizeof(fp), "--file-prefix=h1-fuzz-vpacked-%d",
-		 (int)getpid());
-	FUZZ_CHECK(rte_eal_init((int)RTE_DIM(argv) - 1, argv) >= 0, "EAL init");
-	pool = rte_pktmbuf_pool_create("fz_vpacked", POOL_N, 0, 0,
-				       RTE_MBUF_DEFAULT_BUF_SIZE,
-				       SOCKET_ID_ANY);
-	FUZZ_CHECK(pool != NULL, "pool");
+	verbose = fuzz_tv_setup("fuzz_virtio_packed", "fuzz-vpacked",
+				"fz_vpacked", POOL_N, &pool);
 	if (getenv("FUZZ_STATS") != NULL)
 		atexit(print_counts);
 }

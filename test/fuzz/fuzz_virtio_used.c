@@ -53,7 +53,7 @@
 #include <rte_mempool.h>
 
 #include "fuzz_common.h"
-#include "fuzz_tv_pkt.h"
+#include "fuzz_tv.h"
 #include "tv_pmd.h"
 
 #define POOL_N	 4096u
@@ -67,29 +67,8 @@ static bool verbose; /* FUZZ_VERBOSE: trace the operations */
 static void
 setup(void)
 {
-	char fp[64];
-	char *argv[] = {"fuzz_virtio_used",
-			"--no-huge",
-			"-m",
-			"256",
-			"--no-pci",
-			"--no-telemetry",
-			fp,
-			"--lcores=0@(0-1)",
-			"--log-level=lib.*:error",
-			"--log-level=pmd.net.tandem_virtio*:critical",
-			NULL};
-
-	verbose = getenv("FUZZ_VERBOSE") != NULL;
-	if (verbose)
-		argv[9] = "--log-level=pmd.net.tandem_virtio*:debug";
-	snprintf(fp, sizeof(fp), "--file-prefix=h1-fuzz-virtio-%d",
-		 (int)getpid());
-	FUZZ_CHECK(rte_eal_init((int)RTE_DIM(argv) - 1, argv) >= 0, "EAL init");
-	pool = rte_pktmbuf_pool_create("fz_virtio", POOL_N, 0, 0,
-				       RTE_MBUF_DEFAULT_BUF_SIZE,
-				       SOCKET_ID_ANY);
-	FUZZ_CHECK(pool != NULL, "pool");
+	verbose = fuzz_tv_setup("fuzz_virtio_used", "fuzz-virtio", "fz_virtio",
+				POOL_N, &pool);
 }
 
 /* Bytes the back-end writes: byte j of a buffer's data is tag + 7 j

@@ -1,20 +1,62 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Copyright (c) 2026 Tandem developers
  *
- * fuzz_tv_pkt.h - the packets net_tandem_virtio's fuzz targets
- * (fuzz_virtio_used, fuzz_virtio_packed) send and receive: their byte
- * pattern, and a TX packet of every shape the driver treats apart.
+ * fuzz_tv.h - what net_tandem_virtio's fuzz targets (fuzz_virtio_used,
+ * fuzz_virtio_packed) share: their EAL start and mbuf pool, the byte
+ * pattern of their packets, and a TX packet of every shape the driver
+ * treats apart.
  *
  * Threading: single-threaded, as the targets.
  */
-#ifndef FUZZ_TV_PKT_H
-#define FUZZ_TV_PKT_H
+#ifndef FUZZ_TV_H
+#define FUZZ_TV_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <rte_common.h>
+#include <rte_eal.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+
+#include "fuzz_common.h"
+
+/* Start EAL once for target `name` (no hugepages, file prefix
+ * h1-<prefix>-<pid>, the driver's logs quiet unless FUZZ_VERBOSE is set)
+ * and make its pool of n mbufs, `pool_name`. Returns whether
+ * FUZZ_VERBOSE is set (the target then traces its operations). */
+static inline bool
+fuzz_tv_setup(const char *name, const char *prefix, const char *pool_name,
+	      unsigned int n, struct rte_mempool **pool)
+{
+	char fp[64];
+	char *argv[] = {(char *)(uintptr_t)name,
+			"--no-huge",
+			"-m",
+			"256",
+			"--no-pci",
+			"--no-telemetry",
+			fp,
+			"--lcores=0@(0-1)",
+			"--log-level=lib.*:error",
+			"--log-level=pmd.net.tandem_virtio*:critical",
+			NULL};
+	bool verbose = getenv("FUZZ_VERBOSE") != NULL;
+
+	if (verbose)
+		argv[9] = "--log-level=pmd.net.tandem_virtio*:debug";
+	snprintf(fp, sizeof(fp), "--file-prefix=h1-%s-%d", prefix,
+		 (int)getpid());
+	FUZZ_CHECK(rte_eal_init((int)RTE_DIM(argv) - 1, argv) >= 0, "EAL init");
+	*pool = rte_pktmbuf_pool_create(pool_name, n, 0, 0,
+					RTE_MBUF_DEFAULT_BUF_SIZE,
+					SOCKET_ID_ANY);
+	FUZZ_CHECK(*pool != NULL, "pool");
+	return verbose;
+}
 
 /* Byte o of packet `tag` is tag + 7 o, across segments: write n bytes
  * from offset off. */
@@ -69,4 +111,4 @@ fuzz_tv_tx_packet(struct rte_mempool *pool, struct rte_mbuf *m, uint32_t len,
 	return m;
 }
 
-#endif /* FUZZ_TV_PKT_H */
+#endif /* FUZZ_TV_H */
