@@ -51,9 +51,8 @@ fuzz_tv_setup(const char *name, const char *prefix, const char *pool_name,
 	snprintf(fp, sizeof(fp), "--file-prefix=h1-%s-%d", prefix,
 		 (int)getpid());
 	FUZZ_CHECK(rte_eal_init((int)RTE_DIM(argv) - 1, argv) >= 0, "EAL init");
-	*pool = rte_pktmbuf_pool_create(pool_name, n, 0, 0,
-					RTE_MBUF_DEFAULT_BUF_SIZE,
-					SOCKET_ID_ANY);
+	*pool = rte_pktmbuf_pool_create(
+		pool_name, n, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	FUZZ_CHECK(*pool != NULL, "pool");
 	return verbose;
 }
