@@ -110,4 +110,18 @@ fuzz_tv_tx_packet(struct rte_mempool *pool, struct rte_mbuf *m, uint32_t len,
 	return m;
 }
 
+/* After a TX run (its queue freed): drop the second references
+ * fuzz_tv_tx_packet kept, then every one of the pool's n mbufs must be
+ * back. */
+static inline void
+fuzz_tv_release_held(struct rte_mempool *pool, unsigned int n,
+		     struct rte_mbuf **held, uint32_t n_held)
+{
+	for (uint32_t i = 0; i < n_held; i++)
+		rte_pktmbuf_free(held[i]);
+	FUZZ_CHECK(rte_mempool_avail_count(pool) == n,
+		   "after txq free: %u of %u mbufs in the pool",
+		   rte_mempool_avail_count(pool), n);
+}
+
 #endif /* FUZZ_TV_H */

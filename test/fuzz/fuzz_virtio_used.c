@@ -532,11 +532,7 @@ tx_run(const uint8_t *data, size_t size, const struct tv_dp_features *f,
 		}
 	}
 	tv_txq_free(s.txq);
-	for (uint32_t i = 0; i < s.n_held; i++)
-		rte_pktmbuf_free(s.held[i]);
-	FUZZ_CHECK(rte_mempool_avail_count(pool) == POOL_N,
-		   "after txq free: %u of %u mbufs in the pool",
-		   rte_mempool_avail_count(pool), POOL_N);
+	fuzz_tv_release_held(pool, POOL_N, s.held, s.n_held);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
