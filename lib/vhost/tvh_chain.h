@@ -27,6 +27,7 @@ struct tvh_chain {
 	uint32_t table_len;	     /* entries in `table` */
 	uint32_t budget;	     /* descriptors still allowed */
 	uint32_t idx;		     /* next entry of `table` to read */
+	uint32_t reads;		     /* descriptors read, ring and indirect */
 	bool in_indirect;
 	bool more;
 };
@@ -46,6 +47,7 @@ tvh_chain_start(struct tvh_vq *vq, uint16_t head, struct tvh_chain *c)
 	c->table_len = vq->num;
 	c->budget = vq->num;
 	c->idx = head;
+	c->reads = 0;
 	c->in_indirect = false;
 	c->more = true;
 	return 0;
@@ -108,6 +110,7 @@ tvh_chain_enter_indirect(struct tvh_vq *vq, struct tvh_chain *c,
 	c->table_len = d->len / sizeof(struct tv_desc);
 	c->budget = c->table_len - 1;
 	c->in_indirect = true;
+	c->reads++;
 	tvh_desc_read(table, 0, d);
 	if (d->flags & TV_DESC_F_INDIRECT) {
 		tvh_vq_error(vq, TVH_DP_ERR_INDIRECT,
@@ -132,6 +135,7 @@ tvh_chain_next(struct tvh_vq *vq, struct tvh_chain *c, struct tv_desc *d)
 		return -EINVAL;
 	}
 	c->budget--;
+	c->reads++;
 	tvh_desc_read(c->table, c->idx, d);
 	if (unlikely(d->flags & TV_DESC_F_INDIRECT) &&
 	    tvh_chain_enter_indirect(vq, c, d) < 0)

@@ -907,6 +907,38 @@ class_rx_buffer_without_write(void)
 	cve_good_round("after the read-only receive buffers");
 }
 
+/* Mergeable receive buffers that add nothing to the packet: a 12-byte
+ * header buffer, then the same chain of 100 zero-length buffers offered
+ * in every other avail entry. Each chain's own budget allows its walk;
+ * the packet's budget (twice the ring size in all its chains) stops the
+ * packet after a few, instead of 255 walks of 100 (num * num reads at the
+ * largest ring size, and again at every retry). */
+static void
+class_rx_empty_chains_repeated(void)
+{
+	struct mg *g = &cve.g;
+	uint8_t *h;
+	uint16_t hdr, first, prev;
+
+	hdr = buf_desc(0, CVE_HDR, &h);
+	memset(h, 0xee, CVE_HDR);
+	first = prev = mg_desc(g, 0, mg_gpa(g, h), 0, TV_DESC_F_WRITE);
+	for (uint32_t k = 1; k < 100; k++) {
+		uint16_t d = mg_desc(g, 0, mg_gpa(g, h), 0, TV_DESC_F_WRITE);
+
+		mg_desc_link(g, 0, prev, d);
+		prev = d;
+	}
+	mg_avail_add(g, 0, hdr);
+	for (uint32_t k = 1; k < CVE_RING; k++)
+		mg_avail_add(g, 0, first);
+	mg_avail_publish(g, 0);
+	cve_expect_error(0, CNT(err_chain_loop), 0,
+			 "receive buffers for one packet took",
+			 "the same empty receive chain offered 255 times");
+	cve_good_round("after the empty receive chains");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -933,5 +965,7 @@ main(int argc, char **argv)
 	cve_run("class_rx_hdr_spans_small_buffers",
 		class_rx_hdr_spans_small_buffers);
 	cve_run("class_rx_buffer_without_write", class_rx_buffer_without_write);
+	cve_run("class_rx_empty_chains_repeated",
+		class_rx_empty_chains_repeated);
 	return cve_fini();
 }
