@@ -147,6 +147,20 @@ int tvh_guard_fd(void);
  * *regions gets a bit per region index of its table that faulted. */
 uint32_t tvh_guard_faults(const void *owner, uint32_t *regions);
 
+/* Where the handler's replacement mapping starts for a fault at addr in
+ * a mapping [start, ...) made with `align` (a power of two): the aligned
+ * page holding addr (hugetlbfs can only be replaced in whole huge pages),
+ * but never below the mapping. Only a hugetlbfs mapping is sure to start
+ * on an `align` boundary: any file may report a large st_blksize, and the
+ * bytes below such a mapping are somebody else's memory. */
+static inline uintptr_t
+tvh_guard_page(uintptr_t addr, uintptr_t start, uintptr_t align)
+{
+	uintptr_t page = addr & ~(align - 1);
+
+	return page < start ? start : page;
+}
+
 /* ---- Virtqueues ---- */
 
 /* Error classes for rate limiting datapath logs. */

@@ -420,7 +420,7 @@ guard_absorb(uintptr_t addr)
 
 		if (!slot_read(s, &v) || addr - v.start >= v.len)
 			continue;
-		page = addr & ~(v.align - 1);
+		page = tvh_guard_page(addr, v.start, v.align);
 		p = mmap((void *)page, v.start + v.len - page,
 			 PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |

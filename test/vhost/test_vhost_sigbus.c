@@ -17,7 +17,10 @@
  *    traffic on the same device;
  *  - sealed: a memfd sealed with F_SEAL_SHRINK is reported as sealed
  *    (unsealed_regions stays 0) and carries traffic; the mock's usual
- *    memfd (no seals) is counted (its 2 regions).
+ *    memfd (no seals) is counted (its 2 regions);
+ *  - guard page: the handler's replacement mapping starts at the aligned
+ *    page of the fault but never below the guest mapping, whose start
+ *    only hugetlbfs aligns to the file's st_blksize.
  * No mbuf leaks (the pool is full at the end).
  */
 #include <errno.h>
@@ -400,6 +403,45 @@ test_sealed(void)
 	printf("ok a memfd sealed with F_SEAL_SHRINK is reported sealed\n");
 }
 
+/* ---- where a replacement mapping starts ---- */
+
+/* The guard replaces guest memory from the aligned page of the fault on,
+ * never below the mapping: a file other than hugetlbfs may report a
+ * large st_blksize while its mapping starts on a plain page (the cases
+ * with start 0x7f0000201000 and align 2 MiB). */
+static void
+test_guard_page(void)
+{
+	static const struct {
+		uintptr_t addr, start, align, want;
+	} c[] = {
+		{0x7f0000000000 + 0x1234, 0x7f0000000000, 4096,
+		 0x7f0000001000},
+		{0x7f0000000000 + 0x1234, 0x7f0000000000, 1 << 21,
+		 0x7f0000000000},
+		{0x7f0000201000 + 0x10, 0x7f0000201000, 1 << 21,
+		 0x7f0000201000},
+		{0x7f00003ff000, 0x7f0000201000, 1 << 21, 0x7f0000201000},
+		{0x7f0000400010, 0x7f0000201000, 1 << 21, 0x7f0000400000},
+		{0x7f0000201fff, 0x7f0000201000, 4096, 0x7f0000201000},
+	};
+
+	for (unsigned int i = 0; i < RTE_DIM(c); i++) {
+		uintptr_t p = tvh_guard_page(c[i].addr, c[i].start,
+					     c[i].align);
+
+		CHECK(p == c[i].want && p >= c[i].start && p <= c[i].addr,
+		      "fault 0x%lx in a mapping at 0x%lx (align 0x%lx): "
+		      "replacement from 0x%lx, want 0x%lx",
+		      (unsigned long)c[i].addr, (unsigned long)c[i].start,
+		      (unsigned long)c[i].align, (unsigned long)p,
+		      (unsigned long)c[i].want);
+	}
+	printf("ok the replacement of faulting guest memory starts at the "
+	       "mapping or above (%u cases)\n",
+	       (unsigned int)RTE_DIM(c));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -427,6 +469,7 @@ main(int argc, char **argv)
 	cfg.path = mg_sock_path("idle");
 	CHECK(tvh_dev_create(&cfg, NULL, NULL, &dev) == 0, "create");
 	test_chain(dev);
+	test_guard_page();
 	test_truncate();
 	test_sealed();
 	test_chain(dev);
