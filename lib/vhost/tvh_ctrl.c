@@ -191,6 +191,7 @@ sweep(void)
 static void
 conn_setup(struct tvh_dev *dev, int fd)
 {
+	static const int one = 1;
 	struct timeval tv = {
 		.tv_sec = TVH_SOCK_TIMEOUT_MS / 1000,
 		.tv_usec = (TVH_SOCK_TIMEOUT_MS % 1000) * 1000,
@@ -200,6 +201,12 @@ conn_setup(struct tvh_dev *dev, int fd)
 	 * receive timeout is a safety net. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* A byte the front-end sends with MSG_OOB (unix sockets have them
+	 * since Linux 5.15) counts in FIONREAD, so conn_peek would call its
+	 * message complete, but an ordinary read skips it: the read would
+	 * wait out the timeouts for a byte that never comes, holding the
+	 * control thread. Inline, it is just the next byte of the stream. */
+	setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
 	dev->conn_gen++;
 	dev->conn_fd = fd;
 	dev->msg_deadline = 0;

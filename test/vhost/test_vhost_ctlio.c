@@ -14,7 +14,9 @@
  *    with the first piece, is handled (the fd is taken, not leaked);
  *  - a front-end that hangs up in the middle of a message is disconnected
  *    without an error; a header announcing an oversized payload ends the
- *    session with one.
+ *    session with one;
+ *  - oob: a message whose last byte is sent with MSG_OOB is read in full
+ *    at once (out-of-band data stays inline), not after the timeouts.
  * fds and mappings return to their base.
  */
 #include <errno.h>
@@ -352,6 +354,62 @@ test_split(void)
 	       "mid-message and oversized header end the session\n");
 }
 
+/* ---- out-of-band bytes ---- */
+
+/* A message whose last payload byte comes with MSG_OOB: FIONREAD counts
+ * it, an ordinary read would skip it and wait for it (seconds, holding
+ * the control thread). The back-end keeps out-of-band data inline, so
+ * the message is handled at once and in full. */
+static void
+test_oob(void)
+{
+	const char *path = mg_sock_path("oob");
+	struct tvh_config cfg = {.path = path, .n_queue_pairs = 1};
+	uint8_t wire[TVU_HDR_SIZE + 8];
+	struct tvh_dev_stats st;
+	struct tvh_dev *dev;
+	struct tvu_msg r;
+	uint64_t t0, dt;
+	struct mg g;
+
+	CHECK(tvh_dev_create(&cfg, NULL, NULL, &dev) == 0, "create");
+	mg_init(&g);
+	mg_connect(&g, path);
+	mg_negotiate(&g, feat, tvh_default_protocol_features());
+	/* SET_FEATURES again, same value, with NEED_REPLY: the ack says the
+	 * back-end read and accepted all 8 payload bytes. */
+	wire_u64(wire, TVU_SET_FEATURES, TVU_FLAG_NEED_REPLY, feat);
+	send_raw(g.sock, wire, sizeof(wire) - 1, -1);
+	if (send(g.sock, wire + sizeof(wire) - 1, 1,
+		 MSG_OOB | MSG_NOSIGNAL) != 1) {
+		/* Unix sockets before Linux 5.15 have no out-of-band data. */
+		CHECK(errno == EOPNOTSUPP, "send MSG_OOB: %s",
+		      strerror(errno));
+		printf("skip out-of-band byte: %s\n", strerror(errno));
+		mg_fini(&g);
+		CHECK(mg_wait(disconnected, dev, BOUND_MS), "no disconnect");
+		tvh_dev_destroy(dev);
+		return;
+	}
+	t0 = mg_now_ms();
+	CHECK(tvu_recv(g.sock, &r) == 0 && r.request == TVU_SET_FEATURES &&
+		      r.size == 8 && r.payload.u64 == 0,
+	      "no ack for a message whose last byte came out of band");
+	dt = mg_now_ms() - t0;
+	CHECK(dt < 500, "acked after %lu ms", (unsigned long)dt);
+	st = mg_dev_stats(dev);
+	CHECK(st.err_msg == 0 && st.msg_stalls == 0 && st.disconnects == 0,
+	      "err_msg %lu msg_stalls %lu disconnects %lu",
+	      (unsigned long)st.err_msg, (unsigned long)st.msg_stalls,
+	      (unsigned long)st.disconnects);
+	mg_fini(&g);
+	CHECK(mg_wait(disconnected, dev, BOUND_MS), "no disconnect");
+	tvh_dev_destroy(dev);
+	printf("ok a message whose last byte came out of band was read in "
+	       "full and acked in %lu ms\n",
+	       (unsigned long)dt);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -382,6 +440,7 @@ main(int argc, char **argv)
 	test_cap();
 	test_stall();
 	test_split();
+	test_oob();
 	CHECK(mg_count_fds() == fds0 && mg_count_maps_stable() == maps0,
 	      "leak: fds %d -> %d, maps %d -> %d", fds0, mg_count_fds(), maps0,
 	      mg_count_maps_stable());
