@@ -349,9 +349,21 @@ def session_port(a, log):
         traffic(tp, c, s, 2.0, 'loop')
 
         d = s.dut_port
+        before = port_info(tp.cmd('show port info %d' % d)).get('MTU')
         out = tp.cmd('port config mtu %d 9000' % d)
         mtu = port_info(tp.cmd('show port info %d' % d)).get('MTU')
-        c.ok(mtu == '9000', 'port config mtu %d 9000: MTU %r' % (d, mtu))
+        if s.a.dut == 'virtio':
+            # testpmd's 2 KiB mbufs without the scatter offload: 9000 B
+            # frames would all be dropped, so the guest refuses (as
+            # stock virtio does); a frame that fits is taken.
+            c.ok(mtu == before and mtu != '9000',
+                 'port config mtu %d 9000 without scatter: MTU %r, want '
+                 '%r (refused)' % (d, mtu, before))
+            tp.cmd('port config mtu %d 2000' % d)
+            mtu = port_info(tp.cmd('show port info %d' % d)).get('MTU')
+            c.ok(mtu == '2000', 'port config mtu %d 2000: MTU %r' % (d, mtu))
+        else:
+            c.ok(mtu == '9000', 'port config mtu %d 9000: MTU %r' % (d, mtu))
         tp.cmd('port config mtu %d 1500' % d)
 
         # stop and start the DUT: traffic resumes

@@ -463,6 +463,34 @@ stop_start(uint16_t h, uint16_t g)
 	      st1.ipackets - st0.ipackets, st1.ibytes - st0.ibytes, bytes);
 }
 
+/* The queues start with the port: a deferred start is refused, and the
+ * same queues set up without it are taken. */
+static void
+deferred_refused(uint16_t port)
+{
+	struct rte_eth_rxconf rxc;
+	struct rte_eth_txconf txc;
+	struct rte_eth_conf conf;
+
+	memset(&conf, 0, sizeof(conf));
+	memset(&rxc, 0, sizeof(rxc));
+	memset(&txc, 0, sizeof(txc));
+	rxc.rx_deferred_start = 1;
+	txc.tx_deferred_start = 1;
+	CHECK(rte_eth_dev_configure(port, nq, nq, &conf) == 0, "configure");
+	CHECK(rte_eth_rx_queue_setup(port, 0, 256, 0, &rxc, tc_pool_h) ==
+		      -EINVAL,
+	      "rx_deferred_start accepted");
+	CHECK(rte_eth_tx_queue_setup(port, 0, 256, 0, &txc) == -EINVAL,
+	      "tx_deferred_start accepted");
+	rxc.rx_deferred_start = 0;
+	txc.tx_deferred_start = 0;
+	CHECK(rte_eth_rx_queue_setup(port, 0, 256, 0, &rxc, tc_pool_h) == 0,
+	      "rx queue setup without deferred start");
+	CHECK(rte_eth_tx_queue_setup(port, 0, 256, 0, &txc) == 0,
+	      "tx queue setup without deferred start");
+}
+
 static void
 test_pair(void)
 {
@@ -480,6 +508,7 @@ test_pair(void)
 	CHECK(rte_eth_dev_callback_register(h, RTE_ETH_EVENT_INTR_LSC, lsc_cb,
 					    NULL) == 0,
 	      "lsc register");
+	deferred_refused(h);
 	CHECK(port_setup(h, tc_pool_h) == 0, "host setup");
 	CHECK(tc_wait_link(h, RTE_ETH_LINK_DOWN, 5), "link up without a guest");
 

@@ -10,7 +10,10 @@
  * devargs say, MQ iff queues > 1), survive an xstats and a stats reset,
  * and fall back to 0 once the back-end is gone. File descriptors must not
  * leak over the whole run. Before the cases, without a back-end: queue
- * setup's rxconf/txconf checks and the rxq/txq info.
+ * setup's rxconf/txconf checks, ring sizes rounded to powers of two, the
+ * rxq/txq info, and MTUs whose frames do not fit the mbufs without the
+ * scatter offload. After them: a port closed while the application's
+ * callback still handles the link-down event of a back-end hang-up.
  *
  * usage: test_tv_features <librte_net_tandem_virtio.so>
  * Exit 0 on success, 1 on failure, 77 to skip.
@@ -111,10 +114,15 @@ wait_features(uint16_t port, bool want_zero)
 static int
 port_up(uint16_t port, uint16_t nq, struct rte_mempool *mp)
 {
+	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
 	uint16_t q;
 
 	memset(&conf, 0, sizeof(conf));
+	/* Link events by interrupt where the driver has them (both do). */
+	if (rte_eth_dev_info_get(port, &info) == 0 &&
+	    (*info.dev_flags & RTE_ETH_DEV_INTR_LSC))
+		conf.intr_conf.lsc = 1;
 	if (rte_eth_dev_configure(port, nq, nq, &conf) != 0)
 		return -1;
 	for (q = 0; q < nq; q++)
@@ -219,6 +227,157 @@ run_case(unsigned int ci, const char *dir, struct rte_mempool *mp)
 	return 0;
 }
 
+/* MTU against mbuf size on a port with queues set up (mp: 2 KiB of data
+ * room after the headroom): without the scatter offload frames must fit
+ * one mbuf, at start and at mtu_set; with it any MTU up to max_mtu. */
+static void
+check_mtu_room(uint16_t port, struct rte_mempool *mp)
+{
+	const uint16_t room =
+		rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM;
+	/* The largest MTU whose VLAN-tagged frames fit. */
+	const uint16_t fit = room - RTE_ETHER_HDR_LEN - RTE_VLAN_HLEN;
+	struct rte_eth_conf conf;
+	uint16_t mtu = 0;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.mtu = 9000;
+	CHECK(rte_eth_dev_configure(port, 1, 1, &conf) == 0,
+	      "configure with MTU 9000");
+	CHECK(rte_eth_dev_start(port) == -EINVAL,
+	      "start with MTU 9000, %u-byte mbufs and no scatter accepted",
+	      room);
+	CHECK(rte_eth_dev_set_mtu(port, (uint16_t)(fit + 1)) == -EINVAL,
+	      "mtu_set %u (a %u-byte frame in %u-byte mbufs) accepted", fit + 1,
+	      fit + 1 + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN, room);
+	CHECK(rte_eth_dev_set_mtu(port, fit) == 0, "mtu_set %u refused", fit);
+	CHECK(rte_eth_dev_start(port) == 0, "start with MTU %u", fit);
+	CHECK(rte_eth_dev_set_mtu(port, 9000) == -EINVAL,
+	      "mtu_set 9000 on the started port accepted");
+	CHECK(rte_eth_dev_get_mtu(port, &mtu) == 0 && mtu == fit,
+	      "MTU %u after a refused mtu_set, want %u", mtu, fit);
+	CHECK(rte_eth_dev_stop(port) == 0, "stop");
+
+	conf.rxmode.offloads = RTE_ETH_RX_OFFLOAD_SCATTER;
+	CHECK(rte_eth_dev_configure(port, 1, 1, &conf) == 0,
+	      "configure with MTU 9000 and scatter");
+	CHECK(rte_eth_dev_start(port) == 0, "start with MTU 9000 and scatter");
+	CHECK(rte_eth_dev_stop(port) == 0, "stop");
+}
+
+/* The application's LSC callback: on the guest port's link-down event it
+ * stays busy for LSC_SLOW_MS, then looks whether the port was closed
+ * meanwhile (it must not have been: close waits for an event being
+ * delivered). Registered for every port; fields are seq_cst atomics. */
+#define LSC_SLOW_MS 200
+static struct {
+	uint16_t port;
+	bool armed;	  /* main: slow down the next link-down event */
+	bool entered;	  /* the callback began a slow round */
+	bool closed;	  /* main: rte_eth_dev_close() returned */
+	bool finished;	  /* the callback ended its slow round */
+	bool closed_seen; /* it found `closed` at its end */
+} lsc;
+
+static int
+lsc_cb(uint16_t port, enum rte_eth_event_type ev, void *ctx, void *out)
+{
+	struct rte_eth_link link;
+
+	RTE_SET_USED(ev);
+	RTE_SET_USED(ctx);
+	RTE_SET_USED(out);
+	if (port != __atomic_load_n(&lsc.port, __ATOMIC_SEQ_CST) ||
+	    !__atomic_load_n(&lsc.armed, __ATOMIC_SEQ_CST))
+		return 0;
+	if (rte_eth_link_get_nowait(port, &link) != 0 ||
+	    link.link_status != RTE_ETH_LINK_DOWN)
+		return 0;
+	__atomic_store_n(&lsc.armed, false, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&lsc.entered, true, __ATOMIC_SEQ_CST);
+	rte_delay_ms(LSC_SLOW_MS);
+	__atomic_store_n(&lsc.closed_seen,
+			 __atomic_load_n(&lsc.closed, __ATOMIC_SEQ_CST),
+			 __ATOMIC_SEQ_CST);
+	__atomic_store_n(&lsc.finished, true, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+/* Wait up to 10 s for *flag. */
+static bool
+wait_flag(const bool *flag)
+{
+	for (int i = 0; i < 1000; i++) {
+		if (__atomic_load_n(flag, __ATOMIC_SEQ_CST))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* The back-end hangs up while the port runs; the application closes the
+ * port while its callback is still handling the link-down event. close
+ * must not return before the callback did (the event reads the port's
+ * private data, which close frees). */
+static void
+check_lsc_close(const char *dir, struct rte_mempool *mp)
+{
+	const char *gname = "net_tandem_virtio_lsc";
+	const char *hname = "net_vhost_lsc";
+	struct rte_eth_link link;
+	char sock[256], args[400];
+	uint16_t gport, hport;
+	int i;
+
+	snprintf(sock, sizeof(sock), "%s/lsc.sock", dir);
+	snprintf(args, sizeof(args), "path=%s,server=1", sock);
+	if (rte_vdev_init(gname, args) != 0 ||
+	    rte_eth_dev_get_port_by_name(gname, &gport) != 0) {
+		CHECK(false, "cannot create %s,%s", gname, args);
+		return;
+	}
+	snprintf(args, sizeof(args), "iface=%s,client=1", sock);
+	if (rte_vdev_init(hname, args) != 0 ||
+	    rte_eth_dev_get_port_by_name(hname, &hport) != 0) {
+		CHECK(false, "cannot create stock %s", hname);
+		rte_eth_dev_close(gport);
+		rte_vdev_uninit(gname);
+		return;
+	}
+	__atomic_store_n(&lsc.port, gport, __ATOMIC_SEQ_CST);
+	CHECK(rte_eth_dev_callback_register(RTE_ETH_ALL, RTE_ETH_EVENT_INTR_LSC,
+					    lsc_cb, NULL) == 0,
+	      "LSC callback register");
+	CHECK(port_up(hport, 1, mp) == 0, "lsc: host port setup failed");
+	CHECK(port_up(gport, 1, mp) == 0, "lsc: guest port setup failed");
+	for (i = 0; i < 1000; i++) {
+		if (rte_eth_link_get_nowait(gport, &link) == 0 &&
+		    link.link_status == RTE_ETH_LINK_UP)
+			break;
+		usleep(10000);
+	}
+	CHECK(link.link_status == RTE_ETH_LINK_UP, "lsc: guest link not up");
+
+	__atomic_store_n(&lsc.armed, true, __ATOMIC_SEQ_CST);
+	rte_eth_dev_stop(hport);
+	rte_eth_dev_close(hport);
+	rte_vdev_uninit(hname);
+	CHECK(wait_flag(&lsc.entered),
+	      "lsc: no link-down event after the back-end left");
+	CHECK(rte_eth_dev_stop(gport) == 0, "lsc: guest stop");
+	CHECK(rte_eth_dev_close(gport) == 0, "lsc: guest close");
+	__atomic_store_n(&lsc.closed, true, __ATOMIC_SEQ_CST);
+	CHECK(wait_flag(&lsc.finished), "lsc: the callback never finished");
+	CHECK(!__atomic_load_n(&lsc.closed_seen, __ATOMIC_SEQ_CST),
+	      "lsc: rte_eth_dev_close() returned while the link-down event "
+	      "was still being delivered");
+	rte_vdev_uninit(gname);
+	CHECK(rte_eth_dev_callback_unregister(
+		      RTE_ETH_ALL, RTE_ETH_EVENT_INTR_LSC, lsc_cb, NULL) == 0,
+	      "LSC callback unregister");
+	unlink(sock);
+}
+
 /* Queue setup honours rx_free_thresh and refuses what the driver cannot
  * do (a threshold beyond the ring, deferred start); rxq/txq info report
  * what was set up. No back-end needed. */
@@ -292,6 +451,22 @@ check_queue_conf(const char *dir, struct rte_mempool *mp)
 	memset(&ti, 0, sizeof(ti));
 	CHECK(rte_eth_tx_queue_info_get(port, 0, &ti) == 0 && ti.nb_desc == 128,
 	      "txq info: nb_desc %u, set 128", ti.nb_desc);
+
+	/* Not a power of two: rounded up (dev_infos says any count). */
+	CHECK(rte_eth_tx_queue_setup(port, 0, 1000, SOCKET_ID_ANY, &txc) == 0,
+	      "tx queue setup with 1000 descriptors");
+	memset(&ti, 0, sizeof(ti));
+	CHECK(rte_eth_tx_queue_info_get(port, 0, &ti) == 0 &&
+		      ti.nb_desc == 1024,
+	      "txq info: nb_desc %u, set 1000 (want 1024)", ti.nb_desc);
+	rxc.rx_free_thresh = 0;
+	CHECK(rte_eth_rx_queue_setup(port, 0, 100, SOCKET_ID_ANY, &rxc, mp) ==
+		      0,
+	      "rx queue setup with 100 descriptors");
+	memset(&ri, 0, sizeof(ri));
+	CHECK(rte_eth_rx_queue_info_get(port, 0, &ri) == 0 && ri.nb_desc == 128,
+	      "rxq info: nb_desc %u, set 100 (want 128)", ri.nb_desc);
+	check_mtu_room(port, mp);
 
 	rte_eth_dev_close(port);
 	rte_vdev_uninit(gname);
@@ -369,6 +544,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (ret == 0) {
+		check_lsc_close(dir, mp);
 		/* Stock rte_vhost closes a connection's fd from its own
 		 * event thread, a little after rte_vdev_uninit returned
 		 * (seen once in CI: one fd more, for a moment). Give it up

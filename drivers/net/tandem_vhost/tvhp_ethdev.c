@@ -230,6 +230,23 @@ tvhp_tx_queue_release(struct rte_eth_dev *eth_dev, uint16_t qid)
 	eth_dev->data->tx_queues[qid] = NULL;
 }
 
+/* The queues start and stop with the port (there are no per-queue start
+ * and stop ops): a queue asked to wait for its own start would run at
+ * once, so refuse it. ethdev passes its default conf when the application
+ * gives none. */
+static int
+refuse_deferred_start(const struct rte_eth_dev *eth_dev, const char *dir,
+		      uint16_t qid, uint8_t deferred)
+{
+	if (!deferred)
+		return 0;
+	TVHP_LOG(ERR,
+		 "%s: %s queue %u: deferred start is not supported (the "
+		 "queues start with the port)",
+		 eth_dev->data->name, dir, qid);
+	return -EINVAL;
+}
+
 static int
 tvhp_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 		    unsigned int socket, const struct rte_eth_rxconf *conf,
@@ -237,10 +254,14 @@ tvhp_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 {
 	struct tvhp_priv *priv = eth_dev->data->dev_private;
 	struct tvhp_rxq *rxq;
+	int ret;
 
 	/* nb_desc: the guest sizes the rings, not the host. */
 	RTE_SET_USED(nb_desc);
-	RTE_SET_USED(conf);
+	ret = refuse_deferred_start(eth_dev, "rx", qid,
+				    conf->rx_deferred_start);
+	if (ret < 0)
+		return ret;
 	rxq = rte_zmalloc_socket("tvhp_rxq", sizeof(*rxq), RTE_CACHE_LINE_SIZE,
 				 (int)socket);
 	if (rxq == NULL)
@@ -261,9 +282,13 @@ tvhp_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 {
 	struct tvhp_priv *priv = eth_dev->data->dev_private;
 	struct tvhp_txq *txq;
+	int ret;
 
 	RTE_SET_USED(nb_desc);
-	RTE_SET_USED(conf);
+	ret = refuse_deferred_start(eth_dev, "tx", qid,
+				    conf->tx_deferred_start);
+	if (ret < 0)
+		return ret;
 	txq = rte_zmalloc_socket("tvhp_txq", sizeof(*txq), RTE_CACHE_LINE_SIZE,
 				 (int)socket);
 	if (txq == NULL)

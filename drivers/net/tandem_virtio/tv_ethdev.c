@@ -80,6 +80,14 @@ tv_dev_configure(struct rte_eth_dev *eth_dev)
 		       eth_dev->data->name, nb_rx, dev->cfg.queues);
 		return -EINVAL;
 	}
+	/* ethdev has set the MTU the application configured (1500 when it
+	 * asked for none): the devarg's was only the value before. */
+	if (dev->cfg.mtu != TV_DEFAULT_MTU &&
+	    eth_dev->data->mtu != dev->cfg.mtu)
+		TV_LOG(NOTICE,
+		       "%s: MTU %u from the application's configuration "
+		       "replaces mtu=%u",
+		       eth_dev->data->name, eth_dev->data->mtu, dev->cfg.mtu);
 	pthread_mutex_lock(&dev->lock);
 	if (dev->connected && nb_rx > dev->backend_queue_pairs) {
 		TV_LOG(ERR,
@@ -101,7 +109,8 @@ tv_dev_infos_get(struct rte_eth_dev *eth_dev, struct rte_eth_dev_info *info)
 	info->max_rx_queues = dev->cfg.queues;
 	info->max_tx_queues = dev->cfg.queues;
 	info->max_mac_addrs = 1;
-	info->min_rx_bufsize = RTE_PKTMBUF_HEADROOM + 64;
+	/* Data room beyond RTE_PKTMBUF_HEADROOM (ethdev adds that). */
+	info->min_rx_bufsize = TV_MIN_RX_ROOM;
 	/* With mergeable buffers a packet spans buffers; without, it must fit
 	 * one buffer, which the mempool decides (checked by the back-end). */
 	info->max_rx_pktlen = TV_MAX_RX_PKTLEN;
@@ -111,6 +120,7 @@ tv_dev_infos_get(struct rte_eth_dev *eth_dev, struct rte_eth_dev_info *info)
 		dev->cfg.mrg_rxbuf ? RTE_ETH_RX_OFFLOAD_SCATTER : 0;
 	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	info->rx_desc_lim.nb_max = TV_QUEUE_SIZE_MAX;
+	/* Any count: queue setup rounds it up to a power of two. */
 	info->rx_desc_lim.nb_min = 1;
 	info->rx_desc_lim.nb_align = 1;
 	info->tx_desc_lim = info->rx_desc_lim;
@@ -135,6 +145,58 @@ tv_tx_queue_release(struct rte_eth_dev *eth_dev, uint16_t qid)
 {
 	tv_txq_free(eth_dev->data->tx_queues[qid]);
 	eth_dev->data->tx_queues[qid] = NULL;
+}
+
+/* Rings hold a power of two of descriptors (virtio 1.2, 2.7: split; the
+ * packed datapath masks its indexes too). dev_infos cannot say so
+ * (nb_align is a multiple), so a count such as testpmd's --rxd=1000 is
+ * rounded up; ethdev has checked it against nb_max, a power of two. */
+static uint16_t
+ring_size(const struct rte_eth_dev *eth_dev, const char *dir, uint16_t qid,
+	  uint16_t nb_desc)
+{
+	uint32_t n = rte_align32pow2(nb_desc);
+
+	if (n != nb_desc)
+		TV_LOG(INFO,
+		       "%s: %s queue %u: %u descriptors rounded up to %u (a "
+		       "power of two)",
+		       eth_dev->data->name, dir, qid, nb_desc, n);
+	return (uint16_t)n;
+}
+
+/* Without the scatter offload a frame must fit one mbuf: the RX path
+ * drops a packet spread over several buffers (drops_scatter_off), so an
+ * MTU whose frames (with a VLAN tag) do not fit the set-up queues' mbufs
+ * would lose every large frame. Refused at start and by mtu_set, naming
+ * the queue and the sizes. */
+static int
+check_rx_room(const struct rte_eth_dev *eth_dev, uint16_t mtu)
+{
+	const struct rte_eth_dev_data *data = eth_dev->data;
+	const uint32_t frame = mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN;
+	uint16_t q;
+
+	if (data->dev_conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_SCATTER)
+		return 0;
+	for (q = 0; q < data->nb_rx_queues; q++) {
+		const struct tv_rxq *rxq = data->rx_queues[q];
+		uint32_t room;
+
+		if (rxq == NULL)
+			continue;
+		room = rte_pktmbuf_data_room_size(rxq->mp) -
+		       RTE_PKTMBUF_HEADROOM;
+		if (frame > room) {
+			TV_LOG(ERR,
+			       "%s: MTU %u needs %u-byte frames, rx queue %u's "
+			       "mbufs hold %u: enable the scatter offload or "
+			       "use larger mbufs",
+			       data->name, mtu, frame, q, room);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 /* The queues start and stop with the port: there are no per-queue
@@ -165,6 +227,7 @@ tv_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 				    conf->rx_deferred_start);
 	if (ret < 0)
 		return ret;
+	nb_desc = ring_size(eth_dev, "rx", qid, nb_desc);
 	if (conf->rx_free_thresh >= nb_desc && conf->rx_free_thresh != 0) {
 		TV_LOG(ERR,
 		       "%s: rx queue %u: rx_free_thresh %u must be less than "
@@ -196,6 +259,7 @@ tv_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 				    conf->tx_deferred_start);
 	if (ret < 0)
 		return ret;
+	nb_desc = ring_size(eth_dev, "tx", qid, nb_desc);
 	tv_tx_queue_release(eth_dev, qid);
 	ret = tv_txq_create(&txq, qid, nb_desc, (int)socket_id);
 	if (ret < 0)
@@ -259,6 +323,9 @@ tv_dev_start(struct rte_eth_dev *eth_dev)
 			return -EINVAL;
 		}
 	}
+	ret = check_rx_room(eth_dev, eth_dev->data->mtu);
+	if (ret < 0)
+		return ret;
 	ret = tv_vu_start(dev);
 	if (ret < 0)
 		return ret;
@@ -332,11 +399,10 @@ tv_ok(struct rte_eth_dev *eth_dev)
 static int
 tv_mtu_set(struct rte_eth_dev *eth_dev, uint16_t mtu)
 {
-	RTE_SET_USED(eth_dev);
-	RTE_SET_USED(mtu);
 	/* Within [min_mtu, max_mtu] (checked by ethdev) nothing to program:
-	 * the back-end is not told (no NET_MTU protocol feature). */
-	return 0;
+	 * the back-end is not told (no NET_MTU protocol feature). The
+	 * frames must fit the queues' mbufs unless they may scatter. */
+	return check_rx_room(eth_dev, mtu);
 }
 
 static int

@@ -52,6 +52,9 @@ extern int tv_logtype_dp;
 #define TV_MAX_RX_PKTLEN      9728u
 #define TV_DEFAULT_SPEED      10000u
 #define TV_DEFAULT_MTU	      1500u
+/* Smallest useful RX buffer after the headroom (dev_infos' min_rx_bufsize,
+ * checked again at queue setup). */
+#define TV_MIN_RX_ROOM 64u
 /* RX refills once this many buffers are free (a quarter of a smaller
  * ring), unless the application's rx_free_thresh says otherwise: mempool
  * gets and the avail index store in bulk. */

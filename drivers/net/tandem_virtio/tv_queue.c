@@ -22,9 +22,6 @@
 
 #include "tv_rxtx.h"
 
-/* Smallest useful RX buffer after the headroom. */
-#define TV_MIN_RX_ROOM 64u
-
 /* The queue's kick eventfd. There is no call eventfd: the PMD polls, and
  * SET_VRING_CALL says so (no fd, the vhost-user "invalid FD" flag), which
  * spares a back-end that honours it the full barrier and the used_event

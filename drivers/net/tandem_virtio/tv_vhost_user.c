@@ -492,6 +492,25 @@ vu_sock_closed(struct rte_intr_handle *intr_handle, void *arg)
 		close(fd);
 }
 
+/* Interrupt thread (an EAL alarm vu_sock_event set): deliver the link
+ * change it saw. Not from vu_sock_event itself: that callback has
+ * unregistered itself (sock_intr_on false), so tv_vu_fini would not wait
+ * for it, and a close racing the hang-up would free the port under the
+ * application's callback. tv_vu_fini cancels this alarm, which waits for a
+ * running one. */
+static void
+vu_lsc_alarm(void *arg)
+{
+	struct tv_dev *dev = arg;
+	bool closing;
+
+	pthread_mutex_lock(&dev->lock);
+	closing = dev->closing;
+	pthread_mutex_unlock(&dev->lock);
+	if (!closing)
+		tv_raise_lsc(dev);
+}
+
 /* Interrupt thread: the socket is readable. A back-end sends nothing
  * unsolicited on this socket (we negotiate no back-end requests), so this
  * is a hang-up, or a protocol error we treat as one. */
@@ -535,9 +554,11 @@ vu_sock_event(void *arg)
 	vu_set_connected(dev, false);
 	lsc = tv_link_refresh(dev);
 	arm_reconnect(dev);
+	/* Under the lock, closing false: set before tv_vu_fini cancels. */
+	if (lsc && rte_eal_alarm_set(1, vu_lsc_alarm, dev) != 0)
+		TV_LOG(ERR, "%s: cannot schedule the link-down event",
+		       dev->eth_dev->data->name);
 	pthread_mutex_unlock(&dev->lock);
-	if (lsc)
-		tv_raise_lsc(dev);
 }
 
 /* Interrupt thread, server mode: a back-end connects. */
@@ -709,6 +730,7 @@ tv_vu_fini(struct tv_dev *dev)
 		rte_intr_callback_unregister_sync(dev->listen_intr,
 						  vu_listen_event, dev);
 	rte_eal_alarm_cancel(vu_reconnect_alarm, dev);
+	rte_eal_alarm_cancel(vu_lsc_alarm, dev);
 
 	pthread_mutex_lock(&dev->lock);
 	dev->sock_intr_on = false;
