@@ -452,6 +452,31 @@ check_queue_conf(const char *dir, struct rte_mempool *mp)
 	CHECK(rte_eth_tx_queue_info_get(port, 0, &ti) == 0 && ti.nb_desc == 128,
 	      "txq info: nb_desc %u, set 128", ti.nb_desc);
 
+	/* The smallest data room dev_infos allows (min_rx_bufsize is what
+	 * comes after the headroom) is taken, one byte less refused. */
+	for (unsigned int k = 0; k < 2; k++) {
+		const uint16_t room = RTE_PKTMBUF_HEADROOM + 64 - k;
+		struct rte_mempool *small = rte_pktmbuf_pool_create(
+			k ? "feat_small1" : "feat_small0", 511, 0, 0, room,
+			SOCKET_ID_ANY);
+
+		CHECK(small != NULL, "pool with data room %u", room);
+		if (small == NULL)
+			continue;
+		CHECK((rte_eth_rx_queue_setup(port, 0, 128, SOCKET_ID_ANY, NULL,
+					      small) == 0) == (k == 0),
+		      "rx queue setup with data room %u %s", room,
+		      k ? "accepted" : "refused");
+		/* Replaced (ethdev releases the old queue first): the small
+		 * pool is no longer referenced. */
+		CHECK(rte_eth_rx_queue_setup(port, 0, 128, SOCKET_ID_ANY, NULL,
+					     mp) == 0,
+		      "rx queue setup");
+		CHECK(rte_mempool_avail_count(small) == small->size,
+		      "mbufs of the small pool missing");
+		rte_mempool_free(small);
+	}
+
 	/* Not a power of two: rounded up (dev_infos says any count). */
 	CHECK(rte_eth_tx_queue_setup(port, 0, 1000, SOCKET_ID_ANY, &txc) == 0,
 	      "tx queue setup with 1000 descriptors");
