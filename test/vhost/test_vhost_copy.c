@@ -3,9 +3,12 @@
  *
  * test_vhost_copy.c - lib/vhost's long copies (tvh_copy.c) at every level
  * this CPU has: every byte of the destination equals the source, nothing
- * before or after it is written, for lengths from just above the inline
- * limit to a jumbo frame and every source and destination alignment in a
- * 64-byte line. Also what `auto` resolves to under each EAL bitwidth, and
+ * within 64 bytes before or after it is written, for every length from
+ * just above the inline limit to a jumbo frame (each at several source
+ * and destination offsets in a 64-byte line, every offset pair recurring
+ * across the lengths) and every offset pair at the lengths around block
+ * and frame sizes. The program opens no fds (no EAL), so there is no
+ * fd-leak check. Also what `auto` resolves to under each EAL bitwidth, and
  * the inline path (tvh_copy) on both sides of its limit.
  */
 #include <stdio.h>
@@ -16,8 +19,12 @@
 
 #include "tvh_internal.h"
 
-#define GUARD 64u
+#define GUARD  64u
 #define MAXLEN 9216u
+#define MINLEN 257u /* just above TVH_COPY_INLINE_MAX */
+#define LINE   64u  /* offsets 0..LINE-1 from a line's start */
+/* Rotating offset pairs per length in the every-length sweep. */
+#define ROT 16u
 
 static unsigned int failures, checks;
 
@@ -32,8 +39,21 @@ static unsigned int failures, checks;
 		}                                                              \
 	} while (0)
 
-static uint8_t src_buf[MAXLEN + 2 * GUARD];
-static uint8_t dst_buf[MAXLEN + 2 * GUARD];
+/* Room for the longest copy at the largest offset, GUARD on each side. */
+static uint8_t src_buf[GUARD + LINE + MAXLEN + GUARD];
+static uint8_t dst_buf[GUARD + LINE + MAXLEN + GUARD];
+static uint8_t guard_pat[GUARD];
+
+/* Wrong bytes among n at p, against `want` (or 0xA5 if NULL). */
+static unsigned int
+count_bad(const uint8_t *p, const uint8_t *want, size_t n)
+{
+	unsigned int bad = 0;
+
+	for (size_t i = 0; i < n; i++)
+		bad += p[i] != (want != NULL ? want[i] : 0xA5);
+	return bad;
+}
 
 /* One copy of n bytes from src_buf + GUARD + so to dst_buf + GUARD + d_o;
  * returns the number of wrong bytes (inside or outside the range). */
@@ -47,51 +67,96 @@ one_copy(tvh_copy_fn fn, const struct tvh_vq *vq, size_t n, size_t so,
 	 * than any store of the copies could stray). */
 	uint8_t *lo = d - GUARD, *hi = d + n + GUARD;
 	unsigned int bad = 0;
-	const uint8_t *p;
 
 	memset(lo, 0xA5, (size_t)(hi - lo));
 	if (fn != NULL)
 		fn(d, s, n);
 	else
 		tvh_copy(vq, d, s, n);
-	for (p = lo; p < hi; p++) {
-		uint8_t want = p >= d && p < d + n ? s[p - d] : 0xA5;
-
-		bad += *p != want;
-	}
+	/* memcmp first (fast), byte counts only for a mismatch: the
+	 * every-length sweep must stay within a few seconds. */
+	if (memcmp(lo, guard_pat, GUARD) != 0)
+		bad += count_bad(lo, NULL, GUARD);
+	if (memcmp(d, s, n) != 0)
+		bad += count_bad(d, s, n);
+	if (memcmp(d + n, guard_pat, GUARD) != 0)
+		bad += count_bad(d + n, NULL, GUARD);
 	return bad;
+}
+
+struct level_run {
+	tvh_copy_fn fn;
+	enum tvh_copy_level level;
+	unsigned int cases, bad_cases;
+};
+
+static void
+run_case(struct level_run *r, size_t n, size_t so, size_t d_o)
+{
+	unsigned int bad = one_copy(r->fn, NULL, n, so, d_o);
+
+	r->cases++;
+	if (bad != 0 && r->bad_cases++ < 5)
+		printf("  %s: len %zu src+%zu dst+%zu: %u wrong bytes\n",
+		       tvh_copy_name(r->level), n, so, d_o, bad);
 }
 
 static void
 test_level(enum tvh_copy_level level)
 {
-	static const size_t lens[] = {257, 258, 287, 288, 300, 319, 320,
-				      383, 384, 511, 512, 1000, 1514, 1518,
-				      2048, 4095, 4096, 8192, 9000, MAXLEN};
-	tvh_copy_fn fn = tvh_copy_fn_for(level);
-	unsigned int cases = 0, bad_cases = 0;
-	size_t li, so, d_o;
+	/* Every source and destination offset pair in a line, at the
+	 * lengths around the copies' block sizes and the frame sizes. */
+	static const size_t lens[] = {MINLEN, 258,  287,   288,	 300,  319,
+				      320,    383,  384,   511,	 512,  1000,
+				      1514,   1518, 2048,  4095, 4096, 8192,
+				      9000,   9215, MAXLEN};
+	struct level_run r = {.fn = tvh_copy_fn_for(level), .level = level};
+	unsigned int pair_hits[LINE][LINE] = {{0}};
+	unsigned int min_hits = UINT32_MAX, max_hits = 0;
+	size_t n, so, d_o, p = 0;
 
-	for (li = 0; li < RTE_DIM(lens); li++)
-		for (so = 0; so < 64; so += (lens[li] > 2048 ? 13 : 1))
-			for (d_o = 0; d_o < 64;
-			     d_o += (lens[li] > 2048 ? 11 : 1)) {
-				unsigned int bad;
+	for (size_t li = 0; li < RTE_DIM(lens); li++)
+		for (so = 0; so < LINE; so++)
+			for (d_o = 0; d_o < LINE; d_o++)
+				run_case(&r, lens[li], so, d_o);
+	/* Every length, aligned and at ROT offset pairs. The pairs come
+	 * from a walk that meets all LINE * LINE of them once per
+	 * LINE * LINE steps: `pair` (p times an odd number, modulo
+	 * LINE * LINE) is a permutation of p; its low part is the source
+	 * offset, its high part the destination offset's distance from it.
+	 * A step moves the source offset by 7 and the distance by 16 or 17,
+	 * so one length's pairs differ in both. */
+	for (n = MINLEN; n <= MAXLEN; n++) {
+		run_case(&r, n, 0, 0);
+		for (unsigned int k = 0; k < ROT; k++, p++) {
+			size_t pair = p * (16 * LINE + 7) % (LINE * LINE);
 
-				if (lens[li] + (so > d_o ? so : d_o) > MAXLEN)
-					continue;
-				bad = one_copy(fn, NULL, lens[li], so, d_o);
-				cases++;
-				if (bad != 0 && bad_cases++ < 5)
-					printf("  %s: len %zu src+%zu dst+%zu: "
-					       "%u wrong bytes\n",
-					       tvh_copy_name(level), lens[li], so,
-					       d_o, bad);
-			}
-	CHECK(bad_cases == 0, "copy %s: %u of %u cases wrong",
-	      tvh_copy_name(level), bad_cases, cases);
-	printf("ok copy %s: %u cases (lengths 257..%u, every alignment)\n",
-	       tvh_copy_name(level), cases, MAXLEN);
+			so = pair % LINE;
+			d_o = (pair / LINE + so) % LINE;
+			pair_hits[so][d_o]++;
+			run_case(&r, n, so, d_o);
+		}
+	}
+	for (so = 0; so < LINE; so++)
+		for (d_o = 0; d_o < LINE; d_o++) {
+			if (pair_hits[so][d_o] < min_hits)
+				min_hits = pair_hits[so][d_o];
+			if (pair_hits[so][d_o] > max_hits)
+				max_hits = pair_hits[so][d_o];
+		}
+	/* The walk is what the output line claims: even over the pairs. */
+	CHECK(min_hits >= (MAXLEN - MINLEN + 1) * ROT / (LINE * LINE),
+	      "copy %s: an offset pair met only %u times", tvh_copy_name(level),
+	      min_hits);
+	CHECK(r.bad_cases == 0, "copy %s: %u of %u cases wrong",
+	      tvh_copy_name(level), r.bad_cases, r.cases);
+	printf("%s copy %s: %u cases, %u bytes guarded each side: all %ux%u "
+	       "src/dst offsets at %zu lengths %u..%u; every length %u..%u "
+	       "at offsets 0/0 and %u more pairs (each of the %u pairs "
+	       "%u to %u times)\n",
+	       r.bad_cases == 0 ? "ok" : "FAIL", tvh_copy_name(level), r.cases,
+	       GUARD, LINE, LINE, RTE_DIM(lens), MINLEN, MAXLEN, MINLEN, MAXLEN,
+	       ROT, LINE * LINE, min_hits, max_hits);
 }
 
 /* tvh_copy: inline at and below TVH_COPY_INLINE_MAX, the vq's function
@@ -174,6 +239,7 @@ main(void)
 	enum tvh_copy_level level;
 	size_t i;
 
+	memset(guard_pat, 0xA5, sizeof(guard_pat));
 	for (i = 0; i < sizeof(src_buf); i++)
 		src_buf[i] = (uint8_t)(i * 131u + (i >> 8) * 7u + 1u);
 	for (level = TVH_COPY_SSE; level <= TVH_COPY_AVX512; level++) {

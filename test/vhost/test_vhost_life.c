@@ -8,6 +8,7 @@
  * destroy cycles with a connected, mapped front-end.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -187,29 +188,171 @@ test_client_reconnect(void)
 	       "hang-up\n");
 }
 
-/* A datapath thread bursting on both queues while the control thread
- * swaps the memory table and the call fd underneath. */
+/* A datapath thread dequeuing on the TX queue while the control thread
+ * swaps the memory table and the call fd underneath (the quiesce
+ * protocol), with traffic that is checked: the guest posts packets whose
+ * length and bytes follow from a sequence number, the thread checks every
+ * one of them in order, and each interval between two swaps must deliver
+ * Q_PER_SWAP packets. Half of the swaps also move the boundary between
+ * the two regions into the packet buffers and list the upper region
+ * first, so a back-end that kept translating through the old table (or
+ * mixed an old region with a new mapping) reads wrong bytes. */
+#define Q_SWAPS	   200
+#define Q_PER_SWAP 32
+#define Q_HDR	   12 /* virtio-net header with VERSION_1 */
+#define Q_LEN_MIN  60u
+#define Q_LEN_MAX  1514u
+#define Q_BURST	   32
+#define Q_WAIT_MS  5000
+
 struct dp_arg {
 	struct tvh_dev *dev;
-	struct mg *g;
 	bool stop;
-	uint64_t bursts;
+	uint32_t delivered; /* packets checked, in order */
+	uint32_t bad;	    /* wrong length, bytes or sequence number */
+	char first_bad[160];
 };
+
+/* Packet number seq: its length follows from seq, its payload is seq
+ * then bytes seeded by seq, so a packet skipped, served twice, cut or
+ * read from the wrong place differs from the one expected. */
+static uint32_t
+q_len(uint32_t seq)
+{
+	return Q_LEN_MIN + seq * 97u % (Q_LEN_MAX - Q_LEN_MIN + 1);
+}
+
+static void
+q_fill(uint8_t *p, uint32_t seq)
+{
+	memcpy(p, &seq, sizeof(seq));
+	mg_fill(p + sizeof(seq), q_len(seq) - sizeof(seq), seq);
+}
 
 static void *
 dp_thread(void *p)
 {
 	struct dp_arg *a = p;
-	struct rte_mbuf *m[8];
+	struct rte_mbuf *m[Q_BURST];
+	uint8_t want[Q_LEN_MAX];
+	uint32_t seq = 0;
 
 	while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
-		uint16_t n = tvh_dequeue_burst(a->dev, 1, mp, m, 8);
+		uint16_t n = tvh_dequeue_burst(a->dev, 1, mp, m, Q_BURST);
 
-		for (uint16_t i = 0; i < n; i++)
+		for (uint16_t i = 0; i < n; i++, seq++) {
+			uint32_t got = UINT32_MAX;
+
+			q_fill(want, seq);
+			/* Only this thread writes bad; the control thread
+			 * reads it (first_bad only after the join). */
+			if (mg_mbuf_cmp(m[i], want, q_len(seq)) != 0 &&
+			    __atomic_fetch_add(&a->bad, 1, __ATOMIC_RELAXED) ==
+				    0) {
+				if (rte_pktmbuf_data_len(m[i]) >= sizeof(got))
+					memcpy(&got,
+					       rte_pktmbuf_mtod(m[i], void *),
+					       sizeof(got));
+				snprintf(a->first_bad, sizeof(a->first_bad),
+					 "packet %u: %u B with seq %u, want "
+					 "%u B with seq %u and its bytes",
+					 seq, m[i]->pkt_len, got, q_len(seq),
+					 seq);
+			}
 			rte_pktmbuf_free(m[i]);
-		a->bursts++;
+		}
+		__atomic_store_n(&a->delivered, seq, __ATOMIC_RELEASE);
 	}
 	return NULL;
+}
+
+/* The guest's side of the traffic: one descriptor per packet, slot =
+ * sequence number modulo RING, each slot with its own buffer; a slot is
+ * reused only after its used entry came back (never while the back-end
+ * may still read it). */
+struct q_guest {
+	struct mg *g;
+	uint8_t *buf[RING];
+	bool busy[RING];
+	uint32_t posted;
+};
+
+static void
+q_reap(struct q_guest *q)
+{
+	uint32_t id, len;
+
+	while (mg_used_next(q->g, 1, &id, &len)) {
+		CHECK(id < RING && q->busy[id], "used id %u was not in flight",
+		      id);
+		q->busy[id] = false;
+	}
+}
+
+static void
+q_refill(struct q_guest *q)
+{
+	struct tv_desc *d = q->g->vq[1].ring.desc;
+	uint32_t n = 0;
+
+	for (uint16_t s = q->posted % RING; !q->busy[s]; s = q->posted % RING) {
+		uint8_t *b = q->buf[s];
+
+		memset(b, 0, Q_HDR);
+		q_fill(b + Q_HDR, q->posted);
+		d[s].addr = mg_gpa(q->g, b);
+		d[s].len = Q_HDR + q_len(q->posted);
+		d[s].flags = 0;
+		d[s].next = 0;
+		mg_avail_add(q->g, 1, s);
+		q->busy[s] = true;
+		q->posted++;
+		n++;
+	}
+	if (n > 0)
+		mg_avail_publish(q->g, 1);
+}
+
+/* SET_MEM_TABLE for the same memory cut at `split` instead of the middle,
+ * the upper region listed first. */
+static int
+send_mem_table_cut(struct mg *g, uint64_t split)
+{
+	struct tvu_memory m;
+	int fds[2] = {g->memfd, g->memfd};
+
+	memset(&m, 0, sizeof(m));
+	m.nregions = 2;
+	m.regions[0].guest_phys_addr = MG_GPA_BASE + split;
+	m.regions[0].memory_size = MG_MEM_SIZE - split;
+	m.regions[0].userspace_addr = (uint64_t)(uintptr_t)g->mem + split;
+	m.regions[0].mmap_offset = split;
+	m.regions[1].guest_phys_addr = MG_GPA_BASE;
+	m.regions[1].memory_size = split;
+	m.regions[1].userspace_addr = (uint64_t)(uintptr_t)g->mem;
+	m.regions[1].mmap_offset = 0;
+	return tvu_fe_set_mem_table(g->sock, &m, fds, g->reply_ack);
+}
+
+/* Keep the ring full until Q_PER_SWAP more packets were delivered. */
+static uint32_t
+q_traffic(struct q_guest *q, struct dp_arg *a, int swaps)
+{
+	uint32_t from = __atomic_load_n(&a->delivered, __ATOMIC_ACQUIRE), now;
+	uint64_t t0 = mg_now_ms();
+
+	for (;;) {
+		q_reap(q);
+		q_refill(q);
+		now = __atomic_load_n(&a->delivered, __ATOMIC_ACQUIRE);
+		if (now - from >= Q_PER_SWAP)
+			return now;
+		CHECK(mg_now_ms() - t0 < Q_WAIT_MS,
+		      "%u packets in %d ms after %d swaps (%u bad so far)",
+		      now - from, Q_WAIT_MS, swaps,
+		      __atomic_load_n(&a->bad, __ATOMIC_RELAXED));
+		sched_yield();
+	}
 }
 
 static void
@@ -219,40 +362,63 @@ test_quiesce_under_load(void)
 	struct tvh_config cfg = {.path = path, .n_queue_pairs = 1};
 	struct tvh_dev *dev;
 	struct dp_arg a = {0};
+	struct q_guest q = {0};
 	struct mg g;
 	pthread_t t;
-	uint8_t pkt[64] = {0};
+	uint32_t before, after;
+	uint64_t lo, hi;
 
 	CHECK(tvh_dev_create(&cfg, NULL, NULL, &dev) == 0, "create");
 	mg_init(&g);
 	mg_setup(&g, path, feat, 2, RING);
+	q.g = &g;
+	for (uint32_t s = 0; s < RING; s++)
+		q.buf[s] = mg_alloc(&g, Q_HDR + Q_LEN_MAX, 64);
+	/* Moved cuts fall on pages inside the buffers (past the rings). */
+	lo = RTE_ALIGN_CEIL((uint64_t)(q.buf[0] - g.mem), 4096);
+	hi = (uint64_t)(q.buf[RING - 1] - g.mem);
 	a.dev = dev;
-	a.g = &g;
 	CHECK(pthread_create(&t, NULL, dp_thread, &a) == 0, "thread");
-	for (int i = 0; i < 200; i++) {
-		/* Keep the ring busy: the thread consumes these. */
-		if ((uint16_t)(g.vq[1].avail_idx - g.vq[1].used_seen) < 64) {
-			uint32_t id, len;
+	before = q_traffic(&q, &a, 0);
+	for (int i = 0; i < Q_SWAPS; i++) {
+		uint64_t cut =
+			lo + (uint64_t)i * 37 % ((hi - lo) / 4096) * 4096;
 
-			while (mg_used_next(&g, 1, &id, &len))
-				;
-			if (g.vq[1].next_desc > RING - 8)
-				mg_round_reset(&g);
-			mg_tx_post(&g, 1, MG_TX_HDR_SAME, pkt, 64, 12);
-			mg_avail_publish(&g, 1);
-		}
-		CHECK(mg_send_mem_table(&g) == 0, "mem table %d", i);
+		CHECK((i % 2 ? send_mem_table_cut(&g, cut)
+			     : mg_send_mem_table(&g)) == 0,
+		      "mem table %d", i);
 		CHECK(tvu_fe_set_vring_fd(g.sock, TVU_SET_VRING_CALL, 1,
 					  g.vq[1].call_fd) == 0,
 		      "call");
+		q_traffic(&q, &a, i + 1);
+	}
+	/* Drain: everything posted is delivered and comes back used. */
+	for (uint64_t t0 = mg_now_ms();
+	     __atomic_load_n(&a.delivered, __ATOMIC_ACQUIRE) != q.posted;) {
+		CHECK(mg_now_ms() - t0 < Q_WAIT_MS,
+		      "%u of %u packets delivered",
+		      __atomic_load_n(&a.delivered, __ATOMIC_ACQUIRE),
+		      q.posted);
+		sched_yield();
 	}
 	__atomic_store_n(&a.stop, true, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
+	q_reap(&q);
+	CHECK(g.vq[1].used_seen == g.vq[1].avail_idx, "%u of %u used",
+	      g.vq[1].used_seen, g.vq[1].avail_idx);
+	after = a.delivered - before;
+	CHECK(a.bad == 0, "%u bad packets, first: %s", a.bad, a.first_bad);
+	CHECK(rte_mempool_avail_count(mp) == 1023, "mbufs leaked: %u of 1023",
+	      rte_mempool_avail_count(mp));
 	CHECK(tvh_dev_is_ready(dev), "not ready after swaps");
 	mg_fini(&g);
 	tvh_dev_destroy(dev);
-	printf("ok 200 memory-table and call-fd swaps under %lu bursts\n",
-	       a.bursts);
+	printf("ok %d memory-table swaps (every other one moving the region "
+	       "boundary into the packet buffers) and call-fd swaps under "
+	       "traffic: %u packets of %u..%u B checked byte for byte and in "
+	       "order, %u of them after the first swap, >= %d between "
+	       "consecutive swaps; 0 bad, every mbuf back\n",
+	       Q_SWAPS, a.delivered, Q_LEN_MIN, Q_LEN_MAX, after, Q_PER_SWAP);
 }
 
 static void

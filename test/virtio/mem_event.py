@@ -9,7 +9,8 @@ usage: mem_event.py <test_tv_mem_event> <librte_net_tandem_virtio.so>
 
 As root it reserves 2 MB pages (/proc/sys/vm/nr_hugepages) and mounts a
 private hugetlbfs, and puts both back at the end; exit 77 (skip) when that
-is not possible.
+is not possible, with the reason. Once the pages are there the processes
+have no reason to skip: the test fails unless both exit 0.
 """
 import os
 import subprocess
@@ -33,6 +34,17 @@ def meminfo(key):
 def skip(msg):
     print("SKIP: " + msg)
     sys.exit(77)
+
+
+def verdict(rg, rh):
+    """The exit code for the guest's and the host's: 0 only if both passed.
+    Any other code of either, 77 included (the programs never skip, and a
+    skip of one would hide a failure of the other), fails the test."""
+    for who, rc in (("guest", rg), ("host", rh)):
+        if rc != 0:
+            print("FAIL: the %s process exited %d%s" %
+                  (who, rc, " (timeout)" if rc == 124 else ""))
+    return 0 if rg == 0 and rh == 0 else 1
 
 
 def set_nr(n):
@@ -81,9 +93,7 @@ def main():
         rg = guest.wait()
         rh = host.wait()
         print("guest exit %d, host exit %d" % (rg, rh))
-        if rg == 77 or rh == 77:
-            return 77
-        return 0 if rg == 0 and rh == 0 else 1
+        return verdict(rg, rh)
     finally:
         for p in procs:
             if p.poll() is None:

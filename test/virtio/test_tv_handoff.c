@@ -22,7 +22,7 @@
  *  - the gate: the same with the datapath running on another thread while
  *    back-ends come and go.
  *
- * Needs EAL (--no-huge); exits 77 (skip) if EAL cannot start here.
+ * Needs EAL (--no-huge); fails if EAL does not start.
  */
 #include <errno.h>
 #include <pthread.h>

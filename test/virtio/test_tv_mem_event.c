@@ -6,13 +6,17 @@
  *
  * Two processes, run by mem_event.py (which reserves hugepages):
  *   host  <sock> <n>: stock net_vhost (server) in --no-huge memory;
- *         receives n packets and checks every payload byte;
+ *         receives n packets and checks that they come in the order sent,
+ *         none missing or twice, every payload byte;
  *   guest <sock> <n> <plugin> <hugedir>: net_tandem_virtio on hugepages in
  *         dynamic mode (no -m); sends n/2 packets from a pool made before
  *         start, then creates a second pool, which makes EAL map new
  *         hugepages (checked), and sends n/2 packets from it. The host
  *         can only read those if it got the new memory table.
- * Exit 0 on success, 1 on failure, 77 to skip.
+ * Each process also checks that its pools are full and no fd leaked once
+ * its port is gone.
+ * Exit 0 on success, 1 on failure. The processes never skip: mem_event.py
+ * decides whether the machine can run the test before it starts them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +26,12 @@
 #include <rte_bus_vdev.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_memory.h>
+
+#include "../common/tt_fds.h"
 
 #define PKT_LEN 300u
 
@@ -49,58 +56,157 @@ port_up(uint16_t port, struct rte_mempool *mp)
 	return 0;
 }
 
+/* Wait up to 2 s for the fd count to come back to `before`: stock
+ * rte_vhost closes a connection's fds from its own event thread, a little
+ * after rte_vdev_uninit returned. Fewer is fine (EAL's interrupt thread
+ * may be between two epoll fds); more is a leak. */
+static bool
+fds_back(const char *who, int before)
+{
+	int now = tt_count_fds();
+
+	for (int w = 0; w < 200 && now > before; w++) {
+		usleep(10000);
+		now = tt_count_fds();
+	}
+	if (now >= 0 && now <= before)
+		return true;
+	fprintf(stderr, "%s: fds leaked: %d open before, %d at the end\n", who,
+		before, now);
+	return false;
+}
+
+/* Every mbuf of mp back in it (the count includes the lcore cache). */
+static bool
+pool_full(const char *who, struct rte_mempool *mp)
+{
+	if (rte_mempool_avail_count(mp) == mp->size)
+		return true;
+	fprintf(stderr, "%s: mbufs missing: %u of %u in pool %s\n", who,
+		rte_mempool_avail_count(mp), mp->size, mp->name);
+	return false;
+}
+
+/* A stock net_vhost port on `sock`, started with rx queue 0 in mp. */
+static int
+host_port(const char *name, const char *sock, struct rte_mempool *mp,
+	  uint16_t *port)
+{
+	char args[300];
+
+	snprintf(args, sizeof(args), "iface=%s", sock);
+	if (rte_vdev_init(name, args) != 0 ||
+	    rte_eth_dev_get_port_by_name(name, port) != 0) {
+		fprintf(stderr, "host: cannot create %s,%s\n", name, args);
+		return -1;
+	}
+	if (port_up(*port, mp) != 0) {
+		fprintf(stderr, "host: %s setup failed\n", name);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+host_port_down(const char *name, uint16_t port)
+{
+	rte_eth_dev_stop(port);
+	rte_eth_dev_close(port);
+	rte_vdev_uninit(name);
+}
+
+/* Is packet m the one sent with sequence number `want`? Says why not if
+ * `say`. */
+static bool
+host_pkt_ok(const struct rte_mbuf *m, uint32_t want, bool say)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	char why[120] = "";
+	uint32_t seq, k;
+
+	if (m->pkt_len != PKT_LEN || m->nb_segs != 1) {
+		snprintf(why, sizeof(why), "%u bytes in %u segments",
+			 m->pkt_len, m->nb_segs);
+	} else {
+		memcpy(&seq, p, sizeof(seq));
+		/* In order, none lost or repeated: the guest sends 0, 1, ... */
+		if (seq != want)
+			snprintf(why, sizeof(why), "sequence number %u", seq);
+		for (k = 4; k < PKT_LEN && why[0] == '\0'; k++)
+			if (p[k] != pattern(want, k))
+				snprintf(why, sizeof(why),
+					 "byte %u is 0x%02x, want 0x%02x", k,
+					 p[k], pattern(want, k));
+	}
+	if (why[0] == '\0')
+		return true;
+	if (say)
+		fprintf(stderr, "host: packet %u: %s\n", want, why);
+	return false;
+}
+
 static int
 run_host(const char *sock, uint32_t n)
 {
-	char vdev[300];
+	char warm[300];
 	struct rte_mempool *mp;
-	uint32_t got = 0, bad = 0;
+	uint32_t got = 0, bad = 0, extra = 0;
 	uint64_t deadline;
 	uint16_t port;
+	int fds_before;
+	bool ok;
 
-	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s", sock);
-	if (rte_vdev_init("net_vhost0", vdev + strlen("net_vhost0,")) != 0 ||
-	    rte_eth_dev_get_port_by_name("net_vhost0", &port) != 0) {
-		fprintf(stderr, "host: cannot create net_vhost0\n");
-		return 77;
-	}
 	mp = rte_pktmbuf_pool_create("host", 4095, 256, 0,
 				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	if (mp == NULL || port_up(port, mp) != 0) {
-		fprintf(stderr, "host: port setup failed\n");
+	if (mp == NULL) {
+		fprintf(stderr, "host: no mempool\n");
 		return 1;
 	}
+	/* First a port no front-end connects to: rte_vhost starts its event
+	 * thread (and the thread's pipe) with the first port and keeps them
+	 * for the rest of the process. The fd count once that port is gone
+	 * is what must be left once the real one is gone too. */
+	snprintf(warm, sizeof(warm), "%s.warm", sock);
+	if (host_port("net_vhost_warm", warm, mp, &port) != 0)
+		return 1;
+	host_port_down("net_vhost_warm", port);
+	unlink(warm);
+	fds_before = tt_count_fds();
+	if (host_port("net_vhost0", sock, mp, &port) != 0)
+		return 1;
 	deadline = rte_get_timer_cycles() + 30 * rte_get_timer_hz();
 	while (got < n && rte_get_timer_cycles() < deadline) {
 		struct rte_mbuf *pkts[32];
 		uint16_t nb = rte_eth_rx_burst(port, 0, pkts, 32), i;
 
-		for (i = 0; i < nb; i++) {
-			const uint8_t *p =
-				rte_pktmbuf_mtod(pkts[i], const uint8_t *);
-			uint32_t seq, k;
-
-			memcpy(&seq, p, sizeof(seq));
-			if (pkts[i]->pkt_len != PKT_LEN ||
-			    pkts[i]->nb_segs != 1) {
+		/* The first few wrong ones are told, all counted. */
+		for (i = 0; i < nb; i++, got++)
+			if (!host_pkt_ok(pkts[i], got, bad < 5))
 				bad++;
-				continue;
-			}
-			for (k = 4; k < PKT_LEN; k++)
-				if (p[k] != pattern(seq, k))
-					break;
-			bad += k != PKT_LEN;
-		}
-		got += nb;
 		rte_pktmbuf_free_bulk(pkts, nb);
 		if (nb == 0)
 			usleep(1000);
 	}
-	printf("host: received %u of %u packets, %u with wrong bytes\n", got, n,
-	       bad);
-	rte_eth_dev_stop(port);
-	rte_eth_dev_close(port);
-	return got == n && bad == 0 ? 0 : 1;
+	/* The guest keeps its port for a second after the last packet:
+	 * anything arriving meanwhile was sent twice. */
+	deadline = rte_get_timer_cycles() + rte_get_timer_hz() / 5;
+	while (got >= n && rte_get_timer_cycles() < deadline) {
+		struct rte_mbuf *pkts[32];
+		uint16_t nb = rte_eth_rx_burst(port, 0, pkts, 32);
+
+		extra += nb;
+		rte_pktmbuf_free_bulk(pkts, nb);
+		usleep(1000);
+	}
+	printf("host: received %u of %u packets, %u wrong, %u more after "
+	       "the last\n",
+	       got, n, bad, extra);
+	host_port_down("net_vhost0", port);
+	ok = got == n && bad == 0 && extra == 0;
+	ok &= pool_full("host", mp);
+	ok &= fds_back("host", fds_before);
+	rte_mempool_free(mp);
+	return ok ? 0 : 1;
 }
 
 static int
@@ -164,17 +270,25 @@ run_guest(const char *sock, uint32_t n)
 	unsigned int segs_before, segs_after;
 	uint32_t seq = 0;
 	uint16_t port;
-	int i, ret = 0;
+	int i, fds_before, ret = 0;
 
+	/* The first pool before the fd count: EAL opens the file of a
+	 * memseg list (--single-file-segments) when the list gets its
+	 * first page and keeps it while the list has one. */
+	a = rte_pktmbuf_pool_create("before", 1023, 0, 0,
+				    RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (a == NULL) {
+		fprintf(stderr, "guest: no mempool\n");
+		return 1;
+	}
+	fds_before = tt_count_fds();
 	snprintf(args, sizeof(args), "path=%s", sock);
 	if (rte_vdev_init("net_tandem_virtio0", args) != 0 ||
 	    rte_eth_dev_get_port_by_name("net_tandem_virtio0", &port) != 0) {
 		fprintf(stderr, "guest: cannot create net_tandem_virtio0\n");
 		return 1;
 	}
-	a = rte_pktmbuf_pool_create("before", 1023, 0, 0,
-				    RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	if (a == NULL || port_up(port, a) != 0) {
+	if (port_up(port, a) != 0) {
 		fprintf(stderr, "guest: port setup failed\n");
 		return 1;
 	}
@@ -206,7 +320,15 @@ run_guest(const char *sock, uint32_t n)
 	sleep(1);
 	rte_eth_dev_stop(port);
 	rte_eth_dev_close(port);
+	rte_vdev_uninit("net_tandem_virtio0");
+	/* The port is gone: it holds no mbuf of either pool, and the
+	 * socket, kick and call fds are closed. Counted with the second
+	 * pool freed and the first still there, as when counted before. */
+	if (!pool_full("guest", a) || (b != NULL && !pool_full("guest", b)))
+		ret = 1;
 	rte_mempool_free(b);
+	if (!fds_back("guest", fds_before))
+		ret = 1;
 	rte_mempool_free(a);
 	return ret;
 }
@@ -248,9 +370,13 @@ main(int argc, char **argv)
 		eal[n_eal++] = (char *)(uintptr_t) "--single-file-segments";
 	}
 	eal[n_eal] = NULL;
+	/* mem_event.py made sure hugepages are there before it started
+	 * the guest, and the host needs none: EAL not starting (also: the
+	 * plugin not loading) is a failure, not a reason to skip. */
 	if (rte_eal_init(n_eal, eal) < 0) {
-		fprintf(stderr, "%s: EAL cannot start here\n", argv[1]);
-		return 77;
+		fprintf(stderr, "%s: FAIL: EAL does not start (%s)\n", argv[1],
+			rte_strerror(rte_errno));
+		return 1;
 	}
 	if (host)
 		ret = run_host(argv[2], (uint32_t)atoi(argv[3]));

@@ -12,8 +12,8 @@
  * counters, kicks, that every mbuf goes back to its pool and that no fd
  * leaks. A mempool with its own ops (spy_ops) looks at the ring while the
  * driver is in the middle of a refill or a TX burst: the burst's first
- * descriptor must not be available yet. Needs EAL (--no-huge); exits 77
- * (skip) if EAL cannot start here.
+ * descriptor must not be available yet. Needs EAL (--no-huge); fails if
+ * EAL does not start.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -11,7 +11,7 @@
  * order chains go out in, counters, kicks, that every mbuf goes back to
  * its pool and that no fd leaks. Linked with --wrap=malloc (meson.build)
  * so that the handoff's one allocation can fail. Needs EAL (--no-huge);
- * exits 77 (skip) if EAL cannot start here.
+ * fails if EAL does not start.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -7,8 +7,8 @@
  * entries, and misbehaves on purpose.
  *
  * Checks payload bytes, lengths, counters, that every mbuf goes back to its
- * pool and that no fd leaks. Needs EAL (--no-huge); exits 77 (skip) if EAL
- * cannot start here.
+ * pool and that no fd leaks. Needs EAL (--no-huge); fails if EAL does not
+ * start.
  */
 #include <errno.h>
 #include <stdio.h>

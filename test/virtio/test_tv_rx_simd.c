@@ -15,8 +15,8 @@
  * every burst the two paths must have returned the same number of mbufs,
  * identical mbufs (every field of the first cache line, the segment
  * chain, the payload bytes) and left their queues in the same state
- * (indices, broken flag, every counter). Exits 77 (skip) if EAL cannot
- * start or the CPU has no vector level.
+ * (indices, broken flag, every counter). Fails if EAL does not start;
+ * exits 77 (skip) if the CPU has no vector level.
  */
 #include <stdio.h>
 #include <stdlib.h>

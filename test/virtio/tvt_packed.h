@@ -646,7 +646,7 @@ kick_read(int fd)
 }
 
 /* EAL and the mbuf pool of a test program (`name`: file prefix and pool).
- * Returns 0, or the program's exit code: 77 (skip) or 1. */
+ * Returns 0, or the program's exit code 1. */
 static inline int
 tvt_packed_start(const char *argv0, const char *name)
 {
