@@ -56,6 +56,10 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_odr_
 # with a stack, so a report fails the test.
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 
+# One test at a time, so the two-process vhost_pmd_live tests (two
+# polling testpmds, opt-in for parallel runs) can run too; TANDEM_LIVE=
+# (empty) skips them.
+export TANDEM_LIVE=${TANDEM_LIVE-1}
 start=$(date +%s)
 # One test at a time (pair tests poll both cores); sanitized code is
 # slower, so every test's time limit is doubled.

@@ -12,6 +12,10 @@ build=$(tandem_build_dir "$top")
 export TANDEM_BUILD=$build
 "$here/setup.sh" || exit 1
 "$here/build.sh" || exit 1
+# One test at a time, so the two-process vhost_pmd_live tests (two
+# polling testpmds, opt-in for parallel runs) can run too; TANDEM_LIVE=
+# (empty) skips them.
+export TANDEM_LIVE=${TANDEM_LIVE-1}
 # One test at a time: pair tests poll both cores and would disturb each
 # other (and their time limits) if run in parallel.
 meson test -C "$build" --num-processes 1 --print-errorlogs "$@"

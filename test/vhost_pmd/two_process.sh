@@ -65,8 +65,13 @@ fi
 # (under load, testpmd's start-up alone can outlast any fixed sleep, and
 # a guest would then forward for a few milliseconds: "256 packets").
 # stdbuf: line-buffered output, so the waits below see it at once.
+# Under devtools/sanitize.sh the instrumented plugin needs the sanitizer
+# runtime first in the host testpmd's library list (TANDEM_PRELOAD);
+# stdbuf appends its own library after it.
+HOST_ENV=()
+[ -n "${TANDEM_PRELOAD:-}" ] && HOST_ENV=(env "LD_PRELOAD=$TANDEM_PRELOAD")
 mkfifo "$DIR/host.in"
-timeout 300 stdbuf -oL "$TESTPMD" -l 0,1 --main-lcore 1 \
+timeout 300 "${HOST_ENV[@]}" stdbuf -oL "$TESTPMD" -l 0,1 --main-lcore 1 \
 	--no-huge -m 1024 --no-pci --file-prefix=h5h-$$ -d "$PLUGIN" ${HOST_EAL:-} \
 	--vdev "net_tandem_vhost0,iface=$SOCK,queues=$Q" -- \
 	-i --nb-cores=1 --rxq="$Q" --txq="$Q" <"$DIR/host.in" >"$DIR/host.txt" 2>&1 &
