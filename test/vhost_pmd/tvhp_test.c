@@ -360,6 +360,30 @@ guest_detach(uint16_t g)
 	CHECK(rte_vdev_uninit("net_virtio_user7") == 0, "guest uninit");
 }
 
+/* A queue's basic stats (ethdev's q_* arrays) against what was sent. */
+static void
+q_stat_is(const char *dir, uint16_t q, uint64_t packets, uint64_t bytes,
+	  const struct q_count *want)
+{
+	CHECK(packets == want->packets && bytes == want->bytes,
+	      "q%u %s: %" PRIu64 " packets %" PRIu64 " bytes, sent %" PRIu64
+	      "/%" PRIu64,
+	      q, dir, packets, bytes, want->packets, want->bytes);
+}
+
+/* The host port's xstat <dir>_q<q>_<what> equals want. */
+static void
+xstat_is(uint16_t h, const char *dir, uint16_t q, const char *what,
+	 uint64_t want)
+{
+	char name[64];
+	uint64_t v;
+
+	snprintf(name, sizeof(name), "%s_q%u_%s", dir, q, what);
+	v = tc_xstat(h, name);
+	CHECK(v == want, "%s %" PRIu64 " != %" PRIu64, name, v, want);
+}
+
 /* Traffic both ways on every queue, counters checked against it. */
 static void
 traffic(uint16_t h, uint16_t g)
@@ -433,38 +457,16 @@ traffic(uint16_t h, uint16_t g)
 	/* Every queue's own counters, exactly: a packet counted on the
 	 * wrong queue leaves the totals right but two queues wrong. */
 	for (q = 0; q < nq; q++) {
-		uint64_t v;
-
 		if (q < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
-			CHECK(st.q_ipackets[q] == in[q].packets &&
-				      st.q_ibytes[q] == in[q].bytes,
-			      "q%u in: %" PRIu64 " packets %" PRIu64
-			      " bytes, sent %" PRIu64 "/%" PRIu64,
-			      q, st.q_ipackets[q], st.q_ibytes[q],
-			      in[q].packets, in[q].bytes);
-			CHECK(st.q_opackets[q] == out[q].packets &&
-				      st.q_obytes[q] == out[q].bytes,
-			      "q%u out: %" PRIu64 " packets %" PRIu64
-			      " bytes, sent %" PRIu64 "/%" PRIu64,
-			      q, st.q_opackets[q], st.q_obytes[q],
-			      out[q].packets, out[q].bytes);
+			q_stat_is("in", q, st.q_ipackets[q], st.q_ibytes[q],
+				  &in[q]);
+			q_stat_is("out", q, st.q_opackets[q], st.q_obytes[q],
+				  &out[q]);
 		}
-		snprintf(name, sizeof(name), "rx_q%u_packets", q);
-		v = tc_xstat(h, name);
-		CHECK(v == in[q].packets, "%s %" PRIu64 " != %" PRIu64, name, v,
-		      in[q].packets);
-		snprintf(name, sizeof(name), "rx_q%u_bytes", q);
-		v = tc_xstat(h, name);
-		CHECK(v == in[q].bytes, "%s %" PRIu64 " != %" PRIu64, name, v,
-		      in[q].bytes);
-		snprintf(name, sizeof(name), "tx_q%u_packets", q);
-		v = tc_xstat(h, name);
-		CHECK(v == out[q].packets, "%s %" PRIu64 " != %" PRIu64, name,
-		      v, out[q].packets);
-		snprintf(name, sizeof(name), "tx_q%u_bytes", q);
-		v = tc_xstat(h, name);
-		CHECK(v == out[q].bytes, "%s %" PRIu64 " != %" PRIu64, name, v,
-		      out[q].bytes);
+		xstat_is(h, "rx", q, "packets", in[q].packets);
+		xstat_is(h, "rx", q, "bytes", in[q].bytes);
+		xstat_is(h, "tx", q, "packets", out[q].packets);
+		xstat_is(h, "tx", q, "bytes", out[q].bytes);
 		snprintf(name, sizeof(name), "rx_q%u_no_mbufs", q);
 		CHECK(tc_xstat(h, name) == 0, "%s", name);
 		snprintf(name, sizeof(name), "tx_q%u_err_desc_addr", q);
