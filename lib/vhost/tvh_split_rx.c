@@ -217,6 +217,31 @@ struct rx_burst {
 	uint16_t mask;
 };
 
+/* Add the descriptors chain c read (the packet's chain number heads + 1)
+ * to *reads, what the packet has read in all its chains; true, with the
+ * error reported, once that is more than twice the ring size. Each chain
+ * has its own budget (tvh_chain_start), but with mergeable buffers a
+ * packet walks chain after chain, and chains that add no bytes
+ * (zero-length buffers, the same head offered again and again) would make
+ * one packet read up to num * num descriptors: seconds of the polling
+ * lcore at num 32768, again for every retry. An honest front-end's
+ * buffers for one packet are distinct descriptors: at most the ring's
+ * num, plus the entries of an indirect table. */
+static __rte_always_inline bool
+rx_over_budget(struct tvh_vq *vq, const struct tvh_chain *c, uint32_t *reads,
+	       uint16_t heads)
+{
+	*reads += c->reads;
+	if (likely(*reads <= 2 * vq->num))
+		return false;
+	tvh_vq_error(vq, TVH_DP_ERR_CHAIN_LOOP,
+		     "front-end's receive buffers for one packet took %u "
+		     "descriptors in %u chains (more than twice the ring size "
+		     "%u)",
+		     *reads, heads + 1u, vq->num);
+	return true;
+}
+
 static enum rx_result
 rx_one(struct tvh_vq *vq, struct rx_burst *b, const struct rte_mbuf *m)
 {
@@ -224,16 +249,7 @@ rx_one(struct tvh_vq *vq, struct rx_burst *b, const struct rte_mbuf *m)
 	const uint16_t start_used = b->used_idx;
 	struct rx_src src = {.seg = m, .off = 0, .left = m->pkt_len};
 	uint8_t *nb[2] = {NULL, NULL};
-	/* Descriptors this packet may read in all its chains. Each chain
-	 * has its own budget (tvh_chain_start), but with mergeable buffers
-	 * a packet walks chain after chain, and chains that add no bytes
-	 * (zero-length buffers, the same head offered again and again) would
-	 * make one packet read up to num * num descriptors: seconds of the
-	 * polling lcore at num 32768, again for every retry. An honest
-	 * front-end's buffers for one packet are distinct descriptors: at
-	 * most the ring's num, plus the entries of an indirect table. */
-	const uint32_t max_reads = 2 * vq->num;
-	uint32_t reads = 0;
+	uint32_t reads = 0; /* descriptors read in all chains so far */
 	uint16_t heads = 0;
 
 	for (;;) {
@@ -254,20 +270,10 @@ rx_one(struct tvh_vq *vq, struct rx_burst *b, const struct rte_mbuf *m)
 				    ->ring[b->next_avail & b->mask];
 		if (tvh_chain_start(vq, dst.head, &dst.c) < 0 ||
 		    (heads == 0 && rx_write_hdr(vq, &dst, nb) < 0) ||
-		    rx_copy(vq, &dst, &src) < 0) {
+		    rx_copy(vq, &dst, &src) < 0 ||
+		    rx_over_budget(vq, &dst.c, &reads, heads)) {
 			/* Earlier chains of this packet are not published
 			 * either: the packet is not delivered. */
-			b->next_avail = start_avail;
-			b->used_idx = start_used;
-			return RX_BROKEN;
-		}
-		reads += dst.c.reads;
-		if (unlikely(reads > max_reads)) {
-			tvh_vq_error(vq, TVH_DP_ERR_CHAIN_LOOP,
-				     "front-end's receive buffers for one "
-				     "packet took %u descriptors in %u chains "
-				     "(more than twice the ring size %u)",
-				     reads, heads + 1u, vq->num);
 			b->next_avail = start_avail;
 			b->used_idx = start_used;
 			return RX_BROKEN;
