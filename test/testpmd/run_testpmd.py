@@ -24,10 +24,16 @@ port: one testpmd holds a host port (0, from --vdev) and a guest port (1,
       - port stop + port detach of the guest, then attach again: testpmd's
         fds are as before (nothing leaked by a detach);
       - port close + port detach of the DUT: no crash; quit exits 0.
+      With --peer stock and --dut virtio the guest is given `cq=1`, as
+      stock net_virtio_user needs it for more than one queue pair: a
+      stock command line must work unchanged.
 probe-errors: `port attach` with an unknown devarg, malformed ones and a
-      refused feature (tso=1 for the host): each
+      refused feature (tso=1 for the host; iface= for the guest): each
       fails with a message naming it, testpmd stays usable, and the same
-      device name attaches fine with good devargs afterwards.
+      device name attaches fine with good devargs afterwards (the guest's
+      with stock's `cq=1`, which is logged as without effect). The guest
+      also names a path that is not a socket (a character device, a
+      regular file) as such.
 
 Exit status: 0 pass, 1 fail, 77 skipped (testpmd or a driver missing).
 """
@@ -240,6 +246,10 @@ class Setup:
                                                     self.sock, q)
         self.guest_vdev = '%s0,path=%s,queues=%d' % (self.guest_drv,
                                                     self.sock, q)
+        if a.dut == 'virtio' and a.peer == 'stock':
+            # What a stock user's command line has: net_virtio_user
+            # refuses queues > 1 without its control queue.
+            self.guest_vdev += ',cq=1'
         self.dut_port = 0 if a.dut == 'vhost' else 1
         self.peer_port = 1 - self.dut_port
         self.dut_drv = self.host_drv if a.dut == 'vhost' else self.guest_drv
@@ -459,9 +469,19 @@ def session_probe_errors(a, log):
         bad = [(',bogus=1', r'unknown devarg "bogus"'),
                (',queues=abc', r'queues=abc'),
                (',queues', r'devarg queues\b'),
-               (',packed_vq=2', r'packed_vq=2')]
-        # server=1: the probe succeeds without a back-end
-        good = base + ',server=1'
+               (',packed_vq=2', r'packed_vq=2'),
+               (',cq=2', r'devarg cq=2: expected a number in \[0, 1\]'),
+               (',iface=tap0', r'devarg iface=tap0: names the tap device '
+                r'of a vhost-kernel back-end .* speaks vhost-user only')]
+        regular = os.path.join(tmp, 'regular')
+        open(regular, 'w').close()
+        # Another base: path= is the one being wrong.
+        bad_paths = [('/dev/null', r'/dev/null: .*\(a character device, '
+                      r'not a vhost-user socket: vhost-kernel back-ends'),
+                     (regular, r'regular: .*\(not a socket\)')]
+        # server=1: the probe succeeds without a back-end; cq=1 as stock
+        # command lines have it
+        good = base + ',server=1,queues=2,cq=1'
     else:
         so, name = a.vhost_pmd, 'net_tandem_vhost0'
         base = '%s,iface=%s' % (name, sock)
@@ -471,6 +491,7 @@ def session_probe_errors(a, log):
                (',tso=1', r'tso=1 is not supported'),
                (',max-guest-mem=512K', r'max-guest-mem=512K is not a size'),
                (',copy=avx3', r'copy=avx3 is not one of auto, sse, avx2')]
+        bad_paths = []
         good = base
     if not so or not os.path.exists(so):
         print('SKIP: driver %r not built' % so)
@@ -489,9 +510,20 @@ def session_probe_errors(a, log):
             summary = tp.cmd('show port summary all')
             c.must('Number of available ports: 0' in summary,
                    'testpmd alive and without a port after %s' % suffix[1:])
+        for path, regex in bad_paths:
+            out = tp.cmd('port attach %s,path=%s' % (name, path))
+            c.ok(re.search(r'%s: .*%s' % (name, regex), out) is not None
+                 and 'Failed to attach port' in out and
+                 'is attached' not in out,
+                 'attach with path=%s refused, message matches /%s/'
+                 % (path, regex))
         out = tp.cmd('port attach %s' % good)
         c.ok('Port 0 is attached' in out,
              'the same device name attaches with good devargs')
+        if a.dut == 'virtio':
+            c.ok(re.search(r'%s: cq=1 has no effect: net_tandem_virtio '
+                           r'needs no control queue' % name, out)
+                 is not None, 'cq=1 accepted and logged as without effect')
         if a.dut == 'vhost':
             # the copy level in use, named in the port's NOTICE line
             c.ok(re.search(r'queues=1, copy (sse|avx2|avx512), mac', out)

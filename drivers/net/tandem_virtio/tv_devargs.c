@@ -5,6 +5,12 @@
  * the stock net_virtio_user where it has the same argument, so a user can
  * switch drivers by changing only the driver name.
  *
+ * Two stock keys take no effect: cq=0|1 is accepted (stock needs its
+ * control queue for multi-queue, and defaults it to 1 with queues > 1;
+ * Tandem has none and needs none) and iface= is refused with a message
+ * (it names a vhost-kernel back-end's tap device; Tandem speaks vhost-user
+ * only).
+ *
  * Tandem's own, beside those: event_idx=0|1 (default 1), and one switch
  * per fast-path technique, for ablation (all default on):
  *   simd=auto|scalar|sse|avx2|avx512  RX code path. auto: the best this CPU
@@ -144,6 +150,30 @@ arg_in_order(const char *key, const char *val, struct tv_config *cfg)
 	return parse_bool(key, val, &cfg->in_order);
 }
 
+/* Stock net_virtio_user's control queue switch. Stock emulates the
+ * control queue inside the front-end (a vhost-user back-end never sees
+ * it), for multi-queue and for the promiscuous, all-multicast and MAC
+ * commands. Tandem enables queue pairs with SET_VRING_ENABLE and takes
+ * those commands without a control queue, so either value gives the same
+ * port; a stock command line keeps working unchanged. */
+static int
+arg_cq(const char *key, const char *val, struct tv_config *cfg)
+{
+	return parse_bool(key, val, &cfg->cq);
+}
+
+static int
+arg_iface(const char *key, const char *val, struct tv_config *cfg)
+{
+	RTE_SET_USED(cfg);
+	TV_LOG(ERR,
+	       "devarg %s=%s: names the tap device of a vhost-kernel back-end "
+	       "(path=/dev/vhost-net); net_tandem_virtio speaks vhost-user "
+	       "only (path=<vhost-user socket>)",
+	       key, val ? val : "");
+	return -ENOTSUP;
+}
+
 static int
 arg_event_idx(const char *key, const char *val, struct tv_config *cfg)
 {
@@ -238,6 +268,8 @@ static const struct {
 	{"vectorized", arg_vectorized},
 	{"speed", arg_speed},
 	{"mtu", arg_mtu},
+	{"cq", arg_cq},
+	{"iface", arg_iface},
 	{"event_idx", arg_event_idx},
 	{"simd", arg_simd},
 	{"fixed_avail", arg_fixed_avail},

@@ -522,6 +522,13 @@ tv_probe(struct rte_vdev_device *vdev)
 	       cfg.event_idx, cfg.packed_vq, cfg.speed, cfg.mtu,
 	       tv_simd_name(cfg.simd), cfg.fixed_avail, cfg.tx_hdr_push,
 	       cfg.bulk, dev->connected ? " (back-end attached)" : "");
+	if (cfg.cq)
+		TV_LOG(NOTICE,
+		       "%s: cq=1 has no effect: net_tandem_virtio needs no "
+		       "control queue (it enables queue pairs over "
+		       "vhost-user, and takes promiscuous, all-multicast and "
+		       "MAC address changes without one)",
+		       name);
 	rte_eth_dev_probing_finish(eth_dev);
 	return 0;
 }
@@ -550,6 +557,7 @@ RTE_PMD_REGISTER_PARAM_STRING(TV_DRIVER_NAME,
 			      "queue_size=<int> mac=<xx:xx:xx:xx:xx:xx> "
 			      "mrg_rxbuf=<0|1> in_order=<0|1> packed_vq=<0|1> "
 			      "vectorized=<0|1> speed=<Mbps> mtu=<int> "
+			      "cq=<0|1> "
 			      "event_idx=<0|1> "
 			      "simd=<auto|scalar|sse|avx2|avx512> "
 			      "fixed_avail=<0|1> tx_hdr_push=<0|1> bulk=<0|1>");

@@ -96,6 +96,7 @@ struct tv_config {
 	bool packed_vq; /* offer VIRTIO_F_RING_PACKED */
 	uint32_t speed; /* Mbps */
 	uint16_t mtu;
+	bool cq; /* stock's control queue switch: accepted, no effect */
 	/* Fast-path techniques, each with a switch for ablation (all on by
 	 * default; see doc in tv_devargs.c). */
 	enum tv_simd simd; /* simd=, vectorized= */

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -628,6 +629,26 @@ mem_event_name(const struct tv_dev *dev, char *name, size_t size)
 		 dev->eth_dev->data->port_id);
 }
 
+/* What to tell the user when path= cannot be connected to or listened
+ * on: something that is not a socket is there (a vhost-kernel device such
+ * as /dev/vhost-net, which stock net_virtio_user also drives, or any other
+ * file), or else how to get a back-end. */
+static const char *
+path_hint(const char *path, bool server)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+		return S_ISCHR(st.st_mode)
+			       ? " (a character device, not a vhost-user "
+				 "socket: vhost-kernel back-ends such as "
+				 "/dev/vhost-net are not supported)"
+			       : " (not a socket)";
+	return server ? ""
+		      : " (start the back-end first, or use server=1 to "
+			"wait for it)";
+}
+
 int
 tv_vu_init(struct tv_dev *dev)
 {
@@ -662,9 +683,9 @@ tv_vu_init(struct tv_dev *dev)
 	if (dev->cfg.server) {
 		fd = tvu_listen(dev->cfg.path);
 		if (fd < 0) {
-			TV_LOG(ERR, "%s: cannot listen on %s: %s",
+			TV_LOG(ERR, "%s: cannot listen on %s: %s%s",
 			       dev->eth_dev->data->name, dev->cfg.path,
-			       strerror(-fd));
+			       strerror(-fd), path_hint(dev->cfg.path, true));
 			return fd;
 		}
 		dev->listen_fd = fd;
@@ -687,9 +708,9 @@ tv_vu_init(struct tv_dev *dev)
 	if (fd < 0) {
 		TV_LOG(ERR,
 		       "%s: cannot connect to the vhost-user back-end at "
-		       "%s: %s (start the back-end first, or use server=1 "
-		       "to wait for it)",
-		       dev->eth_dev->data->name, dev->cfg.path, strerror(-fd));
+		       "%s: %s%s",
+		       dev->eth_dev->data->name, dev->cfg.path, strerror(-fd),
+		       path_hint(dev->cfg.path, false));
 		return fd;
 	}
 	dev_lock_with_mem(dev);
