@@ -455,6 +455,21 @@ check_queue_conf(const char *dir, struct rte_mempool *mp)
 		      "rxq info: rx_free_thresh %u, set %u",
 		      ri.conf.rx_free_thresh, set[k]);
 	}
+	/* PMD power management's monitor mode reaches the driver through
+	 * ethdev (the words and callbacks: test_tv_rings, test_tv_packed_rx):
+	 * nothing received yet, so the lcore may sleep. */
+	{
+		struct rte_power_monitor_cond pmc;
+
+		memset(&pmc, 0, sizeof(pmc));
+		CHECK(rte_eth_get_monitor_addr(port, 0, &pmc) == 0 &&
+			      pmc.addr != NULL && pmc.size == 2 &&
+			      pmc.fn != NULL &&
+			      pmc.fn(*(const volatile uint16_t *)pmc.addr,
+				     pmc.opaque) == 0,
+		      "rte_eth_get_monitor_addr: addr %p size %u",
+		      (void *)(uintptr_t)pmc.addr, pmc.size);
+	}
 	txc.tx_deferred_start = 0;
 	CHECK(rte_eth_tx_queue_setup(port, 0, 128, SOCKET_ID_ANY, &txc) == 0,
 	      "tx queue setup");

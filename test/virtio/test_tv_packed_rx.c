@@ -62,6 +62,7 @@ test_rx_laps(uint16_t num, bool in_order, bool mrg)
 	const unsigned int target = 4u * num + 20;
 	uint64_t bytes = 0;
 	struct tv_vring_info vi;
+	struct rte_power_monitor_cond pmc;
 	struct pdev d;
 	struct tv_rxq *rxq = rx_setup(num, &f, true, &d, pool);
 
@@ -96,6 +97,16 @@ test_rx_laps(uint16_t num, bool in_order, bool mrg)
 			exp[sent % 1024].len = len;
 			exp[sent++ % 1024].addr = d.addr[id];
 		}
+		/* PMD power management's monitor mode: the flags of the
+		 * descriptor at used_idx, "do not sleep" exactly while a
+		 * packet waits (every packet here is one buffer). */
+		memset(&pmc, 0, sizeof(pmc));
+		CHECK(tv_rx_monitor_addr(rxq, &pmc) == 0);
+		CHECK(pmc.size == 2 &&
+		      pmc.addr == &rxq->pring.desc[rxq->used_idx & (num - 1)]
+					   .flags);
+		CHECK(pmc.fn(*(const volatile uint16_t *)pmc.addr,
+			     pmc.opaque) == (got < sent ? -1 : 0));
 		n = tv_rx_burst_packed(rxq, pkts, (uint16_t)(1 + rnd() % 32));
 		CHECK(got + n <= sent);
 		for (j = 0; j < n && got < sent; j++, got++) {

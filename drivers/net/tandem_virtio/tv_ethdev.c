@@ -437,6 +437,7 @@ static const struct eth_dev_ops tv_ops = {
 	.allmulticast_disable = tv_ok,
 	.mtu_set = tv_mtu_set,
 	.mac_addr_set = tv_mac_addr_set,
+	.get_monitor_addr = tv_rx_monitor_addr,
 };
 
 static bool barrier_logged; /* probe: the gates' barrier mode was said */

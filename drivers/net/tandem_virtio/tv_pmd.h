@@ -28,6 +28,7 @@
 #include <rte_ether.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
+#include <rte_power_intrinsics.h>
 
 #include "tv_vring.h"
 #include "tvu.h"
@@ -317,6 +318,9 @@ int tv_txq_handoff(struct tv_txq *txq);
 
 /* Scalar split-ring datapath (tv_rxtx.c). */
 uint16_t tv_rx_burst_split(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts);
+/* The ethdev get_monitor_addr op (PMD power management, monitor mode):
+ * the word whose write announces rxq's next received buffer. */
+int tv_rx_monitor_addr(void *rxq, struct rte_power_monitor_cond *pmc);
 uint16_t tv_tx_burst_split(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 /* Post free RX buffers; returns how many were posted. Either layout (the
  * datapath calls its own). */

@@ -220,6 +220,52 @@ tv_rx_burst_split(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	return rx_burst(queue, pkts, nb_pkts, 0, NULL, false);
 }
 
+/* rte_power_monitor's callbacks: -1 (do not sleep) once the monitored
+ * word says a buffer is waiting. They only compare a value the caller
+ * read; the RX burst that follows reads the ring as always (acquire). */
+static int
+monitor_split(const uint64_t val,
+	      const uint64_t opaque[RTE_POWER_MONITOR_OPAQUE_SZ])
+{
+	/* used->idx has moved past the entries we consumed. */
+	return (uint16_t)val != (uint16_t)opaque[0] ? -1 : 0;
+}
+
+static int
+monitor_packed(const uint64_t val,
+	       const uint64_t opaque[RTE_POWER_MONITOR_OPAQUE_SZ])
+{
+	/* The descriptor at used_idx carries this lap's used flags. */
+	return ((uint16_t)val & (TV_PACKED_F_AVAIL | TV_PACKED_F_USED)) ==
+			       (uint16_t)opaque[0]
+		       ? -1
+		       : 0;
+}
+
+/* Split: used->idx, which the back-end writes for every batch it
+ * completes. Packed: the flags of the descriptor at used_idx, the next
+ * one it marks used. Both lie in the queue's ring memory, which lives
+ * as long as the queue (allocated at set-up, the layout fixed at start),
+ * and are 16-bit words. */
+int
+tv_rx_monitor_addr(void *queue, struct rte_power_monitor_cond *pmc)
+{
+	const struct tv_rxq *rxq = queue;
+
+	if (rxq->packed) {
+		pmc->addr = &rxq->pring.desc[rxq->used_idx & rxq->mask].flags;
+		pmc->opaque[0] =
+			tv_packed_used_flags(rxq->used_idx, rxq->pring.num);
+		pmc->fn = monitor_packed;
+	} else {
+		pmc->addr = &rxq->ring.used->idx;
+		pmc->opaque[0] = rxq->used_idx;
+		pmc->fn = monitor_split;
+	}
+	pmc->size = sizeof(uint16_t);
+	return 0;
+}
+
 /* ---- TX ---- */
 
 void
