@@ -751,6 +751,14 @@ test_devargs(void)
 	CHECK(tv_parse_devargs("path=/a,server=2", &c) < 0);
 	CHECK(tv_parse_devargs("path=/a,mac=zz", &c) < 0);
 	CHECK(tv_parse_devargs("path=/a,mac=01:00:00:00:00:01", &c) < 0);
+	/* Stock net_virtio_user's keys: cq accepted (no effect), iface (a
+	 * vhost-kernel tap device) refused. */
+	CHECK(tv_parse_devargs("path=/a", &c) == 0 && !c.cq);
+	CHECK(tv_parse_devargs("path=/a,queues=2,cq=1", &c) == 0 && c.cq &&
+	      c.queues == 2);
+	CHECK(tv_parse_devargs("path=/a,cq=0", &c) == 0 && !c.cq);
+	CHECK(tv_parse_devargs("path=/a,cq=2", &c) == -EINVAL);
+	CHECK(tv_parse_devargs("path=/a,iface=tap0", &c) == -ENOTSUP);
 }
 
 int
