@@ -12,10 +12,13 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <bus_vdev_driver.h>
 #include <ethdev_driver.h>
 #include <ethdev_vdev.h>
+#include <rte_interrupts.h>
 #include <rte_malloc.h>
 
 #include "tmb.h"
@@ -60,6 +63,160 @@ tv_raise_lsc(struct tv_dev *dev)
 					     NULL);
 }
 
+/* ---- RX interrupts (intr_conf.rxq, DESIGN technique 7) ----
+ *
+ * The port's interrupt handle holds one call eventfd per RX queue, which
+ * rte_eth_dev_rx_intr_ctl_q puts into the application's epoll set and
+ * SET_VRING_CALL hands to the back-end. The fds live from configure to
+ * close (or to a configure that changes the queue count or turns the
+ * mode off), across stop/start and back-end reconnects, so that the
+ * application's registrations stay valid. */
+
+static void
+intr_free(struct rte_eth_dev *eth_dev)
+{
+	struct rte_intr_handle *h = eth_dev->intr_handle;
+	int i, n;
+
+	if (h == NULL)
+		return;
+	/* Out of every epoll set the application put them in, first. */
+	rte_intr_free_epoll_fd(h);
+	n = rte_intr_nb_efd_get(h);
+	for (i = 0; i < n; i++) {
+		int fd = rte_intr_efds_index_get(h, i);
+
+		if (fd >= 0)
+			close(fd);
+	}
+	rte_intr_vec_list_free(h);
+	rte_intr_instance_free(h);
+	eth_dev->intr_handle = NULL;
+}
+
+static int
+intr_setup(struct rte_eth_dev *eth_dev)
+{
+	uint16_t nb_rx = eth_dev->data->nb_rx_queues, q;
+	struct rte_intr_handle *h = eth_dev->intr_handle;
+	const char *step;
+	int ret = -ENOMEM;
+
+	if (!eth_dev->data->dev_conf.intr_conf.rxq) {
+		intr_free(eth_dev);
+		return 0;
+	}
+	if (h != NULL && rte_intr_nb_efd_get(h) == nb_rx)
+		return 0; /* keep the fds the application registered */
+	intr_free(eth_dev);
+	step = "interrupt handle";
+	h = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+	if (h == NULL)
+		goto fail;
+	eth_dev->intr_handle = h;
+	/* VDEV: EAL reads efd_counter_size bytes (an eventfd's counter)
+	 * when an fd fires, which re-arms it. */
+	if (rte_intr_type_set(h, RTE_INTR_HANDLE_VDEV) != 0 ||
+	    rte_intr_efd_counter_size_set(h, sizeof(uint64_t)) != 0 ||
+	    rte_intr_vec_list_alloc(h, NULL, nb_rx) != 0)
+		goto fail;
+	step = "call eventfd";
+	for (q = 0; q < nb_rx; q++) {
+		/* Non-blocking: the back-end's write must never block. */
+		int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+		if (fd < 0) {
+			ret = -errno;
+			goto fail;
+		}
+		if (rte_intr_efds_index_set(h, q, fd) != 0) {
+			close(fd);
+			goto fail;
+		}
+		/* Counted as made, so that intr_free closes it. */
+		if (rte_intr_nb_efd_set(h, q + 1) != 0 ||
+		    rte_intr_vec_list_index_set(
+			    h, q, RTE_INTR_VEC_RXTX_OFFSET + q) != 0)
+			goto fail;
+	}
+	if (rte_intr_max_intr_set(h, nb_rx + 1) != 0)
+		goto fail;
+	return 0;
+fail:
+	TV_LOG(ERR, "%s: rx interrupts (intr_conf.rxq): %s for %u queues: %s",
+	       eth_dev->data->name, step, nb_rx, strerror(-ret));
+	intr_free(eth_dev);
+	return ret;
+}
+
+/* Each RX queue's call eventfd for the start (and every back-end after
+ * it), or -1 in poll mode. */
+static void
+intr_assign(struct rte_eth_dev *eth_dev)
+{
+	struct rte_intr_handle *h = eth_dev->intr_handle;
+	uint16_t q;
+
+	for (q = 0; q < eth_dev->data->nb_rx_queues; q++) {
+		struct tv_rxq *rxq = eth_dev->data->rx_queues[q];
+
+		rxq->call_fd = h != NULL ? rte_intr_efds_index_get(h, q) : -1;
+	}
+}
+
+static int
+intr_queue_check(struct rte_eth_dev *eth_dev, uint16_t qid)
+{
+	if (eth_dev->intr_handle == NULL) {
+		TV_LOG(ERR,
+		       "%s: rx queue %u: interrupts were not configured (set "
+		       "intr_conf.rxq in rte_eth_dev_configure)",
+		       eth_dev->data->name, qid);
+		return -ENOTSUP;
+	}
+	if (!eth_dev->data->dev_started) {
+		TV_LOG(ERR, "%s: rx queue %u: interrupts need a started port",
+		       eth_dev->data->name, qid);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Called by the lcore that polls the queue, between polls (the usual
+ * sequence: enable, sleep in rte_epoll_wait, disable, poll). */
+static int
+tv_rx_queue_intr_enable(struct rte_eth_dev *eth_dev, uint16_t qid)
+{
+	struct tv_rxq *rxq = eth_dev->data->rx_queues[qid];
+	int ret = intr_queue_check(eth_dev, qid);
+
+	if (ret < 0)
+		return ret;
+	rxq->stats.intr_arms++;
+	if (tv_rxq_intr_arm(rxq, true)) {
+		/* A buffer arrived between the last poll and the request:
+		 * the back-end has no reason to call for it, so the wake-up
+		 * comes from us. The counter saturating (EAGAIN) is a
+		 * pending wake-up as well. */
+		rxq->stats.intr_self_wakes++;
+		if (eventfd_write(rxq->call_fd, 1) < 0 && errno != EAGAIN)
+			TV_LOG(WARNING, "%s: rx queue %u: wake-up failed: %s",
+			       eth_dev->data->name, qid, strerror(errno));
+	}
+	return 0;
+}
+
+static int
+tv_rx_queue_intr_disable(struct rte_eth_dev *eth_dev, uint16_t qid)
+{
+	int ret = intr_queue_check(eth_dev, qid);
+
+	if (ret < 0)
+		return ret;
+	tv_rxq_intr_arm(eth_dev->data->rx_queues[qid], false);
+	return 0;
+}
+
 static int
 tv_dev_configure(struct rte_eth_dev *eth_dev)
 {
@@ -98,7 +255,9 @@ tv_dev_configure(struct rte_eth_dev *eth_dev)
 		nb_rx = 0;
 	}
 	pthread_mutex_unlock(&dev->lock);
-	return nb_rx == 0 ? -EINVAL : 0;
+	if (nb_rx == 0)
+		return -EINVAL;
+	return intr_setup(eth_dev);
 }
 
 static int
@@ -326,6 +485,7 @@ tv_dev_start(struct rte_eth_dev *eth_dev)
 	ret = check_rx_room(eth_dev, eth_dev->data->mtu);
 	if (ret < 0)
 		return ret;
+	intr_assign(eth_dev);
 	ret = tv_vu_start(dev);
 	if (ret < 0)
 		return ret;
@@ -382,6 +542,7 @@ tv_dev_close(struct rte_eth_dev *eth_dev)
 		tv_rx_queue_release(eth_dev, q);
 	for (q = 0; q < eth_dev->data->nb_tx_queues; q++)
 		tv_tx_queue_release(eth_dev, q);
+	intr_free(eth_dev); /* no back-end holds the call fds any more */
 	pthread_mutex_destroy(&dev->lock);
 	/* dev_private and mac_addrs are freed by rte_eth_dev_release_port. */
 	return 0;
@@ -438,6 +599,8 @@ static const struct eth_dev_ops tv_ops = {
 	.mtu_set = tv_mtu_set,
 	.mac_addr_set = tv_mac_addr_set,
 	.get_monitor_addr = tv_rx_monitor_addr,
+	.rx_queue_intr_enable = tv_rx_queue_intr_enable,
+	.rx_queue_intr_disable = tv_rx_queue_intr_disable,
 };
 
 static bool barrier_logged; /* probe: the gates' barrier mode was said */

@@ -125,6 +125,9 @@ struct tv_rxq_stats {
 	uint64_t nombuf;	  /* refill allocation failures */
 	uint64_t kicks;
 	uint64_t recoveries; /* broken queue revived by a new back-end */
+	/* Interrupt mode, counted by the ops (on the polling lcore) */
+	uint64_t intr_arms;	  /* rte_eth_dev_rx_intr_enable calls */
+	uint64_t intr_self_wakes; /* a buffer waited already: we woke it */
 };
 
 struct tv_txq_stats {
@@ -199,6 +202,11 @@ struct tv_rxq {
 	 * the control path only while the gate is closed. */
 	bool broken;
 	bool drop_logged; /* scatter drop reported once */
+	/* Interrupt mode: the application armed the queue's call eventfd
+	 * (rte_eth_dev_rx_intr_enable) and the ring asks for calls; the
+	 * datapath then leaves used_event alone (park_used_event). Written
+	 * by the ops on the lcore that polls the queue. */
+	bool intr_armed;
 	uint32_t hdr_len;
 	uint32_t buf_len; /* bytes posted per descriptor, header included */
 	/* data_off, refcnt, nb_segs, port of a received mbuf (rte_mbuf's
@@ -228,6 +236,11 @@ struct tv_rxq {
 	/* control path only */
 	struct tv_rxq_stats stats_base;
 	uint16_t queue_id;
+	/* The call eventfd the back-end writes to wake an lcore sleeping
+	 * in interrupt mode: one of the port's interrupt handle (owned by
+	 * tv_ethdev.c), set at start; -1 in poll mode (SET_VRING_CALL then
+	 * sends no fd). Control path and the interrupt ops. */
+	int call_fd;
 	void *ring_mem;
 	size_t ring_bytes;
 };
@@ -321,6 +334,12 @@ uint16_t tv_rx_burst_split(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 /* The ethdev get_monitor_addr op (PMD power management, monitor mode):
  * the word whose write announces rxq's next received buffer. */
 int tv_rx_monitor_addr(void *rxq, struct rte_power_monitor_cond *pmc);
+/* Interrupt mode: ask the back-end to call on the next received buffer
+ * (arm) or never (disarm), through used_event, avail->flags or the packed
+ * driver event structure. Arming returns true if a buffer is already
+ * waiting, which the back-end may never call for. From the lcore that
+ * polls the queue (or with the queue not polled). */
+bool tv_rxq_intr_arm(struct tv_rxq *rxq, bool on);
 uint16_t tv_tx_burst_split(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 /* Post free RX buffers; returns how many were posted. Either layout (the
  * datapath calls its own). */

@@ -22,10 +22,11 @@
 
 #include "tv_rxtx.h"
 
-/* The queue's kick eventfd. There is no call eventfd: the PMD polls, and
+/* The queue's kick eventfd. In poll mode there is no call eventfd, and
  * SET_VRING_CALL says so (no fd, the vhost-user "invalid FD" flag), which
  * spares a back-end that honours it the full barrier and the used_event
- * read it would otherwise pay after every burst to decide on a call. */
+ * read it would otherwise pay after every burst to decide on a call. RX
+ * queues get one in interrupt mode (intr_conf.rxq, tv_ethdev.c). */
 static int
 queue_kick_fd(int *kick_fd)
 {
@@ -132,6 +133,7 @@ tv_rxq_create(struct tv_rxq **out, uint16_t port_id, uint16_t queue_id,
 	if (rxq == NULL)
 		return -ENOMEM;
 	rxq->kick_fd = -1;
+	rxq->call_fd = -1;
 	rxq->port_id = port_id;
 	rxq->queue_id = queue_id;
 	rxq->mp = mp;
@@ -253,6 +255,7 @@ tv_rxq_reset(struct tv_rxq *rxq, const struct tv_dp_features *f, bool scatter)
 	rxq->broken = false;
 	rxq->recover_seen = rxq->recover_gen;
 	rxq->drop_logged = false;
+	rxq->intr_armed = false; /* the ring was laid out suppressed */
 	/* Tandem always negotiates VERSION_1: the header is 12 bytes. */
 	rxq->hdr_len = tv_net_hdr_len(TV_BIT(TV_F_VERSION_1));
 	rxq->buf_len = rte_pktmbuf_data_room_size(rxq->mp) -

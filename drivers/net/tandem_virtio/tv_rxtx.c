@@ -266,6 +266,48 @@ tv_rx_monitor_addr(void *queue, struct rte_power_monitor_cond *pmc)
 	return 0;
 }
 
+/* Interrupt mode (virtio 1.2, 2.7.10 and 2.8.21: the driver's side of
+ * used buffer notification suppression). Arming asks for a call on the
+ * next used buffer: used_event = used_idx with EVENT_IDX (the back-end
+ * calls once used->idx moves past it), else avail->flags cleared; packed
+ * rings enable the driver event structure (ENABLE is valid with or
+ * without EVENT_IDX). Disarming restores poll mode's suppression. */
+bool
+tv_rxq_intr_arm(struct tv_rxq *rxq, bool on)
+{
+	struct rte_power_monitor_cond pmc;
+	uint16_t now;
+
+	rxq->intr_armed = on;
+	if (rxq->packed) {
+		__atomic_store_n(&rxq->pring.driver->flags,
+				 on ? TV_PACKED_EVENT_FLAG_ENABLE
+				    : TV_PACKED_EVENT_FLAG_DISABLE,
+				 __ATOMIC_RELAXED);
+	} else if (rxq->event_idx) {
+		__atomic_store_n(
+			tv_split_used_event(&rxq->ring),
+			(uint16_t)(on ? rxq->used_idx : rxq->used_idx - 1),
+			__ATOMIC_RELAXED);
+		rxq->used_event_at = rxq->used_idx;
+	} else {
+		__atomic_store_n(&rxq->ring.avail->flags,
+				 on ? 0 : TV_AVAIL_F_NO_INTERRUPT,
+				 __ATOMIC_RELAXED);
+	}
+	if (!on)
+		return false; /* a call already on its way: one spurious wake */
+	/* Full barrier: our request is visible before we look at the ring
+	 * again. Pairs with the back-end's full barrier between publishing
+	 * used entries and reading used_event, the flags or the driver
+	 * event structure (virtio 1.2, 2.7.10 / 2.8.21): either it sees
+	 * the request and calls, or we see its buffer here. */
+	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+	tv_rx_monitor_addr(rxq, &pmc);
+	now = *(const volatile uint16_t *)pmc.addr;
+	return pmc.fn(now, pmc.opaque) != 0;
+}
+
 /* ---- TX ---- */
 
 void
@@ -398,7 +440,7 @@ tx_reclaim(struct tv_txq *txq)
 	tx_free_flush(&fb);
 	if (txq->event_idx)
 		park_used_event(&txq->ring, txq->used_idx, &txq->used_event_at,
-				(uint16_t)txq->ring.num);
+				(uint16_t)txq->ring.num, NULL);
 }
 
 void

@@ -122,14 +122,19 @@ kick(int fd, uint64_t *kicks)
  * used_event just behind our consumer index: the back-end would have to
  * run almost 2^16 entries ahead to hit it. Moving it costs a store to the
  * avail ring's cache line, so only every `step` entries (a notification
- * the back-end sends anyway is harmless: nobody reads the call eventfd). */
+ * the back-end sends anyway is harmless: in poll mode there is no call
+ * eventfd, in interrupt mode it is one spurious wake-up). `armed` (NULL
+ * for TX) is read only then: while the application has armed the queue
+ * for interrupts (tv_rxq_intr_arm), used_event is its request and stays. */
 static __rte_always_inline void
 park_used_event(struct tv_split *ring, uint16_t used_idx, uint16_t *at,
-		uint16_t num)
+		uint16_t num, const bool *armed)
 {
 	uint16_t step = num <= 8192 ? 0x4000 : 1;
 
 	if ((uint16_t)(used_idx - *at) >= step) {
+		if (armed != NULL && *armed)
+			return;
 		__atomic_store_n(tv_split_used_event(ring),
 				 (uint16_t)(used_idx - 1), __ATOMIC_RELAXED);
 		*at = used_idx;
@@ -601,7 +606,7 @@ rx_burst_body(struct tv_rxq *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts,
 	rxq->stats.bytes += bytes;
 	if (!packed && rxq->event_idx)
 		park_used_event(&rxq->ring, rxq->used_idx, &rxq->used_event_at,
-				(uint16_t)rxq->ring.num);
+				(uint16_t)rxq->ring.num, &rxq->intr_armed);
 	if (!rxq_is_broken(rxq) &&
 	    rxq->ring.num - rxq->n_posted >= rxq->refill_at) {
 		if (packed)

@@ -44,6 +44,8 @@ static const struct xstat_def rx_defs[] = {
 	RX_STAT("nombuf", nombuf),
 	RX_STAT("kicks", kicks),
 	RX_STAT("recoveries", recoveries),
+	RX_STAT("intr_arms", intr_arms),
+	RX_STAT("intr_self_wakes", intr_self_wakes),
 };
 
 static const struct xstat_def tx_defs[] = {

@@ -191,8 +191,8 @@ vu_negotiate(struct tv_dev *dev, int sock, char *err, size_t errlen)
  * (tv_rxq_vring_info). */
 static int
 vu_vring_setup(struct tv_dev *dev, int sock, uint32_t vq,
-	       const struct tv_vring_info *vi, int kick_fd, char *err,
-	       size_t errlen)
+	       const struct tv_vring_info *vi, int kick_fd, int call_fd,
+	       char *err, size_t errlen)
 {
 	bool ack = reply_ack(dev);
 	struct tvu_vring_addr addr = {
@@ -204,9 +204,10 @@ vu_vring_setup(struct tv_dev *dev, int sock, uint32_t vq,
 	const char *step;
 	int ret;
 
-	/* No call fd: we poll (see queue_kick_fd in tv_queue.c). */
+	/* No call fd (-1) when we poll, see queue_kick_fd in tv_queue.c;
+	 * an RX queue's eventfd in interrupt mode (tv_ethdev.c). */
 	step = "SET_VRING_CALL";
-	ret = tvu_fe_set_vring_fd(sock, TVU_SET_VRING_CALL, vq, -1);
+	ret = tvu_fe_set_vring_fd(sock, TVU_SET_VRING_CALL, vq, call_fd);
 	if (ret == 0) {
 		step = "SET_VRING_NUM";
 		ret = tvu_fe_set_vring_state(sock, TVU_SET_VRING_NUM, vq,
@@ -318,11 +319,12 @@ vu_rings_setup(struct tv_dev *dev, int sock, char *err, size_t errlen)
 
 		tv_rxq_vring_info(rxq, &vi);
 		ret = vu_vring_setup(dev, sock, tv_net_rxq_to_vq(q), &vi,
-				     rxq->kick_fd, err, errlen);
+				     rxq->kick_fd, rxq->call_fd, err, errlen);
 		if (ret == 0) {
 			tv_txq_vring_info(txq, &vi);
 			ret = vu_vring_setup(dev, sock, tv_net_txq_to_vq(q),
-					     &vi, txq->kick_fd, err, errlen);
+					     &vi, txq->kick_fd, -1, err,
+					     errlen);
 		}
 		if (ret < 0)
 			return ret;

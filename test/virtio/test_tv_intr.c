@@ -1,0 +1,578 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 Tandem developers
+ *
+ * test_tv_intr.c - net_tandem_virtio's RX interrupt mode
+ * (intr_conf.rxq, rte_eth_dev_rx_intr_ctl_q/_enable/_disable).
+ *
+ * One process: net_tandem_virtio (server=1, loaded with -d) with two
+ * queue pairs, and as its back-end either the stock net_vhost or
+ * net_tandem_vhost (client=1), for split rings with and without
+ * EVENT_IDX and (stock back-end only: Tandem's offers split rings) packed
+ * rings. The guest's call eventfds go into this thread's epoll set
+ * (RTE_EPOLL_PER_THREAD), each with its queue's number as data. Checked:
+ *
+ * - armed and idle: no wake-up;
+ * - armed, the back-end sends: exactly the queue that received wakes,
+ *   and the packets (payload bytes, lengths) are all there, in order;
+ *   once with this thread really asleep in rte_epoll_wait while another
+ *   thread sends;
+ * - disarmed, the back-end sends: no wake-up; arming then wakes at once
+ *   (the buffers came before the request: intr_self_wakes counts it);
+ * - the same fds keep working after a port stop/start and after the
+ *   back-end is replaced (a new vhost-user connection);
+ * - refused with -ENOTSUP without intr_conf.rxq, -EINVAL on a stopped
+ *   port; a configure without intr_conf.rxq takes the fds out of epoll;
+ * - no fd leaks, every mbuf back in its pool.
+ *
+ * usage: test_tv_intr <librte_net_tandem_virtio.so>
+ * <librte_net_tandem_vhost.so> Exit 0 on success, 1 on failure. Never skipped
+ * (no hugepages needed).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_epoll.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "../common/tt_fds.h"
+
+#define NQ     2
+#define MAX_EV 8
+
+static unsigned int failures;
+
+#define CHECK(cond, ...)                                                       \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			failures++;                                            \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);   \
+			fprintf(stderr, __VA_ARGS__);                          \
+			fputc('\n', stderr);                                   \
+		}                                                              \
+	} while (0)
+
+struct tcase {
+	bool tandem_host;
+	bool packed_vq;
+	bool event_idx;
+};
+
+static const struct tcase cases[] = {
+	{false, false, true}, {false, false, false}, {false, true, true},
+	{false, true, false}, {true, false, true},   {true, false, false},
+};
+
+struct env {
+	unsigned int ci;
+	const char *dir;
+	struct rte_mempool *mp;
+	uint16_t gport, hport;
+	char gname[64], hname[64], sock[256];
+	uint32_t seq; /* payload sequence: every packet distinct */
+};
+
+static int
+port_up(uint16_t port, bool intr, struct rte_mempool *mp)
+{
+	struct rte_eth_conf conf;
+	uint16_t q;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.intr_conf.rxq = intr;
+	if (rte_eth_dev_configure(port, NQ, NQ, &conf) != 0)
+		return -1;
+	for (q = 0; q < NQ; q++)
+		if (rte_eth_rx_queue_setup(port, q, 256, SOCKET_ID_ANY, NULL,
+					   mp) != 0 ||
+		    rte_eth_tx_queue_setup(port, q, 256, SOCKET_ID_ANY, NULL) !=
+			    0)
+			return -1;
+	return rte_eth_dev_start(port);
+}
+
+static bool
+wait_link(uint16_t port, bool up)
+{
+	uint64_t end = rte_get_timer_cycles() + 10 * rte_get_timer_hz();
+	struct rte_eth_link link;
+
+	do {
+		if (rte_eth_link_get_nowait(port, &link) == 0 &&
+		    (link.link_status == RTE_ETH_LINK_UP) == up)
+			return true;
+		usleep(10000);
+	} while (rte_get_timer_cycles() < end);
+	return false;
+}
+
+/* A guest rx queue's xstat by name (rx_q<q>_<what>). */
+static uint64_t
+xstat(uint16_t port, uint16_t q, const char *what)
+{
+	char name[RTE_ETH_XSTATS_NAME_SIZE];
+	uint64_t id, v;
+
+	snprintf(name, sizeof(name), "rx_q%u_%s", q, what);
+	if (rte_eth_xstats_get_id_by_name(port, name, &id) != 0 ||
+	    rte_eth_xstats_get_by_id(port, &id, &v, 1) != 1)
+		return UINT64_MAX;
+	return v;
+}
+
+/* Wake-ups within timeout_ms: a bitmask of the queues (bit q) whose fd
+ * fired, or -1 on an error. Collects every event until a wait times
+ * out once something arrived (or at the first timeout). */
+static int
+wakeups(int timeout_ms)
+{
+	struct rte_epoll_event ev[MAX_EV];
+	int mask = 0, n, i;
+
+	for (;;) {
+		n = rte_epoll_wait(RTE_EPOLL_PER_THREAD, ev, MAX_EV,
+				   mask != 0 ? 20 : timeout_ms);
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return mask;
+		for (i = 0; i < n; i++) {
+			uintptr_t d = (uintptr_t)ev[i].epdata.data;
+
+			if (d < 1 || d > NQ)
+				return -1;
+			mask |= 1 << (d - 1);
+		}
+	}
+}
+
+/* Packet k of a burst: 60-200 bytes of a pattern from seq. */
+static uint16_t
+pkt_len(uint32_t seq)
+{
+	return (uint16_t)(60 + (seq * 37) % 141);
+}
+
+static uint8_t
+pkt_byte(uint32_t seq, uint32_t i)
+{
+	return (uint8_t)(seq * 131 + i * 7 + (i >> 8));
+}
+
+/* The back-end sends n packets to guest rx queue q. Returns the seq of
+ * the first. */
+static uint32_t
+host_send(struct env *e, uint16_t q, uint16_t n)
+{
+	struct rte_mbuf *m[64];
+	uint32_t first = e->seq;
+	uint16_t i, sent = 0;
+	uint64_t end = rte_get_timer_cycles() + 2 * rte_get_timer_hz();
+
+	for (i = 0; i < n; i++) {
+		uint32_t s = e->seq++, len = pkt_len(s), b;
+		uint8_t *p;
+
+		m[i] = rte_pktmbuf_alloc(e->mp);
+		if (m[i] == NULL) {
+			CHECK(false, "case %u: no mbuf", e->ci);
+			rte_pktmbuf_free_bulk(m, i);
+			return first;
+		}
+		p = (uint8_t *)rte_pktmbuf_append(m[i], (uint16_t)len);
+		for (b = 0; b < len; b++)
+			p[b] = pkt_byte(s, b);
+	}
+	while (sent < n && rte_get_timer_cycles() < end)
+		sent += rte_eth_tx_burst(e->hport, q, m + sent,
+					 (uint16_t)(n - sent));
+	CHECK(sent == n, "case %u: back-end sent %u of %u on queue %u", e->ci,
+	      sent, n, q);
+	if (sent < n)
+		rte_pktmbuf_free_bulk(m + sent, (unsigned int)(n - sent));
+	return first;
+}
+
+/* Guest rx queue q must hold exactly n packets from seq `first` on. */
+static void
+guest_recv(struct env *e, uint16_t q, uint16_t n, uint32_t first,
+	   const char *what)
+{
+	struct rte_mbuf *m[64];
+	uint16_t got = 0, i, extra;
+	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz();
+
+	while (got < n && rte_get_timer_cycles() < end)
+		got += rte_eth_rx_burst(e->gport, q, m + got,
+					(uint16_t)(n - got));
+	CHECK(got == n, "case %u, %s: queue %u received %u of %u", e->ci, what,
+	      q, got, n);
+	for (i = 0; i < got; i++) {
+		uint32_t s = first + i, len = pkt_len(s), b, bad = 0;
+		const uint8_t *p = rte_pktmbuf_mtod(m[i], const uint8_t *);
+
+		if (m[i]->pkt_len != len || m[i]->data_len != len ||
+		    m[i]->nb_segs != 1) {
+			CHECK(false,
+			      "case %u, %s: queue %u packet %u: pkt_len %u "
+			      "data_len %u nb_segs %u, sent %u bytes",
+			      e->ci, what, q, i, m[i]->pkt_len, m[i]->data_len,
+			      m[i]->nb_segs, len);
+			continue;
+		}
+		for (b = 0; b < len; b++)
+			bad += p[b] != pkt_byte(s, b);
+		CHECK(bad == 0,
+		      "case %u, %s: queue %u packet %u: %u bytes differ", e->ci,
+		      what, q, i, bad);
+	}
+	rte_pktmbuf_free_bulk(m, got);
+	/* Nothing more, on either queue. */
+	for (q = 0; q < NQ; q++) {
+		extra = rte_eth_rx_burst(e->gport, q, m, RTE_DIM(m));
+		CHECK(extra == 0,
+		      "case %u, %s: %u unexpected packets on queue %u", e->ci,
+		      what, extra, q);
+		rte_pktmbuf_free_bulk(m, extra);
+	}
+}
+
+struct sender {
+	struct env *e;
+	uint16_t q, n;
+	uint32_t first;
+};
+
+static void *
+sender_main(void *arg)
+{
+	struct sender *s = arg;
+
+	usleep(100 * 1000); /* the main thread is asleep by then */
+	s->first = host_send(s->e, s->q, s->n);
+	return NULL;
+}
+
+static int
+host_up(struct env *e)
+{
+	char args[400];
+
+	snprintf(args, sizeof(args), "iface=%s,client=1,queues=%u", e->sock,
+		 NQ);
+	if (rte_vdev_init(e->hname, args) != 0 ||
+	    rte_eth_dev_get_port_by_name(e->hname, &e->hport) != 0) {
+		fprintf(stderr, "case %u: cannot create %s,%s\n", e->ci,
+			e->hname, args);
+		return -1;
+	}
+	return port_up(e->hport, false, e->mp);
+}
+
+static void
+host_down(struct env *e)
+{
+	rte_eth_dev_stop(e->hport);
+	rte_eth_dev_close(e->hport);
+	rte_vdev_uninit(e->hname);
+}
+
+/* Armed rounds: each wakes exactly its queue and delivers its packets;
+ * one of them with this thread asleep while another thread sends. */
+static void
+armed_rounds(struct env *e, const char *what)
+{
+	uint16_t q;
+	int r, w;
+
+	for (q = 0; q < NQ; q++)
+		CHECK(rte_eth_dev_rx_intr_enable(e->gport, q) == 0,
+		      "case %u, %s: rx_intr_enable %u", e->ci, what, q);
+	w = wakeups(150);
+	CHECK(w == 0, "case %u, %s: armed and idle, woken (mask %d)", e->ci,
+	      what, w);
+	for (r = 0; r < 12; r++) {
+		uint16_t n = (uint16_t)(1 + (r * 7) % 32);
+		uint32_t first;
+
+		q = (uint16_t)(r % NQ);
+		first = host_send(e, q, n);
+		w = wakeups(2000);
+		CHECK(w == 1 << q,
+		      "case %u, %s, round %d: %u packets on queue %u, wake-up "
+		      "mask %d",
+		      e->ci, what, r, n, q, w);
+		CHECK(rte_eth_dev_rx_intr_disable(e->gport, q) == 0,
+		      "case %u: rx_intr_disable", e->ci);
+		guest_recv(e, q, n, first, what);
+		CHECK(rte_eth_dev_rx_intr_enable(e->gport, q) == 0,
+		      "case %u: rx_intr_enable", e->ci);
+	}
+	/* Asleep for real: another thread sends 100 ms later. */
+	{
+		struct sender s = {.e = e, .q = 1, .n = 9};
+		pthread_t t;
+		uint64_t t0 = rte_get_timer_cycles(), ms;
+
+		if (pthread_create(&t, NULL, sender_main, &s) != 0) {
+			CHECK(false, "pthread_create");
+			return;
+		}
+		w = wakeups(3000);
+		ms = (rte_get_timer_cycles() - t0) * 1000 / rte_get_timer_hz();
+		pthread_join(t, NULL);
+		CHECK(w == 1 << 1 && ms >= 90 && ms < 2000,
+		      "case %u, %s: asleep, sender on queue 1: mask %d after "
+		      "%" PRIu64 " ms",
+		      e->ci, what, w, ms);
+		CHECK(rte_eth_dev_rx_intr_disable(e->gport, 1) == 0,
+		      "case %u: rx_intr_disable", e->ci);
+		guest_recv(e, 1, s.n, s.first, what);
+	}
+	for (q = 0; q < NQ; q++)
+		rte_eth_dev_rx_intr_disable(e->gport, q);
+}
+
+static int
+run_case(unsigned int ci, const char *dir, struct rte_mempool *mp)
+{
+	const struct tcase *c = &cases[ci];
+	struct env e = {.ci = ci, .dir = dir, .mp = mp, .seq = ci << 20};
+	char args[400];
+	uint64_t wakes0;
+	uint32_t first;
+	uint16_t q;
+	int w;
+
+	snprintf(e.sock, sizeof(e.sock), "%s/i%u.sock", dir, ci);
+	snprintf(e.gname, sizeof(e.gname), "net_tandem_virtio%u", ci);
+	snprintf(e.hname, sizeof(e.hname), "%s%u",
+		 c->tandem_host ? "net_tandem_vhost" : "net_vhost", ci);
+	snprintf(args, sizeof(args),
+		 "path=%s,server=1,queues=%u,event_idx=%d,packed_vq=%d", e.sock,
+		 NQ, c->event_idx, c->packed_vq);
+	printf("case %u: %s back-end, %s, event_idx=%d\n", ci,
+	       c->tandem_host ? "Tandem" : "stock",
+	       c->packed_vq ? "packed" : "split", c->event_idx);
+	if (rte_vdev_init(e.gname, args) != 0 ||
+	    rte_eth_dev_get_port_by_name(e.gname, &e.gport) != 0) {
+		fprintf(stderr, "case %u: cannot create %s,%s\n", ci, e.gname,
+			args);
+		return -1;
+	}
+	CHECK(port_up(e.gport, true, mp) == 0, "case %u: guest port setup", ci);
+	if (host_up(&e) != 0) {
+		CHECK(false, "case %u: back-end setup", ci);
+		goto out;
+	}
+	CHECK(wait_link(e.gport, true), "case %u: guest link not up", ci);
+	for (q = 0; q < NQ; q++)
+		CHECK(rte_eth_dev_rx_intr_ctl_q(
+			      e.gport, q, RTE_EPOLL_PER_THREAD,
+			      RTE_INTR_EVENT_ADD,
+			      (void *)(uintptr_t)(q + 1)) == 0,
+		      "case %u: rx_intr_ctl_q ADD %u", ci, q);
+	/* Whatever a back-end sent while setting up (none should). */
+	w = wakeups(50);
+	CHECK(w == 0, "case %u: woken before anything was armed (mask %d)", ci,
+	      w);
+
+	armed_rounds(&e, "first back-end");
+	for (q = 0; q < NQ; q++)
+		CHECK(xstat(e.gport, q, "intr_self_wakes") == 0,
+		      "case %u: intr_self_wakes %" PRIu64 " on queue %u with "
+		      "nothing waiting at arm time",
+		      ci, xstat(e.gport, q, "intr_self_wakes"), q);
+	CHECK(xstat(e.gport, 0, "intr_arms") >= 6,
+	      "case %u: intr_arms %" PRIu64, ci,
+	      xstat(e.gport, 0, "intr_arms"));
+
+	/* Disarmed: the back-end does not call. Arming with buffers
+	 * already waiting wakes at once, counted. */
+	CHECK(rte_eth_dev_rx_intr_enable(e.gport, 1) == 0, "case %u: enable",
+	      ci);
+	wakes0 = xstat(e.gport, 0, "intr_self_wakes");
+	first = host_send(&e, 0, 5);
+	w = wakeups(150);
+	CHECK(w == 0, "case %u: queue 0 disarmed, woken (mask %d)", ci, w);
+	CHECK(rte_eth_dev_rx_intr_enable(e.gport, 0) == 0, "case %u: enable",
+	      ci);
+	w = wakeups(100);
+	CHECK(w == 1, "case %u: armed with 5 packets waiting: mask %d", ci, w);
+	CHECK(xstat(e.gport, 0, "intr_self_wakes") == wakes0 + 1,
+	      "case %u: intr_self_wakes %" PRIu64 ", expected %" PRIu64, ci,
+	      xstat(e.gport, 0, "intr_self_wakes"), wakes0 + 1);
+	CHECK(rte_eth_dev_rx_intr_disable(e.gport, 0) == 0, "case %u", ci);
+	CHECK(rte_eth_dev_rx_intr_disable(e.gport, 1) == 0, "case %u", ci);
+	guest_recv(&e, 0, 5, first, "armed late");
+
+	/* Port stop/start: the same fds, still in epoll. */
+	CHECK(rte_eth_dev_stop(e.gport) == 0, "case %u: stop", ci);
+	CHECK(rte_eth_dev_rx_intr_enable(e.gport, 0) == -EINVAL,
+	      "case %u: rx_intr_enable on a stopped port not refused", ci);
+	CHECK(rte_eth_dev_start(e.gport) == 0, "case %u: start", ci);
+	CHECK(wait_link(e.gport, true), "case %u: link after restart", ci);
+	armed_rounds(&e, "after restart");
+
+	/* A new back-end gets the same call fds. */
+	host_down(&e);
+	CHECK(wait_link(e.gport, false), "case %u: link stays up", ci);
+	if (host_up(&e) != 0) {
+		CHECK(false, "case %u: second back-end setup", ci);
+		goto out;
+	}
+	CHECK(wait_link(e.gport, true), "case %u: link after reconnect", ci);
+	armed_rounds(&e, "second back-end");
+	host_down(&e);
+	CHECK(wait_link(e.gport, false), "case %u: link stays up at the end",
+	      ci);
+out:
+	/* Closed with its fds still registered: close takes them out. */
+	rte_eth_dev_stop(e.gport);
+	rte_eth_dev_close(e.gport);
+	rte_vdev_uninit(e.gname);
+	unlink(e.sock);
+	return 0;
+}
+
+/* Poll mode refuses the interrupt calls; a configure that turns the
+ * mode off takes the fds out of epoll and closes them. */
+static void
+check_refusals(const char *dir, struct rte_mempool *mp)
+{
+	char sock[256], args[300];
+	const char *name = "net_tandem_virtio_refuse";
+	uint16_t port;
+	int fds;
+
+	snprintf(sock, sizeof(sock), "%s/r.sock", dir);
+	snprintf(args, sizeof(args), "path=%s,server=1,queues=%u", sock, NQ);
+	if (rte_vdev_init(name, args) != 0 ||
+	    rte_eth_dev_get_port_by_name(name, &port) != 0) {
+		CHECK(false, "cannot create %s", name);
+		return;
+	}
+	CHECK(port_up(port, false, mp) == 0, "poll-mode port setup");
+	CHECK(rte_eth_dev_rx_intr_enable(port, 0) == -ENOTSUP,
+	      "rx_intr_enable without intr_conf.rxq not refused");
+	CHECK(rte_eth_dev_rx_intr_ctl_q(port, 0, RTE_EPOLL_PER_THREAD,
+					RTE_INTR_EVENT_ADD, NULL) == -ENOTSUP,
+	      "rx_intr_ctl_q without intr_conf.rxq not refused");
+	CHECK(rte_eth_dev_stop(port) == 0, "stop");
+	fds = tt_count_fds();
+	CHECK(port_up(port, true, mp) == 0, "interrupt-mode port setup");
+	CHECK(tt_count_fds() == fds + NQ,
+	      "interrupt mode opened %d fds, not %d", tt_count_fds() - fds, NQ);
+	CHECK(rte_eth_dev_rx_intr_ctl_q(port, 0, RTE_EPOLL_PER_THREAD,
+					RTE_INTR_EVENT_ADD, (void *)1) == 0,
+	      "rx_intr_ctl_q ADD");
+	CHECK(rte_eth_dev_rx_intr_enable(port, 0) == 0, "rx_intr_enable");
+	CHECK(rte_eth_dev_stop(port) == 0, "stop");
+	CHECK(port_up(port, false, mp) == 0, "back to poll mode");
+	CHECK(tt_count_fds() == fds, "poll mode again: %d fds, %d before",
+	      tt_count_fds(), fds);
+	CHECK(rte_eth_dev_rx_intr_enable(port, 0) == -ENOTSUP,
+	      "rx_intr_enable after turning interrupts off not refused");
+	CHECK(wakeups(50) == 0, "woken by a port in poll mode");
+	rte_eth_dev_stop(port);
+	rte_eth_dev_close(port);
+	rte_vdev_uninit(name);
+	unlink(sock);
+}
+
+int
+main(int argc, char **argv)
+{
+	char prefix[64], plugin[300], plugin2[300];
+	char dir[] = "/tmp/tv-intr-XXXXXX";
+	char *eal[16];
+	struct rte_mempool *mp;
+	int fds_before = 0, fds_after = -1;
+	unsigned int i;
+	int n_eal = 0;
+
+	if (argc != 3) {
+		fprintf(stderr,
+			"usage: %s <librte_net_tandem_virtio.so> "
+			"<librte_net_tandem_vhost.so>\n",
+			argv[0]);
+		return 1;
+	}
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(prefix, sizeof(prefix), "--file-prefix=tvintr%d", getpid());
+	snprintf(plugin, sizeof(plugin), "-d%s", argv[1]);
+	snprintf(plugin2, sizeof(plugin2), "-d%s", argv[2]);
+	eal[n_eal++] = argv[0];
+	eal[n_eal++] = prefix;
+	eal[n_eal++] = plugin;
+	eal[n_eal++] = plugin2;
+	eal[n_eal++] = (char *)(uintptr_t) "--no-pci";
+	eal[n_eal++] = (char *)(uintptr_t) "--no-huge";
+	eal[n_eal++] = (char *)(uintptr_t) "-m";
+	eal[n_eal++] = (char *)(uintptr_t) "512";
+	eal[n_eal++] = (char *)(uintptr_t) "-l";
+	eal[n_eal++] = (char *)(uintptr_t) "0";
+	eal[n_eal++] = (char *)(uintptr_t) "--log-level=lib.*:error";
+	eal[n_eal++] = (char *)(uintptr_t) "--log-level=pmd.*:error";
+	eal[n_eal] = NULL;
+	if (rte_eal_init(n_eal, eal) < 0) {
+		fprintf(stderr, "FAIL: EAL does not start with %s %s (%s)\n",
+			plugin, plugin2, rte_strerror(rte_errno));
+		rmdir(dir);
+		return 1;
+	}
+	mp = rte_pktmbuf_pool_create("intr", 4095, 0, 0,
+				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (mp == NULL) {
+		CHECK(false, "no mempool");
+		goto out;
+	}
+	for (i = 0; i < RTE_DIM(cases); i++) {
+		/* After the first case: the vhost libraries and the
+		 * interrupt thread have opened what they keep. */
+		if (i == 1)
+			fds_before = tt_count_fds();
+		if (run_case(i, dir, mp) != 0) {
+			failures++;
+			break;
+		}
+	}
+	check_refusals(dir, mp);
+	/* Stock rte_vhost closes a connection's fd from its own thread a
+	 * little after rte_vdev_uninit returned: give it up to 2 s. */
+	for (int w = 0; w < 200; w++) {
+		fds_after = tt_count_fds();
+		if (fds_after <= fds_before)
+			break;
+		usleep(10000);
+	}
+	CHECK(fds_after >= 0 && fds_after <= fds_before,
+	      "fds leaked: %d open after case 0, %d at the end", fds_before,
+	      fds_after);
+	/* No per-lcore cache (created with 0): the count is exact. */
+	CHECK(rte_mempool_avail_count(mp) == mp->size,
+	      "mbufs missing at the end: %u of %u in the pool",
+	      rte_mempool_avail_count(mp), mp->size);
+	rte_mempool_free(mp);
+out:
+	rte_eal_cleanup();
+	rmdir(dir);
+	if (failures != 0) {
+		printf("FAILED: %u checks\n", failures);
+		return 1;
+	}
+	printf("OK: %zu cases\n", RTE_DIM(cases));
+	return 0;
+}
