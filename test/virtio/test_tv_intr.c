@@ -82,22 +82,28 @@ struct env {
 };
 
 static int
-port_up(uint16_t port, bool intr, struct rte_mempool *mp)
+port_up_n(uint16_t port, bool intr, struct rte_mempool *mp, uint16_t nq)
 {
 	struct rte_eth_conf conf;
 	uint16_t q;
 
 	memset(&conf, 0, sizeof(conf));
 	conf.intr_conf.rxq = intr;
-	if (rte_eth_dev_configure(port, NQ, NQ, &conf) != 0)
+	if (rte_eth_dev_configure(port, nq, nq, &conf) != 0)
 		return -1;
-	for (q = 0; q < NQ; q++)
+	for (q = 0; q < nq; q++)
 		if (rte_eth_rx_queue_setup(port, q, 256, SOCKET_ID_ANY, NULL,
 					   mp) != 0 ||
 		    rte_eth_tx_queue_setup(port, q, 256, SOCKET_ID_ANY, NULL) !=
 			    0)
 			return -1;
 	return rte_eth_dev_start(port);
+}
+
+static int
+port_up(uint16_t port, bool intr, struct rte_mempool *mp)
+{
+	return port_up_n(port, intr, mp, NQ);
 }
 
 static bool
@@ -262,6 +268,14 @@ sender_main(void *arg)
 	return NULL;
 }
 
+static void
+host_down(struct env *e)
+{
+	rte_eth_dev_stop(e->hport);
+	rte_eth_dev_close(e->hport);
+	rte_vdev_uninit(e->hname);
+}
+
 static int
 host_up(struct env *e)
 {
@@ -273,17 +287,14 @@ host_up(struct env *e)
 	    rte_eth_dev_get_port_by_name(e->hname, &e->hport) != 0) {
 		fprintf(stderr, "case %u: cannot create %s,%s\n", e->ci,
 			e->hname, args);
+		rte_vdev_uninit(e->hname);
 		return -1;
 	}
-	return port_up(e->hport, false, e->mp);
-}
-
-static void
-host_down(struct env *e)
-{
-	rte_eth_dev_stop(e->hport);
-	rte_eth_dev_close(e->hport);
-	rte_vdev_uninit(e->hname);
+	if (port_up(e->hport, false, e->mp) != 0) {
+		host_down(e);
+		return -1;
+	}
+	return 0;
 }
 
 /* Armed rounds: each wakes exactly its queue and delivers its packets;
@@ -423,7 +434,10 @@ run_case(unsigned int ci, const char *dir, struct rte_mempool *mp)
 	CHECK(wait_link(e.gport, true), "case %u: link after restart", ci);
 	armed_rounds(&e, "after restart");
 
-	/* A new back-end gets the same call fds. */
+	/* A new back-end gets the same call fds, and a queue armed across
+	 * the change stays armed: the new back-end calls for it. */
+	CHECK(rte_eth_dev_rx_intr_enable(e.gport, 0) == 0, "case %u: enable",
+	      ci);
 	host_down(&e);
 	CHECK(wait_link(e.gport, false), "case %u: link stays up", ci);
 	if (host_up(&e) != 0) {
@@ -431,10 +445,17 @@ run_case(unsigned int ci, const char *dir, struct rte_mempool *mp)
 		goto out;
 	}
 	CHECK(wait_link(e.gport, true), "case %u: link after reconnect", ci);
+	w = wakeups(50); /* a setup-time call, if any, is not the check */
+	first = host_send(&e, 0, 4);
+	w = wakeups(2000);
+	CHECK(w == 1, "case %u: armed across a reconnect: wake-up mask %d", ci,
+	      w);
+	CHECK(rte_eth_dev_rx_intr_disable(e.gport, 0) == 0, "case %u", ci);
+	guest_recv(&e, 0, 4, first, "armed across a reconnect");
 	armed_rounds(&e, "second back-end");
 	host_down(&e);
-	CHECK(wait_link(e.gport, false), "case %u: link stays up at the end",
-	      ci);
+	CHECK(wait_link(e.gport, false),
+	      "case %u: link still up after the back-end left", ci);
 out:
 	/* Closed with its fds still registered: close takes them out. */
 	rte_eth_dev_stop(e.gport);
@@ -476,6 +497,17 @@ check_refusals(const char *dir, struct rte_mempool *mp)
 					RTE_INTR_EVENT_ADD, (void *)1) == 0,
 	      "rx_intr_ctl_q ADD");
 	CHECK(rte_eth_dev_rx_intr_enable(port, 0) == 0, "rx_intr_enable");
+	/* One queue pair: one call fd, the two old ones closed (and the
+	 * released pair's two kick fds: fds counted two pairs in poll
+	 * mode). */
+	CHECK(rte_eth_dev_stop(port) == 0, "stop");
+	CHECK(port_up_n(port, true, mp, 1) == 0, "one queue pair");
+	CHECK(tt_count_fds() == fds - 2 + 1,
+	      "one queue pair: %d fds, expected %d", tt_count_fds(),
+	      fds - 2 + 1);
+	CHECK(rte_eth_dev_rx_intr_ctl_q(port, 0, RTE_EPOLL_PER_THREAD,
+					RTE_INTR_EVENT_ADD, (void *)1) == 0,
+	      "rx_intr_ctl_q ADD after a reconfigure");
 	CHECK(rte_eth_dev_stop(port) == 0, "stop");
 	CHECK(port_up(port, false, mp) == 0, "back to poll mode");
 	CHECK(tt_count_fds() == fds, "poll mode again: %d fds, %d before",

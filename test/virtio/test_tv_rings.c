@@ -181,6 +181,97 @@ test_rx_monitor(void)
 	CHECK(rte_mempool_avail_count(pool) == pool_full);
 }
 
+/* Interrupt mode's arming (tv_rxq_intr_arm), split rings: the word it
+ * writes for the back-end, with and without EVENT_IDX, and when it says
+ * "do not sleep": a published buffer waits, or a refill is due that
+ * the pool can now make (an arm that said "sleep" there would sleep for
+ * ever: the back-end has no buffer to fill). Never for a broken queue.
+ * The burst leaves an armed used_event alone. */
+static void
+test_rx_intr_arm(bool event_idx)
+{
+	struct tv_dp_features f = f_inorder;
+	const uint32_t hdr = sizeof(struct tv_net_hdr_mrg);
+	struct rte_mbuf *pkts[32];
+	void *hold[4096];
+	struct tv_rxq *rxq;
+	struct tvt_dev d;
+	unsigned int n_hold = 0, i;
+	uint16_t n, id;
+
+	f.event_idx = event_idx;
+	CHECK(tv_rxq_create(&rxq, 7, 0, 16, SOCKET_ID_ANY, pool) == 0);
+	CHECK(tv_rxq_reset(rxq, &f, false) == 0);
+	d = (struct tvt_dev){.ring = &rxq->ring};
+	/* Poll mode after reset: calls suppressed. */
+	if (event_idx)
+		CHECK(*tv_split_used_event(&rxq->ring) == UINT16_MAX);
+	else
+		CHECK(rxq->ring.avail->flags == TV_AVAIL_F_NO_INTERRUPT);
+	CHECK(!tv_rxq_intr_arm(rxq, true)); /* full ring, nothing used */
+	CHECK(rxq->intr_armed);
+	if (event_idx)
+		CHECK(*tv_split_used_event(&rxq->ring) == rxq->used_idx);
+	else
+		CHECK(rxq->ring.avail->flags == 0);
+	CHECK(!tv_rxq_intr_arm(rxq, false));
+	CHECK(!rxq->intr_armed);
+	if (event_idx)
+		CHECK(*tv_split_used_event(&rxq->ring) ==
+		      (uint16_t)(rxq->used_idx - 1));
+	else
+		CHECK(rxq->ring.avail->flags == TV_AVAIL_F_NO_INTERRUPT);
+
+	/* A used entry written but not published does not count; a
+	 * published one does. */
+	id = tvt_next_avail(&d);
+	fd_rx_write(&d, id, 1, 0, 0, 60, true);
+	tvt_put_used(&d, id, hdr + 60);
+	CHECK(!tv_rxq_intr_arm(rxq, true));
+	tvt_publish(&d);
+	CHECK(tv_rxq_intr_arm(rxq, true));
+	/* Polled while armed: the request stays where it was. */
+	n = rx_burst_fn(rxq, pkts, 32);
+	CHECK(n == 1 && tvt_mbuf_matches(pkts[0], 0, 60));
+	rte_pktmbuf_free_bulk(pkts, n);
+	if (event_idx)
+		CHECK(*tv_split_used_event(&rxq->ring) == 0);
+	CHECK(!tv_rxq_intr_arm(rxq, true)); /* received, refilled */
+
+	/* The pool runs dry: the whole ring is received, nothing refills.
+	 * Arming must not let the lcore sleep (nothing would call) until
+	 * the pool has mbufs again and a burst refilled the ring. */
+	while (n_hold < RTE_DIM(hold) &&
+	       rte_mempool_get(pool, &hold[n_hold]) == 0)
+		n_hold++;
+	CHECK(rte_mempool_avail_count(pool) == 0);
+	CHECK(rxq->n_posted == 15); /* 1 received, below the threshold */
+	for (i = 1; i <= 15; i++) {
+		id = tvt_next_avail(&d);
+		fd_rx_write(&d, id, 1, i, 0, 60, true);
+		tvt_put_used(&d, id, hdr + 60);
+	}
+	tvt_publish(&d);
+	n = rx_burst_fn(rxq, pkts, 32);
+	CHECK(n == 15 && rxq->n_posted == 0 && rxq->stats.nombuf > 0);
+	for (i = 0; i < n; i++)
+		CHECK(tvt_mbuf_matches(pkts[i], i + 1, 60));
+	rte_pktmbuf_free_bulk(pkts, n); /* back in the pool, not posted */
+	CHECK(tv_rxq_intr_arm(rxq, true));
+	rte_mempool_put_bulk(pool, hold, n_hold);
+	CHECK(rx_burst_fn(rxq, pkts, 32) == 0 && rxq->n_posted == 16);
+	CHECK(!tv_rxq_intr_arm(rxq, true));
+
+	/* Broken (used->idx beyond what is posted): the burst does not
+	 * read the queue, so arming must not keep waking it. */
+	d.ring->used->idx = (uint16_t)(rxq->used_idx + 17);
+	CHECK(rx_burst_fn(rxq, pkts, 32) == 0 && rxq->broken);
+	CHECK(!tv_rxq_intr_arm(rxq, true));
+	CHECK(tv_rxq_intr_arm(rxq, false) == false);
+	tv_rxq_free(rxq);
+	CHECK(rte_mempool_avail_count(pool) == pool_full);
+}
+
 static void
 test_rx_mergeable(bool scatter)
 {
@@ -798,6 +889,8 @@ main(int argc, char **argv)
 		test_rx_free_thresh(64, 63, 60); /* lowered: 64 - 5 + 1 */
 		test_rx_refill_no_stall();
 		test_rx_monitor();
+		test_rx_intr_arm(true);
+		test_rx_intr_arm(false);
 	}
 	test_tx(true);
 	test_tx(false);

@@ -116,9 +116,14 @@ intr_setup(struct rte_eth_dev *eth_dev)
 	eth_dev->intr_handle = h;
 	/* VDEV: EAL reads efd_counter_size bytes (an eventfd's counter)
 	 * when an fd fires, which re-arms it. */
-	if (rte_intr_type_set(h, RTE_INTR_HANDLE_VDEV) != 0 ||
-	    rte_intr_efd_counter_size_set(h, sizeof(uint64_t)) != 0 ||
-	    rte_intr_vec_list_alloc(h, NULL, nb_rx) != 0)
+	ret = rte_intr_type_set(h, RTE_INTR_HANDLE_VDEV);
+	if (ret == 0) /* not an fd of its own: the efds are */
+		ret = rte_intr_fd_set(h, -1);
+	if (ret == 0)
+		ret = rte_intr_efd_counter_size_set(h, sizeof(uint64_t));
+	if (ret == 0)
+		ret = rte_intr_vec_list_alloc(h, NULL, nb_rx);
+	if (ret != 0)
 		goto fail;
 	step = "call eventfd";
 	for (q = 0; q < nb_rx; q++) {
@@ -129,17 +134,21 @@ intr_setup(struct rte_eth_dev *eth_dev)
 			ret = -errno;
 			goto fail;
 		}
-		if (rte_intr_efds_index_set(h, q, fd) != 0) {
+		ret = rte_intr_efds_index_set(h, q, fd);
+		if (ret != 0) {
 			close(fd);
 			goto fail;
 		}
 		/* Counted as made, so that intr_free closes it. */
-		if (rte_intr_nb_efd_set(h, q + 1) != 0 ||
-		    rte_intr_vec_list_index_set(
-			    h, q, RTE_INTR_VEC_RXTX_OFFSET + q) != 0)
+		ret = rte_intr_nb_efd_set(h, q + 1);
+		if (ret == 0)
+			ret = rte_intr_vec_list_index_set(
+				h, q, RTE_INTR_VEC_RXTX_OFFSET + q);
+		if (ret != 0)
 			goto fail;
 	}
-	if (rte_intr_max_intr_set(h, nb_rx + 1) != 0)
+	ret = rte_intr_max_intr_set(h, nb_rx + 1);
+	if (ret != 0)
 		goto fail;
 	return 0;
 fail:
@@ -194,10 +203,10 @@ tv_rx_queue_intr_enable(struct rte_eth_dev *eth_dev, uint16_t qid)
 		return ret;
 	rxq->stats.intr_arms++;
 	if (tv_rxq_intr_arm(rxq, true)) {
-		/* A buffer arrived between the last poll and the request:
-		 * the back-end has no reason to call for it, so the wake-up
-		 * comes from us. The counter saturating (EAGAIN) is a
-		 * pending wake-up as well. */
+		/* A buffer arrived between the last poll and the request
+		 * (the back-end has no reason to call for it), or a refill
+		 * is due: the wake-up comes from us. The counter saturating
+		 * (EAGAIN) is a pending wake-up as well. */
 		rxq->stats.intr_self_wakes++;
 		if (eventfd_write(rxq->call_fd, 1) < 0 && errno != EAGAIN)
 			TV_LOG(WARNING, "%s: rx queue %u: wake-up failed: %s",

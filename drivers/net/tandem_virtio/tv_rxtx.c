@@ -271,7 +271,21 @@ tv_rx_monitor_addr(void *queue, struct rte_power_monitor_cond *pmc)
  * next used buffer: used_event = used_idx with EVENT_IDX (the back-end
  * calls once used->idx moves past it), else avail->flags cleared; packed
  * rings enable the driver event structure (ENABLE is valid with or
- * without EVENT_IDX). Disarming restores poll mode's suppression. */
+ * without EVENT_IDX). Disarming restores poll mode's suppression.
+ *
+ * Arming answers "do not sleep" (true) where a sleep could last for
+ * ever: a received buffer already waits (the back-end called for it, or
+ * will not), or a refill is due that the RX burst can make now (the pool
+ * ran dry on an earlier burst: the back-end may have no buffer to fill,
+ * so no call would come). Not for a queue the back-end broke, which the
+ * burst does not read: it sleeps until a new back-end takes the ring
+ * over and completes buffers past used_event, unless that hand-over
+ * happened already (a recovery on offer).
+ *
+ * Not inside the queue's gate: a hand-over running meanwhile may make
+ * the answer wrong once, either way, which costs one spurious wake-up or
+ * one missed one for buffers the hand-over sends again to the new
+ * back-end (whose completions then call). */
 bool
 tv_rxq_intr_arm(struct tv_rxq *rxq, bool on)
 {
@@ -297,6 +311,10 @@ tv_rxq_intr_arm(struct tv_rxq *rxq, bool on)
 	}
 	if (!on)
 		return false; /* a call already on its way: one spurious wake */
+	if (rxq_is_broken(rxq) &&
+	    __atomic_load_n(&rxq->recover_gen, __ATOMIC_ACQUIRE) ==
+		    rxq->recover_seen)
+		return false;
 	/* Full barrier: our request is visible before we look at the ring
 	 * again. Pairs with the back-end's full barrier between publishing
 	 * used entries and reading used_event, the flags or the driver
@@ -305,7 +323,13 @@ tv_rxq_intr_arm(struct tv_rxq *rxq, bool on)
 	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
 	tv_rx_monitor_addr(rxq, &pmc);
 	now = *(const volatile uint16_t *)pmc.addr;
-	return pmc.fn(now, pmc.opaque) != 0;
+	if (pmc.fn(now, pmc.opaque) != 0)
+		return true;
+	/* Refill due: split rings without IN_ORDER post in ring order and
+	 * stop at a buffer the back-end still holds out of order (whose
+	 * completion will call); packed rings never wait like that. */
+	return rxq->ring.num - rxq->n_posted >= rxq->refill_at &&
+	       (rxq->packed || rxq->sw[rxq->avail_idx & rxq->mask] == NULL);
 }
 
 /* ---- TX ---- */
