@@ -215,6 +215,23 @@ uint16_t tvh_dequeue_burst(struct tvh_dev *dev, uint16_t vq,
 uint16_t tvh_enqueue_burst(struct tvh_dev *dev, uint16_t vq,
 			   struct rte_mbuf *const *pkts, uint16_t n);
 
+/* Interrupt mode, for a thread that sleeps until the front-end makes
+ * buffers available on virtqueue `vq` (its transmit queues, odd: 2q+1).
+ *
+ * tvh_vq_set_wake_fd: `wake_fd` (an eventfd the caller owns and closes,
+ * or -1 to stop) is written by the library's control thread whenever
+ * the front-end kicks vq, and once when the ring (re)starts, since a new
+ * ring starts asking for no kicks. The kicks are still counted. Any
+ * thread but the datapath's; the fd must stay open until replaced.
+ *
+ * tvh_vq_notify_arm: ask the front-end to kick on its next available
+ * buffer (on) or not to kick (off, the default). Returns 1 if buffers are
+ * available already (the front-end will not kick for them: do not
+ * sleep), 0 otherwise (also while the ring is stopped), -EINVAL. From the
+ * thread running vq's datapath, between bursts. */
+int tvh_vq_set_wake_fd(struct tvh_dev *dev, uint16_t vq, int wake_fd);
+int tvh_vq_notify_arm(struct tvh_dev *dev, uint16_t vq, bool on);
+
 /* Per-virtqueue counters. Written only by the thread running the datapath
  * of that queue; readers may see values a burst old. */
 struct tvh_vq_stats {

@@ -136,6 +136,66 @@ ev_del(int fd)
 	epoll_ctl(ctl.epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
+/* ---- Interrupt mode: kicks relayed to the application's wake fd ---- */
+
+void
+tvh_kick_watch(struct tvh_vq *vq)
+{
+	if (vq->kick_watched || vq->kick_fd < 0 || vq->wake_fd < 0)
+		return;
+	if (ev_add(vq->kick_fd, ev_data(vq->dev->id, TVH_EV_KICK, vq->index)) ==
+	    0)
+		vq->kick_watched = true;
+	else
+		TVH_LOG_CTRL(ERR, vq->dev,
+			     "vring %u: cannot watch the kick fd for interrupt "
+			     "mode",
+			     vq->index);
+}
+
+void
+tvh_kick_unwatch(struct tvh_vq *vq)
+{
+	if (!vq->kick_watched)
+		return;
+	ev_del(vq->kick_fd);
+	vq->kick_watched = false;
+}
+
+/* The kick fd fired: take its count (so that it does not fire again, and
+ * into the kicks counter) and wake the application. */
+static void
+on_kick(struct tvh_vq *vq)
+{
+	uint64_t count;
+
+	if (vq->kick_fd < 0)
+		return;
+	tvh_vq_drain_kicks(vq); /* counts up to kick_count_seen */
+	if (read(vq->kick_fd, &count, sizeof(count)) == sizeof(count) &&
+	    count > vq->kick_count_seen)
+		vq->kicks += count - vq->kick_count_seen;
+	vq->kick_count_seen = 0; /* read() reset it */
+	if (vq->wake_fd >= 0)
+		(void)!eventfd_write(vq->wake_fd, 1);
+}
+
+int
+tvh_vq_set_wake_fd(struct tvh_dev *dev, uint16_t vq, int wake_fd)
+{
+	struct tvh_vq *v;
+
+	if (dev == NULL || vq >= dev->n_vqs)
+		return -EINVAL;
+	v = &dev->vqs[vq];
+	pthread_mutex_lock(&ctl.lock);
+	tvh_kick_unwatch(v);
+	v->wake_fd = wake_fd;
+	tvh_kick_watch(v);
+	pthread_mutex_unlock(&ctl.lock);
+	return 0;
+}
+
 static void
 timer_arm(struct tvh_dev *dev, bool on)
 {
@@ -580,6 +640,10 @@ dispatch(const struct epoll_event *ev)
 		    errno != EAGAIN)
 			break;
 		try_connect(dev);
+		break;
+	case TVH_EV_KICK:
+		if ((data & 0xffffff) < dev->n_vqs)
+			on_kick(&dev->vqs[data & 0xffffff]);
 		break;
 	default:
 		break;

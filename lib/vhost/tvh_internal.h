@@ -239,6 +239,12 @@ struct tvh_vq {
 	struct tvh_vq_stats stats;
 	uint64_t discarded;    /* datapath: packets of a disabled TX ring */
 	uint64_t calls_eagain; /* datapath: call eventfd writes with EAGAIN */
+	/* Interrupt mode: the application asked the front-end to kick
+	 * (tvh_vq_notify_arm), so avail_event / the NO_NOTIFY flag hold its
+	 * request and the datapath leaves them alone. Written by the thread
+	 * running the queue's datapath, and by the control thread while the
+	 * ring is stopped (tvh_vq_try_start). */
+	bool notify_armed;
 	struct tvh_ratelimit rl[TVH_DP_ERR_MAX];
 
 	/* ---- control thread only ---- */
@@ -268,6 +274,11 @@ struct tvh_vq {
 	struct tvu_vring_addr cfg_addr;
 	int kick_fd;
 	int err_fd;
+	/* Interrupt mode: the application's eventfd (tvh_vq_set_wake_fd),
+	 * written by the control thread whenever kick_fd fires; kick_fd is
+	 * in the control thread's epoll set while both are set. -1: none. */
+	int wake_fd;
+	bool kick_watched;
 } __rte_cache_aligned;
 
 /* Register membarrier once (lib/membar); selects the datapath variant
@@ -333,7 +344,8 @@ tvh_avail_event_update(struct tvh_vq *vq)
 {
 	if (vq->event_idx &&
 	    (uint16_t)(vq->last_avail_idx - vq->avail_event_at) >=
-		    vq->avail_event_rearm)
+		    vq->avail_event_rearm &&
+	    !vq->notify_armed) /* read only then: the request stays */
 		tvh_avail_event_write(vq);
 }
 
@@ -422,6 +434,13 @@ int tvh_vq_try_start(struct tvh_vq *vq);
  * /proc/self/fdinfo, the eventfd itself is never read). Called before the
  * fd closes and by tvh_vq_extra_stats_get. */
 void tvh_vq_drain_kicks(struct tvh_vq *vq);
+/* Interrupt mode (tvh_ctrl.c): put vq's kick fd into the control
+ * thread's epoll set if it has one and a wake fd is set, else take it
+ * out. Control thread or ctl.lock held; call before closing or replacing
+ * kick_fd (the front-end holds the same file open, so closing ours does
+ * not take it out of the set). */
+void tvh_kick_watch(struct tvh_vq *vq);
+void tvh_kick_unwatch(struct tvh_vq *vq);
 /* Forget the ring set-up (after GET_VRING_BASE or on reset); fds closed
  * (a stuck queue keeps its call fd until it thaws). */
 void tvh_vq_reset(struct tvh_vq *vq, bool close_call);
@@ -438,6 +457,7 @@ enum tvh_ev_kind {
 	TVH_EV_TIMER,
 	TVH_EV_SWEEP, /* library-wide: look at stuck queues again */
 	TVH_EV_GUARD, /* library-wide: the SIGBUS guard absorbed a fault */
+	TVH_EV_KICK,  /* a kick fd watched for interrupt mode (gen: vq) */
 };
 
 struct tvh_dev {
@@ -453,7 +473,7 @@ struct tvh_dev {
 	uint32_t n_vqs;
 	uint64_t offered_features;
 	uint64_t offered_protocol_features;
-	uint64_t max_guest_mem; /* tvh_config (default applied) */
+	uint64_t max_guest_mem;	  /* tvh_config (default applied) */
 	enum tvh_copy_level copy; /* tvh_config.copy resolved (never AUTO) */
 
 	/* control thread (under the control lock) */

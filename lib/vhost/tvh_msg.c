@@ -258,10 +258,12 @@ static void
 set_kick_fd(struct tvh_vq *vq, int fd)
 {
 	tvh_vq_drain_kicks(vq);
+	tvh_kick_unwatch(vq);
 	if (vq->kick_fd >= 0)
 		close(vq->kick_fd);
 	vq->kick_fd = fd;
 	vq->kick_count_seen = 0;
+	tvh_kick_watch(vq);
 }
 
 static int

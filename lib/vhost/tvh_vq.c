@@ -47,6 +47,7 @@
 #include <string.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -221,6 +222,7 @@ tvh_vq_init(struct tvh_dev *dev, struct tvh_vq *vq, uint16_t index)
 	vq->call_fd = -1;
 	vq->kick_fd = -1;
 	vq->err_fd = -1;
+	vq->wake_fd = -1;
 }
 
 static void
@@ -339,6 +341,7 @@ tvh_vq_reset(struct tvh_vq *vq, bool close_call)
 	bool stuck = tvh_vq_stop(vq) < 0;
 
 	tvh_vq_drain_kicks(vq);
+	tvh_kick_unwatch(vq);
 	close_fd(&vq->kick_fd);
 	vq->kick_count_seen = 0;
 	close_fd(&vq->err_fd);
@@ -512,11 +515,18 @@ tvh_vq_try_start(struct tvh_vq *vq)
 		vq->avail_event_rearm = (uint16_t)(rearm == 0 ? 1 : rearm);
 		tvh_avail_event_write(vq);
 	}
+	/* A request of the application's (interrupt mode) was for the old
+	 * ring: it arms again, woken below. */
+	vq->notify_armed = false;
 	/* Release: pairs with the acquire load of ready in tvh_burst_enter;
 	 * the datapath sees the pointers above once it sees ready. */
 	__atomic_store_n(&vq->ready, vq->enabled ? TVH_VQ_RUN : TVH_VQ_DISCARD,
 			 __ATOMIC_RELEASE);
 	vq->running = true;
+	/* An lcore asleep on this ring's kicks (interrupt mode) polls the
+	 * new ring once and arms it: the front-end was asked not to kick. */
+	if (vq->wake_fd >= 0)
+		(void)!eventfd_write(vq->wake_fd, 1);
 	return 0;
 }
 
@@ -620,4 +630,42 @@ tvh_vq_notify(struct tvh_vq *vq, uint16_t old_used, uint16_t new_used)
 		return;
 	}
 	vq->stats.calls++;
+}
+
+int
+tvh_vq_notify_arm(struct tvh_dev *dev, uint16_t index, bool on)
+{
+	struct tvh_vq *vq;
+	int pending = 0;
+
+	if (dev == NULL || index >= dev->n_vqs)
+		return -EINVAL;
+	vq = &dev->vqs[index];
+	/* Inside the burst gate: the ring stays mapped while we touch it
+	 * (a stopped ring is set up suppressed and wakes the sleeper when
+	 * it starts again, tvh_vq_try_start). */
+	if (tvh_burst_enter(vq) == TVH_VQ_STOPPED)
+		return 0;
+	vq->notify_armed = on;
+	if (!vq->event_idx)
+		__atomic_store_n(&vq->ring.used->flags,
+				 on ? 0 : TV_USED_F_NO_NOTIFY,
+				 __ATOMIC_RELAXED);
+	else if (on) /* kick once avail->idx moves past last_avail_idx */
+		__atomic_store_n(tv_split_avail_event(&vq->ring),
+				 vq->last_avail_idx, __ATOMIC_RELAXED);
+	else
+		tvh_avail_event_write(vq); /* parked again */
+	if (on) {
+		/* Full barrier: our request is visible before we read
+		 * avail->idx again. Pairs with the front-end's full barrier
+		 * between publishing avail->idx and reading used->flags /
+		 * avail_event (virtio 1.2, 2.7.10): either it sees the
+		 * request and kicks, or we see its buffers here. */
+		rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+		pending = *(volatile uint16_t *)&vq->ring.avail->idx !=
+			  vq->last_avail_idx;
+	}
+	tvh_burst_leave(vq);
+	return pending;
 }

@@ -17,11 +17,21 @@
  *    transmitted packets wait in the ring (default) and are delivered
  *    once it is enabled, or with tvh_config.disabled_tx_discard are
  *    consumed and discarded (returned with length 0, counted, never
- *    delivered); after ENABLE 1 the rings carry traffic, byte-exact.
+ *    delivered); after ENABLE 1 the rings carry traffic, byte-exact;
+ *  - interrupt mode (tvh_vq_set_wake_fd, tvh_vq_notify_arm), with and
+ *    without EVENT_IDX: a ring start wakes the sleeper (the mock never
+ *    kicks at set-up); arming writes the request the mock reads, so its
+ *    next publish kicks and the kick reaches the wake fd (counted in
+ *    kicks); disarmed, it does not kick and nothing wakes; arming with
+ *    buffers already published answers "pending"; without a wake fd kicks
+ *    only count.
  * Every mbuf is back in its pool and no fd is left open at the end.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -269,6 +279,122 @@ test_polling(struct mg *g, const char *what, uint32_t total)
 	       what, total);
 }
 
+static struct tvh_dev *new_dev(bool discard);
+
+/* Is fd readable within timeout_ms? Reads (resets) it if so. */
+static bool
+woken(int fd, int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	uint64_t v;
+
+	if (poll(&p, 1, timeout_ms) != 1)
+		return false;
+	return read(fd, &v, sizeof(v)) == sizeof(v) && v > 0;
+}
+
+/* k packets of 100 bytes into TX ring 1, published the driver's way;
+ * returns whether it kicked. */
+static int
+post_tx(struct mg *g, uint32_t k, uint32_t seed, uint8_t pkt[][128])
+{
+	uint16_t old = g->vq[1].avail_idx;
+
+	mg_round_reset(g);
+	for (uint32_t i = 0; i < k; i++) {
+		mg_fill(pkt[i], 100, seed + i);
+		mg_tx_post(g, 1, MG_TX_HDR_SAME, pkt[i], 100, HDR_LEN);
+	}
+	return publish_and_maybe_kick(g, 1, old);
+}
+
+static void
+take_tx(struct mg *g, uint32_t k, uint8_t pkt[][128])
+{
+	struct rte_mbuf *m[16];
+	uint16_t n = tvh_dequeue_burst(dev, 1, mp, m, 16);
+	uint32_t id, len;
+
+	CHECK(n == k, "interrupt mode: dequeued %u of %u", n, k);
+	for (uint16_t i = 0; i < n; i++) {
+		CHECK(mg_mbuf_cmp(m[i], pkt[i], 100) == 0, "payload %u", i);
+		CHECK(mg_used_next(g, 1, &id, &len), "tx used");
+	}
+	rte_pktmbuf_free_bulk(m, n);
+}
+
+static void
+test_wake(bool event_idx, uint64_t features)
+{
+	static uint8_t pkt[16][128];
+	struct tvh_vq_extra_stats xs;
+	struct mg g;
+	int wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	uint64_t kicks = 0;
+	int r;
+
+	CHECK(wake >= 0, "eventfd");
+	dev = new_dev(false);
+	CHECK(tvh_vq_set_wake_fd(dev, 1, wake) == 0, "set_wake_fd");
+	CHECK(tvh_vq_set_wake_fd(dev, 2, wake) == -EINVAL, "vq 2 accepted");
+	CHECK(tvh_vq_notify_arm(dev, 1, true) == 0, "arm before any ring");
+	mg_init(&g);
+	mg_setup(&g, path, features, 2, RING);
+	CHECK(woken(wake, 2000), "ring start did not wake (event_idx %d)",
+	      event_idx);
+	/* Not armed: the ring asks for no kicks, as in poll mode. */
+	CHECK(post_tx(&g, 3, 1, pkt) == 0, "kicked while not armed");
+	CHECK(!woken(wake, 100), "woken while not armed");
+	/* Buffers already published: arming says so (no kick will come). */
+	CHECK(tvh_vq_notify_arm(dev, 1, true) == 1, "pending not reported");
+	take_tx(&g, 3, pkt);
+	for (int round = 0; round < 5; round++) {
+		CHECK(tvh_vq_notify_arm(dev, 1, true) == 0, "nothing pending");
+		if (event_idx)
+			CHECK(avail_event(&g, 1) == g.vq[1].avail_idx,
+			      "avail_event %u, armed at %u", avail_event(&g, 1),
+			      g.vq[1].avail_idx);
+		else
+			CHECK(!(g.vq[1].ring.used->flags & TV_USED_F_NO_NOTIFY),
+			      "NO_NOTIFY while armed");
+		r = post_tx(&g, (uint32_t)(1 + round), 10 + round, pkt);
+		CHECK(r == 1, "no kick while armed (round %d)", round);
+		kicks += (uint64_t)r;
+		CHECK(woken(wake, 2000), "kick did not wake (round %d)", round);
+		CHECK(tvh_vq_notify_arm(dev, 1, false) == 0, "disarm");
+		take_tx(&g, (uint32_t)(1 + round), pkt);
+	}
+	if (!event_idx)
+		CHECK(g.vq[1].ring.used->flags & TV_USED_F_NO_NOTIFY,
+		      "NO_NOTIFY not back after disarming");
+	CHECK(post_tx(&g, 2, 40, pkt) == 0, "kicked after disarming");
+	CHECK(!woken(wake, 100), "woken after disarming");
+	take_tx(&g, 2, pkt);
+	CHECK(tvh_vq_extra_stats_get(dev, 1, &xs) == 0 && xs.kicks == kicks,
+	      "kicks counted %" PRIu64 ", sent %" PRIu64, xs.kicks, kicks);
+	/* A restarted ring wakes again (the request was for the old one). */
+	CHECK(tvh_vq_notify_arm(dev, 1, true) == 0, "arm");
+	rebase(&g, 0x100);
+	CHECK(woken(wake, 2000), "ring restart did not wake");
+	CHECK(post_tx(&g, 1, 50, pkt) == 0, "restarted ring still armed");
+	take_tx(&g, 1, pkt);
+	/* Without a wake fd, kicks are only counted. */
+	CHECK(tvh_vq_set_wake_fd(dev, 1, -1) == 0, "set_wake_fd -1");
+	CHECK(tvh_vq_notify_arm(dev, 1, true) == 0, "arm");
+	CHECK(post_tx(&g, 1, 60, pkt) == 1, "no kick");
+	CHECK(!woken(wake, 100), "woken without a wake fd");
+	CHECK(tvh_vq_notify_arm(dev, 1, false) == 0, "disarm");
+	take_tx(&g, 1, pkt);
+	CHECK(tvh_vq_extra_stats_get(dev, 1, &xs) == 0 && xs.kicks == kicks + 1,
+	      "kicks %" PRIu64 ", sent %" PRIu64, xs.kicks, kicks + 1);
+	mg_fini(&g);
+	tvh_dev_destroy(dev);
+	close(wake);
+	printf("ok interrupt mode%s: ring starts and kicks wake, disarmed "
+	       "rings do not, pending buffers reported, %" PRIu64 " kicks\n",
+	       event_idx ? " with EVENT_IDX" : "", kicks + 1);
+}
+
 static struct tvh_dev *
 new_dev(bool discard)
 {
@@ -435,6 +561,9 @@ main(int argc, char **argv)
 
 	test_ring_states(false);
 	test_ring_states(true);
+
+	test_wake(true, base | TV_BIT(TV_F_RING_EVENT_IDX));
+	test_wake(false, base);
 
 	CHECK(rte_mempool_avail_count(mp) == POOL_N, "mbufs leaked: %u",
 	      rte_mempool_avail_count(mp));

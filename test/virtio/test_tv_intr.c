@@ -1,27 +1,32 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Copyright (c) 2026 Tandem developers
  *
- * test_tv_intr.c - net_tandem_virtio's RX interrupt mode
- * (intr_conf.rxq, rte_eth_dev_rx_intr_ctl_q/_enable/_disable).
+ * test_tv_intr.c - RX interrupt mode (intr_conf.rxq,
+ * rte_eth_dev_rx_intr_ctl_q/_enable/_disable) of both PMDs.
  *
- * One process: net_tandem_virtio (server=1, loaded with -d) with two
- * queue pairs, and as its back-end either the stock net_vhost or
- * net_tandem_vhost (client=1), for split rings with and without
- * EVENT_IDX and (stock back-end only: Tandem's offers split rings) packed
- * rings. The guest's call eventfds go into this thread's epoll set
- * (RTE_EPOLL_PER_THREAD), each with its queue's number as data. Checked:
+ * One process, two queue pairs. The device under test is either
+ * net_tandem_virtio (server=1), with the stock net_vhost or
+ * net_tandem_vhost (client=1) as its back-end, split rings with and
+ * without EVENT_IDX and (stock back-end only: Tandem's offers split
+ * rings) packed rings; or net_tandem_vhost, with the stock
+ * net_virtio_user or net_tandem_virtio (EVENT_IDX on and off) as its
+ * guest. The peer sends; the tested port's fds go into this thread's
+ * epoll set (RTE_EPOLL_PER_THREAD), each with its queue's number as
+ * data. Checked:
  *
- * - armed and idle: no wake-up;
- * - armed, the back-end sends: exactly the queue that received wakes,
- *   and the packets (payload bytes, lengths) are all there, in order;
- *   once with this thread really asleep in rte_epoll_wait while another
+ * - armed and idle: no wake-up (a host's sleepers are woken once when
+ *   its rings start, to arm them);
+ * - armed, the peer sends: exactly the queue that received wakes, and
+ *   the packets (payload bytes, lengths) are all there, in order; once
+ *   with this thread really asleep in rte_epoll_wait while another
  *   thread sends;
- * - disarmed, the back-end sends: no wake-up; arming then wakes at once
- *   (the buffers came before the request: intr_self_wakes counts it);
- * - the same fds keep working after a port stop/start and after the
- *   back-end is replaced (a new vhost-user connection);
- * - refused with -ENOTSUP without intr_conf.rxq, -EINVAL on a stopped
- *   port; a configure without intr_conf.rxq takes the fds out of epoll;
+ * - disarmed, the peer sends: no wake-up; arming then wakes at once (the
+ *   buffers came before the request; the guest counts intr_self_wakes);
+ * - the same fds keep working after a port stop/start and with a new
+ *   peer (a guest's queue armed across the change stays armed);
+ * - net_tandem_virtio: refused with -ENOTSUP without intr_conf.rxq,
+ *   -EINVAL on a stopped port; a configure to fewer queues or without
+ *   intr_conf.rxq closes the fds;
  * - no fd leaks, every mbuf back in its pool.
  *
  * usage: test_tv_intr <librte_net_tandem_virtio.so>
@@ -61,23 +66,30 @@ static unsigned int failures;
 		}                                                              \
 	} while (0)
 
+/* The device under test (dut) is the port with interrupts: Tandem's
+ * guest, or Tandem's host; the peer sends. */
 struct tcase {
-	bool tandem_host;
+	bool host_dut;	  /* net_tandem_vhost under test, else the guest */
+	bool tandem_peer; /* the peer is Tandem's driver, else the stock one */
 	bool packed_vq;
-	bool event_idx;
+	bool event_idx; /* the guest's devarg (stock guests have none) */
 };
 
 static const struct tcase cases[] = {
-	{false, false, true}, {false, false, false}, {false, true, true},
-	{false, true, false}, {true, false, true},   {true, false, false},
+	{false, false, false, true}, {false, false, false, false},
+	{false, false, true, true},  {false, false, true, false},
+	{false, true, false, true},  {false, true, false, false},
+	{true, false, false, true},  {true, true, false, true},
+	{true, true, false, false},
 };
 
 struct env {
+	const struct tcase *c;
 	unsigned int ci;
 	const char *dir;
 	struct rte_mempool *mp;
-	uint16_t gport, hport;
-	char gname[64], hname[64], sock[256];
+	uint16_t dport, pport;
+	char dname[64], pname[64], sock[256];
 	uint32_t seq; /* payload sequence: every packet distinct */
 };
 
@@ -177,7 +189,7 @@ pkt_byte(uint32_t seq, uint32_t i)
 /* The back-end sends n packets to guest rx queue q. Returns the seq of
  * the first. */
 static uint32_t
-host_send(struct env *e, uint16_t q, uint16_t n)
+peer_send(struct env *e, uint16_t q, uint16_t n)
 {
 	struct rte_mbuf *m[64];
 	uint32_t first = e->seq;
@@ -199,7 +211,7 @@ host_send(struct env *e, uint16_t q, uint16_t n)
 			p[b] = pkt_byte(s, b);
 	}
 	while (sent < n && rte_get_timer_cycles() < end)
-		sent += rte_eth_tx_burst(e->hport, q, m + sent,
+		sent += rte_eth_tx_burst(e->pport, q, m + sent,
 					 (uint16_t)(n - sent));
 	CHECK(sent == n, "case %u: back-end sent %u of %u on queue %u", e->ci,
 	      sent, n, q);
@@ -210,15 +222,15 @@ host_send(struct env *e, uint16_t q, uint16_t n)
 
 /* Guest rx queue q must hold exactly n packets from seq `first` on. */
 static void
-guest_recv(struct env *e, uint16_t q, uint16_t n, uint32_t first,
-	   const char *what)
+dut_recv(struct env *e, uint16_t q, uint16_t n, uint32_t first,
+	 const char *what)
 {
 	struct rte_mbuf *m[64];
 	uint16_t got = 0, i, extra;
 	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz();
 
 	while (got < n && rte_get_timer_cycles() < end)
-		got += rte_eth_rx_burst(e->gport, q, m + got,
+		got += rte_eth_rx_burst(e->dport, q, m + got,
 					(uint16_t)(n - got));
 	CHECK(got == n, "case %u, %s: queue %u received %u of %u", e->ci, what,
 	      q, got, n);
@@ -244,7 +256,7 @@ guest_recv(struct env *e, uint16_t q, uint16_t n, uint32_t first,
 	rte_pktmbuf_free_bulk(m, got);
 	/* Nothing more, on either queue. */
 	for (q = 0; q < NQ; q++) {
-		extra = rte_eth_rx_burst(e->gport, q, m, RTE_DIM(m));
+		extra = rte_eth_rx_burst(e->dport, q, m, RTE_DIM(m));
 		CHECK(extra == 0,
 		      "case %u, %s: %u unexpected packets on queue %u", e->ci,
 		      what, extra, q);
@@ -264,34 +276,40 @@ sender_main(void *arg)
 	struct sender *s = arg;
 
 	usleep(100 * 1000); /* the main thread is asleep by then */
-	s->first = host_send(s->e, s->q, s->n);
+	s->first = peer_send(s->e, s->q, s->n);
 	return NULL;
 }
 
 static void
-host_down(struct env *e)
+peer_down(struct env *e)
 {
-	rte_eth_dev_stop(e->hport);
-	rte_eth_dev_close(e->hport);
-	rte_vdev_uninit(e->hname);
+	rte_eth_dev_stop(e->pport);
+	rte_eth_dev_close(e->pport);
+	rte_vdev_uninit(e->pname);
 }
 
 static int
-host_up(struct env *e)
+peer_up(struct env *e)
 {
 	char args[400];
 
-	snprintf(args, sizeof(args), "iface=%s,client=1,queues=%u", e->sock,
-		 NQ);
-	if (rte_vdev_init(e->hname, args) != 0 ||
-	    rte_eth_dev_get_port_by_name(e->hname, &e->hport) != 0) {
+	if (!e->c->host_dut) /* a back-end: the dut guest is the server */
+		snprintf(args, sizeof(args), "iface=%s,client=1,queues=%u",
+			 e->sock, NQ);
+	else if (e->c->tandem_peer)
+		snprintf(args, sizeof(args), "path=%s,queues=%u,event_idx=%d",
+			 e->sock, NQ, e->c->event_idx);
+	else /* stock virtio-user turns its control queue on for MQ */
+		snprintf(args, sizeof(args), "path=%s,queues=%u", e->sock, NQ);
+	if (rte_vdev_init(e->pname, args) != 0 ||
+	    rte_eth_dev_get_port_by_name(e->pname, &e->pport) != 0) {
 		fprintf(stderr, "case %u: cannot create %s,%s\n", e->ci,
-			e->hname, args);
-		rte_vdev_uninit(e->hname);
+			e->pname, args);
+		rte_vdev_uninit(e->pname);
 		return -1;
 	}
-	if (port_up(e->hport, false, e->mp) != 0) {
-		host_down(e);
+	if (port_up(e->pport, false, e->mp) != 0) {
+		peer_down(e);
 		return -1;
 	}
 	return 0;
@@ -306,7 +324,7 @@ armed_rounds(struct env *e, const char *what)
 	int r, w;
 
 	for (q = 0; q < NQ; q++)
-		CHECK(rte_eth_dev_rx_intr_enable(e->gport, q) == 0,
+		CHECK(rte_eth_dev_rx_intr_enable(e->dport, q) == 0,
 		      "case %u, %s: rx_intr_enable %u", e->ci, what, q);
 	w = wakeups(150);
 	CHECK(w == 0, "case %u, %s: armed and idle, woken (mask %d)", e->ci,
@@ -316,16 +334,16 @@ armed_rounds(struct env *e, const char *what)
 		uint32_t first;
 
 		q = (uint16_t)(r % NQ);
-		first = host_send(e, q, n);
+		first = peer_send(e, q, n);
 		w = wakeups(2000);
 		CHECK(w == 1 << q,
 		      "case %u, %s, round %d: %u packets on queue %u, wake-up "
 		      "mask %d",
 		      e->ci, what, r, n, q, w);
-		CHECK(rte_eth_dev_rx_intr_disable(e->gport, q) == 0,
+		CHECK(rte_eth_dev_rx_intr_disable(e->dport, q) == 0,
 		      "case %u: rx_intr_disable", e->ci);
-		guest_recv(e, q, n, first, what);
-		CHECK(rte_eth_dev_rx_intr_enable(e->gport, q) == 0,
+		dut_recv(e, q, n, first, what);
+		CHECK(rte_eth_dev_rx_intr_enable(e->dport, q) == 0,
 		      "case %u: rx_intr_enable", e->ci);
 	}
 	/* Asleep for real: another thread sends 100 ms later. */
@@ -345,19 +363,22 @@ armed_rounds(struct env *e, const char *what)
 		      "case %u, %s: asleep, sender on queue 1: mask %d after "
 		      "%" PRIu64 " ms",
 		      e->ci, what, w, ms);
-		CHECK(rte_eth_dev_rx_intr_disable(e->gport, 1) == 0,
+		CHECK(rte_eth_dev_rx_intr_disable(e->dport, 1) == 0,
 		      "case %u: rx_intr_disable", e->ci);
-		guest_recv(e, 1, s.n, s.first, what);
+		dut_recv(e, 1, s.n, s.first, what);
 	}
 	for (q = 0; q < NQ; q++)
-		rte_eth_dev_rx_intr_disable(e->gport, q);
+		rte_eth_dev_rx_intr_disable(e->dport, q);
 }
 
 static int
 run_case(unsigned int ci, const char *dir, struct rte_mempool *mp)
 {
 	const struct tcase *c = &cases[ci];
-	struct env e = {.ci = ci, .dir = dir, .mp = mp, .seq = ci << 20};
+	struct env e = {
+		.c = c, .ci = ci, .dir = dir, .mp = mp, .seq = ci << 20};
+	/* Ring starts wake a host's sleepers (tvh_vq_set_wake_fd). */
+	const int start_wakes = c->host_dut ? (1 << NQ) - 1 : 0;
 	char args[400];
 	uint64_t wakes0;
 	uint32_t first;
@@ -365,102 +386,125 @@ run_case(unsigned int ci, const char *dir, struct rte_mempool *mp)
 	int w;
 
 	snprintf(e.sock, sizeof(e.sock), "%s/i%u.sock", dir, ci);
-	snprintf(e.gname, sizeof(e.gname), "net_tandem_virtio%u", ci);
-	snprintf(e.hname, sizeof(e.hname), "%s%u",
-		 c->tandem_host ? "net_tandem_vhost" : "net_vhost", ci);
-	snprintf(args, sizeof(args),
-		 "path=%s,server=1,queues=%u,event_idx=%d,packed_vq=%d", e.sock,
-		 NQ, c->event_idx, c->packed_vq);
-	printf("case %u: %s back-end, %s, event_idx=%d\n", ci,
-	       c->tandem_host ? "Tandem" : "stock",
-	       c->packed_vq ? "packed" : "split", c->event_idx);
-	if (rte_vdev_init(e.gname, args) != 0 ||
-	    rte_eth_dev_get_port_by_name(e.gname, &e.gport) != 0) {
-		fprintf(stderr, "case %u: cannot create %s,%s\n", ci, e.gname,
+	if (!c->host_dut) {
+		snprintf(e.dname, sizeof(e.dname), "net_tandem_virtio%u", ci);
+		snprintf(e.pname, sizeof(e.pname), "%s%u",
+			 c->tandem_peer ? "net_tandem_vhost" : "net_vhost", ci);
+		snprintf(args, sizeof(args),
+			 "path=%s,server=1,queues=%u,event_idx=%d,packed_vq=%d",
+			 e.sock, NQ, c->event_idx, c->packed_vq);
+	} else {
+		snprintf(e.dname, sizeof(e.dname), "net_tandem_vhost_d%u", ci);
+		snprintf(e.pname, sizeof(e.pname), "%s%u",
+			 c->tandem_peer ? "net_tandem_virtio"
+					: "net_virtio_user",
+			 ci);
+		snprintf(args, sizeof(args), "iface=%s,queues=%u", e.sock, NQ);
+	}
+	printf("case %u: %s under test, %s peer, %s, event_idx=%d\n", ci,
+	       c->host_dut ? "net_tandem_vhost" : "net_tandem_virtio",
+	       c->tandem_peer ? "Tandem" : "stock",
+	       c->packed_vq ? "packed" : "split",
+	       c->host_dut && !c->tandem_peer ? 0 : c->event_idx);
+	if (rte_vdev_init(e.dname, args) != 0 ||
+	    rte_eth_dev_get_port_by_name(e.dname, &e.dport) != 0) {
+		fprintf(stderr, "case %u: cannot create %s,%s\n", ci, e.dname,
 			args);
 		return -1;
 	}
-	CHECK(port_up(e.gport, true, mp) == 0, "case %u: guest port setup", ci);
-	if (host_up(&e) != 0) {
+	CHECK(port_up(e.dport, true, mp) == 0, "case %u: port setup", ci);
+	if (peer_up(&e) != 0) {
 		CHECK(false, "case %u: back-end setup", ci);
 		goto out;
 	}
-	CHECK(wait_link(e.gport, true), "case %u: guest link not up", ci);
+	CHECK(wait_link(e.dport, true), "case %u: guest link not up", ci);
 	for (q = 0; q < NQ; q++)
 		CHECK(rte_eth_dev_rx_intr_ctl_q(
-			      e.gport, q, RTE_EPOLL_PER_THREAD,
+			      e.dport, q, RTE_EPOLL_PER_THREAD,
 			      RTE_INTR_EVENT_ADD,
 			      (void *)(uintptr_t)(q + 1)) == 0,
 		      "case %u: rx_intr_ctl_q ADD %u", ci, q);
-	/* Whatever a back-end sent while setting up (none should). */
-	w = wakeups(50);
-	CHECK(w == 0, "case %u: woken before anything was armed (mask %d)", ci,
-	      w);
+	/* A guest is not called while setting up; a host's sleepers are
+	 * woken when the rings start (they must arm the new rings). */
+	w = wakeups(c->host_dut ? 2000 : 50);
+	CHECK(w == start_wakes,
+	      "case %u: woken before anything was armed: mask %d, expected "
+	      "%d",
+	      ci, w, start_wakes);
 
-	armed_rounds(&e, "first back-end");
-	for (q = 0; q < NQ; q++)
-		CHECK(xstat(e.gport, q, "intr_self_wakes") == 0,
+	armed_rounds(&e, "first peer");
+	for (q = 0; q < NQ && !c->host_dut; q++)
+		CHECK(xstat(e.dport, q, "intr_self_wakes") == 0,
 		      "case %u: intr_self_wakes %" PRIu64 " on queue %u with "
 		      "nothing waiting at arm time",
-		      ci, xstat(e.gport, q, "intr_self_wakes"), q);
-	CHECK(xstat(e.gport, 0, "intr_arms") >= 6,
+		      ci, xstat(e.dport, q, "intr_self_wakes"), q);
+	CHECK(c->host_dut || xstat(e.dport, 0, "intr_arms") >= 6,
 	      "case %u: intr_arms %" PRIu64, ci,
-	      xstat(e.gport, 0, "intr_arms"));
+	      xstat(e.dport, 0, "intr_arms"));
 
 	/* Disarmed: the back-end does not call. Arming with buffers
 	 * already waiting wakes at once, counted. */
-	CHECK(rte_eth_dev_rx_intr_enable(e.gport, 1) == 0, "case %u: enable",
+	CHECK(rte_eth_dev_rx_intr_enable(e.dport, 1) == 0, "case %u: enable",
 	      ci);
-	wakes0 = xstat(e.gport, 0, "intr_self_wakes");
-	first = host_send(&e, 0, 5);
+	wakes0 = xstat(e.dport, 0, "intr_self_wakes");
+	first = peer_send(&e, 0, 5);
 	w = wakeups(150);
 	CHECK(w == 0, "case %u: queue 0 disarmed, woken (mask %d)", ci, w);
-	CHECK(rte_eth_dev_rx_intr_enable(e.gport, 0) == 0, "case %u: enable",
+	CHECK(rte_eth_dev_rx_intr_enable(e.dport, 0) == 0, "case %u: enable",
 	      ci);
 	w = wakeups(100);
 	CHECK(w == 1, "case %u: armed with 5 packets waiting: mask %d", ci, w);
-	CHECK(xstat(e.gport, 0, "intr_self_wakes") == wakes0 + 1,
+	CHECK(c->host_dut || xstat(e.dport, 0, "intr_self_wakes") == wakes0 + 1,
 	      "case %u: intr_self_wakes %" PRIu64 ", expected %" PRIu64, ci,
-	      xstat(e.gport, 0, "intr_self_wakes"), wakes0 + 1);
-	CHECK(rte_eth_dev_rx_intr_disable(e.gport, 0) == 0, "case %u", ci);
-	CHECK(rte_eth_dev_rx_intr_disable(e.gport, 1) == 0, "case %u", ci);
-	guest_recv(&e, 0, 5, first, "armed late");
+	      xstat(e.dport, 0, "intr_self_wakes"), wakes0 + 1);
+	CHECK(rte_eth_dev_rx_intr_disable(e.dport, 0) == 0, "case %u", ci);
+	CHECK(rte_eth_dev_rx_intr_disable(e.dport, 1) == 0, "case %u", ci);
+	dut_recv(&e, 0, 5, first, "armed late");
 
 	/* Port stop/start: the same fds, still in epoll. */
-	CHECK(rte_eth_dev_stop(e.gport) == 0, "case %u: stop", ci);
-	CHECK(rte_eth_dev_rx_intr_enable(e.gport, 0) == -EINVAL,
+	CHECK(rte_eth_dev_stop(e.dport) == 0, "case %u: stop", ci);
+	CHECK(rte_eth_dev_rx_intr_enable(e.dport, 0) == -EINVAL,
 	      "case %u: rx_intr_enable on a stopped port not refused", ci);
-	CHECK(rte_eth_dev_start(e.gport) == 0, "case %u: start", ci);
-	CHECK(wait_link(e.gport, true), "case %u: link after restart", ci);
+	CHECK(rte_eth_dev_start(e.dport) == 0, "case %u: start", ci);
+	CHECK(wait_link(e.dport, true), "case %u: link after restart", ci);
 	armed_rounds(&e, "after restart");
 
-	/* A new back-end gets the same call fds, and a queue armed across
-	 * the change stays armed: the new back-end calls for it. */
-	CHECK(rte_eth_dev_rx_intr_enable(e.gport, 0) == 0, "case %u: enable",
+	/* A new peer: the guest's call fds go to the new back-end, and a
+	 * queue armed across the change stays armed (the new back-end calls
+	 * for it). A host's rings start anew: its sleepers are woken to arm
+	 * them (the new guest is asked not to kick until then). */
+	CHECK(rte_eth_dev_rx_intr_enable(e.dport, 0) == 0, "case %u: enable",
 	      ci);
-	host_down(&e);
-	CHECK(wait_link(e.gport, false), "case %u: link stays up", ci);
-	if (host_up(&e) != 0) {
+	peer_down(&e);
+	CHECK(wait_link(e.dport, false), "case %u: link stays up", ci);
+	w = wakeups(50); /* a host's rings stopped: nothing to check */
+	if (peer_up(&e) != 0) {
 		CHECK(false, "case %u: second back-end setup", ci);
 		goto out;
 	}
-	CHECK(wait_link(e.gport, true), "case %u: link after reconnect", ci);
-	w = wakeups(50); /* a setup-time call, if any, is not the check */
-	first = host_send(&e, 0, 4);
+	CHECK(wait_link(e.dport, true), "case %u: link after reconnect", ci);
+	w = wakeups(c->host_dut ? 2000 : 50);
+	CHECK(!c->host_dut || w == start_wakes,
+	      "case %u: ring restart woke mask %d, expected %d", ci, w,
+	      start_wakes);
+	if (c->host_dut)
+		CHECK(rte_eth_dev_rx_intr_enable(e.dport, 0) == 0,
+		      "case %u: enable", ci);
+	first = peer_send(&e, 0, 4);
 	w = wakeups(2000);
 	CHECK(w == 1, "case %u: armed across a reconnect: wake-up mask %d", ci,
 	      w);
-	CHECK(rte_eth_dev_rx_intr_disable(e.gport, 0) == 0, "case %u", ci);
-	guest_recv(&e, 0, 4, first, "armed across a reconnect");
-	armed_rounds(&e, "second back-end");
-	host_down(&e);
-	CHECK(wait_link(e.gport, false),
-	      "case %u: link still up after the back-end left", ci);
+	CHECK(rte_eth_dev_rx_intr_disable(e.dport, 0) == 0, "case %u", ci);
+	dut_recv(&e, 0, 4, first, "armed across a reconnect");
+	armed_rounds(&e, "second peer");
+	peer_down(&e);
+	CHECK(wait_link(e.dport, false),
+	      "case %u: link still up after the peer left", ci);
 out:
 	/* Closed with its fds still registered: close takes them out. */
-	rte_eth_dev_stop(e.gport);
-	rte_eth_dev_close(e.gport);
-	rte_vdev_uninit(e.gname);
+	rte_eth_dev_stop(e.dport);
+	rte_eth_dev_close(e.dport);
+	rte_vdev_uninit(e.dname);
 	unlink(e.sock);
 	return 0;
 }

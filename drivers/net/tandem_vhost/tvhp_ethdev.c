@@ -34,6 +34,7 @@
 #include <rte_errno.h>
 #include <rte_malloc.h>
 
+#include "tei.h"
 #include "tvhp.h"
 
 RTE_LOG_REGISTER_SUFFIX(tvhp_logtype, init, NOTICE);
@@ -132,11 +133,99 @@ static const struct tvh_ops tvhp_tvh_ops = {
 
 /* ---- ethdev ops (application's control thread) ---- */
 
+/* ---- RX interrupts (intr_conf.rxq, DESIGN technique 7) ----
+ *
+ * An RX queue sleeps until the guest kicks its transmit ring: the port's
+ * interrupt handle (lib/ethintr) holds one eventfd per RX queue, which
+ * lib/vhost's control thread writes when the guest's kick fd fires (the
+ * kick fd itself changes with every connection; ours stay put for the
+ * application's epoll sets). rx_intr_enable asks the guest to kick
+ * (tvh_vq_notify_arm) and wakes the sleeper itself when buffers wait
+ * already. */
+
+static int
+tvhp_intr_configure(struct rte_eth_dev *eth_dev)
+{
+	struct tvhp_priv *priv = eth_dev->data->dev_private;
+	const char *what = "";
+	uint16_t q;
+	int ret;
+
+	/* lib/vhost lets go of the old fds before they may close. */
+	for (q = 0; q < priv->args.queues; q++)
+		tvh_vq_set_wake_fd(priv->dev, (uint16_t)(2 * q + 1), -1);
+	ret = tei_configure(eth_dev, &what);
+	if (ret < 0) {
+		TVHP_LOG(ERR,
+			 "%s: rx interrupts (intr_conf.rxq): %s for %u queues: "
+			 "%s",
+			 priv->name, what, eth_dev->data->nb_rx_queues,
+			 strerror(-ret));
+		return ret;
+	}
+	for (q = 0; q < eth_dev->data->nb_rx_queues; q++)
+		tvh_vq_set_wake_fd(priv->dev, (uint16_t)(2 * q + 1),
+				   tei_fd(eth_dev, q));
+	return 0;
+}
+
+static int
+tvhp_intr_check(struct rte_eth_dev *eth_dev, uint16_t qid)
+{
+	const struct tvhp_priv *priv = eth_dev->data->dev_private;
+
+	if (eth_dev->intr_handle == NULL) {
+		TVHP_LOG(ERR,
+			 "%s: rx queue %u: interrupts were not configured "
+			 "(set intr_conf.rxq in rte_eth_dev_configure)",
+			 priv->name, qid);
+		return -ENOTSUP;
+	}
+	if (!priv->started) {
+		TVHP_LOG(ERR, "%s: rx queue %u: interrupts need a started port",
+			 priv->name, qid);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* From the lcore that polls the queue, between polls. */
+static int
+tvhp_rx_queue_intr_enable(struct rte_eth_dev *eth_dev, uint16_t qid)
+{
+	const struct tvhp_priv *priv = eth_dev->data->dev_private;
+	const struct tvhp_rxq *rxq = eth_dev->data->rx_queues[qid];
+	int ret = tvhp_intr_check(eth_dev, qid);
+
+	if (ret < 0)
+		return ret;
+	ret = tvh_vq_notify_arm(rxq->dev, rxq->vq, true);
+	if (ret < 0)
+		return ret;
+	/* The guest made buffers available before our request and will not
+	 * kick for them: the wake-up comes from us. */
+	if (ret > 0 && !tei_wake(tei_fd(eth_dev, qid)))
+		TVHP_LOG(WARNING, "%s: rx queue %u: wake-up failed: %s",
+			 priv->name, qid, strerror(errno));
+	return 0;
+}
+
+static int
+tvhp_rx_queue_intr_disable(struct rte_eth_dev *eth_dev, uint16_t qid)
+{
+	const struct tvhp_rxq *rxq = eth_dev->data->rx_queues[qid];
+	int ret = tvhp_intr_check(eth_dev, qid);
+
+	if (ret < 0)
+		return ret;
+	ret = tvh_vq_notify_arm(rxq->dev, rxq->vq, false);
+	return ret < 0 ? ret : 0;
+}
+
 static int
 tvhp_dev_configure(struct rte_eth_dev *eth_dev)
 {
 	const struct tvhp_priv *priv = eth_dev->data->dev_private;
-	const struct rte_eth_conf *conf = &eth_dev->data->dev_conf;
 
 	if (eth_dev->data->nb_rx_queues > priv->args.queues ||
 	    eth_dev->data->nb_tx_queues > priv->args.queues) {
@@ -147,12 +236,7 @@ tvhp_dev_configure(struct rte_eth_dev *eth_dev)
 			 eth_dev->data->nb_tx_queues, priv->args.queues);
 		return -EINVAL;
 	}
-	if (conf->intr_conf.rxq != 0) {
-		TVHP_LOG(ERR, "%s: rx queue interrupts are not supported yet",
-			 priv->name);
-		return -ENOTSUP;
-	}
-	return 0;
+	return tvhp_intr_configure(eth_dev);
 }
 
 static int
@@ -330,6 +414,7 @@ tvhp_dev_close(struct rte_eth_dev *eth_dev)
 		tvh_dev_destroy(priv->dev);
 		priv->dev = NULL;
 	}
+	tei_free(eth_dev); /* lib/vhost's thread writes to them no more */
 	tvhp_link_fill(&link, false);
 	rte_eth_linkstatus_set(eth_dev, &link);
 	for (q = 0; q < eth_dev->data->nb_rx_queues; q++)
@@ -403,6 +488,8 @@ static const struct eth_dev_ops tvhp_ops = {
 	.xstats_get = tvhp_xstats_get,
 	.xstats_get_names = tvhp_xstats_get_names,
 	.xstats_reset = tvhp_stats_reset,
+	.rx_queue_intr_enable = tvhp_rx_queue_intr_enable,
+	.rx_queue_intr_disable = tvhp_rx_queue_intr_disable,
 };
 
 /* ---- vdev driver ---- */

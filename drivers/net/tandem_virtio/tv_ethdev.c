@@ -12,15 +12,13 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <bus_vdev_driver.h>
 #include <ethdev_driver.h>
 #include <ethdev_vdev.h>
-#include <rte_interrupts.h>
 #include <rte_malloc.h>
 
+#include "tei.h"
 #include "tmb.h"
 #include "tv_pmd.h"
 
@@ -72,89 +70,18 @@ tv_raise_lsc(struct tv_dev *dev)
  * mode off), across stop/start and back-end reconnects, so that the
  * application's registrations stay valid. */
 
-static void
-intr_free(struct rte_eth_dev *eth_dev)
-{
-	struct rte_intr_handle *h = eth_dev->intr_handle;
-	int i, n;
-
-	if (h == NULL)
-		return;
-	/* Out of every epoll set the application put them in, first. */
-	rte_intr_free_epoll_fd(h);
-	n = rte_intr_nb_efd_get(h);
-	for (i = 0; i < n; i++) {
-		int fd = rte_intr_efds_index_get(h, i);
-
-		if (fd >= 0)
-			close(fd);
-	}
-	rte_intr_vec_list_free(h);
-	rte_intr_instance_free(h);
-	eth_dev->intr_handle = NULL;
-}
-
 static int
-intr_setup(struct rte_eth_dev *eth_dev)
+intr_configure(struct rte_eth_dev *eth_dev)
 {
-	uint16_t nb_rx = eth_dev->data->nb_rx_queues, q;
-	struct rte_intr_handle *h = eth_dev->intr_handle;
-	const char *step;
-	int ret = -ENOMEM;
+	const char *what = "";
+	int ret = tei_configure(eth_dev, &what);
 
-	if (!eth_dev->data->dev_conf.intr_conf.rxq) {
-		intr_free(eth_dev);
-		return 0;
-	}
-	if (h != NULL && rte_intr_nb_efd_get(h) == nb_rx)
-		return 0; /* keep the fds the application registered */
-	intr_free(eth_dev);
-	step = "interrupt handle";
-	h = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
-	if (h == NULL)
-		goto fail;
-	eth_dev->intr_handle = h;
-	/* VDEV: EAL reads efd_counter_size bytes (an eventfd's counter)
-	 * when an fd fires, which re-arms it. */
-	ret = rte_intr_type_set(h, RTE_INTR_HANDLE_VDEV);
-	if (ret == 0) /* not an fd of its own: the efds are */
-		ret = rte_intr_fd_set(h, -1);
-	if (ret == 0)
-		ret = rte_intr_efd_counter_size_set(h, sizeof(uint64_t));
-	if (ret == 0)
-		ret = rte_intr_vec_list_alloc(h, NULL, nb_rx);
-	if (ret != 0)
-		goto fail;
-	step = "call eventfd";
-	for (q = 0; q < nb_rx; q++) {
-		/* Non-blocking: the back-end's write must never block. */
-		int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-
-		if (fd < 0) {
-			ret = -errno;
-			goto fail;
-		}
-		ret = rte_intr_efds_index_set(h, q, fd);
-		if (ret != 0) {
-			close(fd);
-			goto fail;
-		}
-		/* Counted as made, so that intr_free closes it. */
-		ret = rte_intr_nb_efd_set(h, q + 1);
-		if (ret == 0)
-			ret = rte_intr_vec_list_index_set(
-				h, q, RTE_INTR_VEC_RXTX_OFFSET + q);
-		if (ret != 0)
-			goto fail;
-	}
-	ret = rte_intr_max_intr_set(h, nb_rx + 1);
-	if (ret != 0)
-		goto fail;
-	return 0;
-fail:
-	TV_LOG(ERR, "%s: rx interrupts (intr_conf.rxq): %s for %u queues: %s",
-	       eth_dev->data->name, step, nb_rx, strerror(-ret));
-	intr_free(eth_dev);
+	if (ret < 0)
+		TV_LOG(ERR,
+		       "%s: rx interrupts (intr_conf.rxq): %s for %u "
+		       "queues: %s",
+		       eth_dev->data->name, what, eth_dev->data->nb_rx_queues,
+		       strerror(-ret));
 	return ret;
 }
 
@@ -163,13 +90,12 @@ fail:
 static void
 intr_assign(struct rte_eth_dev *eth_dev)
 {
-	struct rte_intr_handle *h = eth_dev->intr_handle;
 	uint16_t q;
 
 	for (q = 0; q < eth_dev->data->nb_rx_queues; q++) {
 		struct tv_rxq *rxq = eth_dev->data->rx_queues[q];
 
-		rxq->call_fd = h != NULL ? rte_intr_efds_index_get(h, q) : -1;
+		rxq->call_fd = tei_fd(eth_dev, q);
 	}
 }
 
@@ -208,7 +134,7 @@ tv_rx_queue_intr_enable(struct rte_eth_dev *eth_dev, uint16_t qid)
 		 * is due: the wake-up comes from us. The counter saturating
 		 * (EAGAIN) is a pending wake-up as well. */
 		rxq->stats.intr_self_wakes++;
-		if (eventfd_write(rxq->call_fd, 1) < 0 && errno != EAGAIN)
+		if (!tei_wake(rxq->call_fd))
 			TV_LOG(WARNING, "%s: rx queue %u: wake-up failed: %s",
 			       eth_dev->data->name, qid, strerror(errno));
 	}
@@ -266,7 +192,7 @@ tv_dev_configure(struct rte_eth_dev *eth_dev)
 	pthread_mutex_unlock(&dev->lock);
 	if (nb_rx == 0)
 		return -EINVAL;
-	return intr_setup(eth_dev);
+	return intr_configure(eth_dev);
 }
 
 static int
@@ -551,7 +477,7 @@ tv_dev_close(struct rte_eth_dev *eth_dev)
 		tv_rx_queue_release(eth_dev, q);
 	for (q = 0; q < eth_dev->data->nb_tx_queues; q++)
 		tv_tx_queue_release(eth_dev, q);
-	intr_free(eth_dev); /* no back-end holds the call fds any more */
+	tei_free(eth_dev); /* no back-end holds the call fds any more */
 	pthread_mutex_destroy(&dev->lock);
 	/* dev_private and mac_addrs are freed by rte_eth_dev_release_port. */
 	return 0;
