@@ -36,7 +36,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
-#include "../common/tt_fds.h"
+#include "../common/tt_eal.h"
 #include "tv_vring.h"
 
 #define XSTAT "negotiated_features"
@@ -528,12 +528,10 @@ check_queue_conf(const char *dir, struct rte_mempool *mp)
 int
 main(int argc, char **argv)
 {
-	char prefix[64], plugin[300], dir[] = "/tmp/tv-features-XXXXXX";
-	char *eal[16];
+	char dir[] = "/tmp/tv-features-XXXXXX";
 	struct rte_mempool *mp;
 	int fds_before = 0, fds_after;
 	unsigned int i;
-	int n_eal = 0;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s <librte_net_tandem_virtio.so>\n",
@@ -544,25 +542,10 @@ main(int argc, char **argv)
 		perror("mkdtemp");
 		return 1;
 	}
-	snprintf(prefix, sizeof(prefix), "--file-prefix=tvfeat%d", getpid());
-	snprintf(plugin, sizeof(plugin), "-d%s", argv[1]);
-	eal[n_eal++] = argv[0];
-	eal[n_eal++] = prefix;
-	eal[n_eal++] = plugin;
-	eal[n_eal++] = (char *)(uintptr_t) "--no-pci";
-	eal[n_eal++] = (char *)(uintptr_t) "--no-huge";
-	eal[n_eal++] = (char *)(uintptr_t) "-m";
-	eal[n_eal++] = (char *)(uintptr_t) "512";
-	eal[n_eal++] = (char *)(uintptr_t) "-l";
-	eal[n_eal++] = (char *)(uintptr_t) "0";
-	eal[n_eal++] = (char *)(uintptr_t) "--log-level=lib.*:error";
-	eal[n_eal++] = (char *)(uintptr_t) "--log-level=pmd.*:error";
-	eal[n_eal] = NULL;
-	/* No hugepages needed, so no reason to skip: a plugin that does not
-	 * load (the PMD under test missing) must fail the test. */
-	if (rte_eal_init(n_eal, eal) < 0) {
-		fprintf(stderr, "FAIL: EAL does not start with %s (%s)\n",
-			plugin, rte_strerror(rte_errno));
+	if (tt_eal_init(argv[0], "tvfeat", (const char *const *)&argv[1], 1) <
+	    0) {
+		fprintf(stderr, "FAIL: EAL does not start with -d%s (%s)\n",
+			argv[1], rte_strerror(rte_errno));
 		rmdir(dir);
 		return 1;
 	}
@@ -596,12 +579,7 @@ main(int argc, char **argv)
 	 * thread, a little after rte_vdev_uninit returned (seen once in CI:
 	 * one fd more, for a moment). Give it up to 2 s; a leak stays and
 	 * is still caught. */
-	for (int w = 0; w < 200; w++) {
-		fds_after = tt_count_fds();
-		if (fds_after <= fds_before)
-			break;
-		usleep(10000);
-	}
+	fds_after = tt_fds_settle(fds_before);
 	CHECK(fds_after >= 0 && fds_after <= fds_before,
 	      "fds leaked: %d open after case 0, %d at the end", fds_before,
 	      fds_after);

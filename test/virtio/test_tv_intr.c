@@ -49,7 +49,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
-#include "../common/tt_fds.h"
+#include "../common/tt_eal.h"
 
 #define NQ     2
 #define MAX_EV 8
@@ -568,13 +568,10 @@ check_refusals(const char *dir, struct rte_mempool *mp)
 int
 main(int argc, char **argv)
 {
-	char prefix[64], plugin[300], plugin2[300];
 	char dir[] = "/tmp/tv-intr-XXXXXX";
-	char *eal[16];
 	struct rte_mempool *mp;
 	int fds_before = 0, fds_after = -1;
 	unsigned int i;
-	int n_eal = 0;
 
 	if (argc != 3) {
 		fprintf(stderr,
@@ -587,25 +584,11 @@ main(int argc, char **argv)
 		perror("mkdtemp");
 		return 1;
 	}
-	snprintf(prefix, sizeof(prefix), "--file-prefix=tvintr%d", getpid());
-	snprintf(plugin, sizeof(plugin), "-d%s", argv[1]);
-	snprintf(plugin2, sizeof(plugin2), "-d%s", argv[2]);
-	eal[n_eal++] = argv[0];
-	eal[n_eal++] = prefix;
-	eal[n_eal++] = plugin;
-	eal[n_eal++] = plugin2;
-	eal[n_eal++] = (char *)(uintptr_t) "--no-pci";
-	eal[n_eal++] = (char *)(uintptr_t) "--no-huge";
-	eal[n_eal++] = (char *)(uintptr_t) "-m";
-	eal[n_eal++] = (char *)(uintptr_t) "512";
-	eal[n_eal++] = (char *)(uintptr_t) "-l";
-	eal[n_eal++] = (char *)(uintptr_t) "0";
-	eal[n_eal++] = (char *)(uintptr_t) "--log-level=lib.*:error";
-	eal[n_eal++] = (char *)(uintptr_t) "--log-level=pmd.*:error";
-	eal[n_eal] = NULL;
-	if (rte_eal_init(n_eal, eal) < 0) {
-		fprintf(stderr, "FAIL: EAL does not start with %s %s (%s)\n",
-			plugin, plugin2, rte_strerror(rte_errno));
+	if (tt_eal_init(argv[0], "tvintr", (const char *const *)&argv[1], 2) <
+	    0) {
+		fprintf(stderr,
+			"FAIL: EAL does not start with -d%s -d%s (%s)\n",
+			argv[1], argv[2], rte_strerror(rte_errno));
 		rmdir(dir);
 		return 1;
 	}
@@ -628,12 +611,7 @@ main(int argc, char **argv)
 	check_refusals(dir, mp);
 	/* Stock rte_vhost closes a connection's fd from its own thread a
 	 * little after rte_vdev_uninit returned: give it up to 2 s. */
-	for (int w = 0; w < 200; w++) {
-		fds_after = tt_count_fds();
-		if (fds_after <= fds_before)
-			break;
-		usleep(10000);
-	}
+	fds_after = tt_fds_settle(fds_before);
 	CHECK(fds_after >= 0 && fds_after <= fds_before,
 	      "fds leaked: %d open after case 0, %d at the end", fds_before,
 	      fds_after);
