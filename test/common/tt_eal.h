@@ -9,9 +9,11 @@
 #define TT_EAL_H
 
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
+#include <rte_mempool.h>
 
 #include "tt_fds.h"
 
@@ -62,6 +64,43 @@ tt_fds_settle(int limit)
 		n = tt_count_fds();
 	}
 	return n;
+}
+
+/* The end of such a program, every port closed: no more fds open than
+ * fds_before (tt_fds_settle), every mbuf back in mp (then freed; NULL if
+ * it was never made), EAL cleaned up, dir removed, the verdict printed.
+ * Returns the exit code: 0 only without failures. */
+static inline int
+tt_end(const char *dir, struct rte_mempool *mp, int fds_before,
+       unsigned int failures, size_t n_cases)
+{
+	if (mp != NULL) {
+		int fds = tt_fds_settle(fds_before);
+
+		if (fds < 0 || fds > fds_before) {
+			fprintf(stderr,
+				"FAIL: fds leaked: %d open after the first "
+				"case, %d at the end\n",
+				fds_before, fds);
+			failures++;
+		}
+		if (rte_mempool_avail_count(mp) != mp->size) {
+			fprintf(stderr,
+				"FAIL: mbufs missing at the end: %u of %u in "
+				"the pool\n",
+				rte_mempool_avail_count(mp), mp->size);
+			failures++;
+		}
+		rte_mempool_free(mp);
+	}
+	rte_eal_cleanup();
+	rmdir(dir);
+	if (failures != 0) {
+		printf("FAILED: %u checks\n", failures);
+		return 1;
+	}
+	printf("OK: %zu cases\n", n_cases);
+	return 0;
 }
 
 #endif /* TT_EAL_H */

@@ -554,7 +554,7 @@ main(int argc, char **argv)
 	if (mp == NULL) {
 		/* Counted: the exit code comes from `failures` alone. */
 		CHECK(false, "no mempool");
-		goto out;
+		return tt_end(dir, NULL, 0, failures, 0);
 	}
 	fds_before = tt_count_fds();
 	check_queue_conf(dir, mp);
@@ -575,27 +575,5 @@ main(int argc, char **argv)
 		}
 	}
 	check_lsc_close(dir, mp);
-	/* Stock rte_vhost closes a connection's fd from its own event
-	 * thread, a little after rte_vdev_uninit returned (seen once in CI:
-	 * one fd more, for a moment). Give it up to 2 s; a leak stays and
-	 * is still caught. */
-	fds_after = tt_fds_settle(fds_before);
-	CHECK(fds_after >= 0 && fds_after <= fds_before,
-	      "fds leaked: %d open after case 0, %d at the end", fds_before,
-	      fds_after);
-	/* Every port is closed and uninitialised: nothing may still hold an
-	 * mbuf (the count includes the per-lcore cache). */
-	CHECK(rte_mempool_avail_count(mp) == mp->size,
-	      "mbufs missing at the end: %u of %u in the pool",
-	      rte_mempool_avail_count(mp), mp->size);
-	rte_mempool_free(mp);
-out:
-	rte_eal_cleanup();
-	rmdir(dir);
-	if (failures != 0) {
-		printf("FAILED: %u checks\n", failures);
-		return 1;
-	}
-	printf("OK: %zu cases\n", RTE_DIM(cases));
-	return 0;
+	return tt_end(dir, mp, fds_before, failures, RTE_DIM(cases));
 }

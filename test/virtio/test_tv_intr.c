@@ -570,7 +570,7 @@ main(int argc, char **argv)
 {
 	char dir[] = "/tmp/tv-intr-XXXXXX";
 	struct rte_mempool *mp;
-	int fds_before = 0, fds_after = -1;
+	int fds_before = 0;
 	unsigned int i;
 
 	if (argc != 3) {
@@ -596,7 +596,7 @@ main(int argc, char **argv)
 				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (mp == NULL) {
 		CHECK(false, "no mempool");
-		goto out;
+		return tt_end(dir, NULL, 0, failures, 0);
 	}
 	for (i = 0; i < RTE_DIM(cases); i++) {
 		/* After the first case: the vhost libraries and the
@@ -609,24 +609,5 @@ main(int argc, char **argv)
 		}
 	}
 	check_refusals(dir, mp);
-	/* Stock rte_vhost closes a connection's fd from its own thread a
-	 * little after rte_vdev_uninit returned: give it up to 2 s. */
-	fds_after = tt_fds_settle(fds_before);
-	CHECK(fds_after >= 0 && fds_after <= fds_before,
-	      "fds leaked: %d open after case 0, %d at the end", fds_before,
-	      fds_after);
-	/* No per-lcore cache (created with 0): the count is exact. */
-	CHECK(rte_mempool_avail_count(mp) == mp->size,
-	      "mbufs missing at the end: %u of %u in the pool",
-	      rte_mempool_avail_count(mp), mp->size);
-	rte_mempool_free(mp);
-out:
-	rte_eal_cleanup();
-	rmdir(dir);
-	if (failures != 0) {
-		printf("FAILED: %u checks\n", failures);
-		return 1;
-	}
-	printf("OK: %zu cases\n", RTE_DIM(cases));
-	return 0;
+	return tt_end(dir, mp, fds_before, failures, RTE_DIM(cases));
 }
