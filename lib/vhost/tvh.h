@@ -220,14 +220,18 @@ uint16_t tvh_enqueue_burst(struct tvh_dev *dev, uint16_t vq,
  *
  * tvh_vq_set_wake_fd: `wake_fd` (an eventfd the caller owns and closes,
  * or -1 to stop) is written by the library's control thread whenever
- * the front-end kicks vq, and once when the ring (re)starts, since a new
- * ring starts asking for no kicks. The kicks are still counted. Any
- * thread but the datapath's; the fd must stay open until replaced.
+ * the front-end kicks vq, and once when the ring (re)starts or gets a new
+ * kick fd, since a new ring starts asking for no kicks. The kicks are
+ * still counted. Returns 0, -EINVAL, or the error of watching the kick
+ * fd (the ring is then polled: see below). Any thread but the
+ * datapath's; the fd must stay open until replaced.
  *
  * tvh_vq_notify_arm: ask the front-end to kick on its next available
- * buffer (on) or not to kick (off, the default). Returns 1 if buffers are
- * available already (the front-end will not kick for them: do not
- * sleep), 0 otherwise (also while the ring is stopped), -EINVAL. From the
+ * buffer (on) or not to kick (off, the default). Returns 1 if the caller
+ * must not sleep: buffers are available already (the front-end will not
+ * kick for them), or no kick would reach the wake fd (none set, the ring
+ * has no kick fd, or it could not be watched); 0 otherwise (also while
+ * the ring is stopped: its start wakes the wake fd); -EINVAL. From the
  * thread running vq's datapath, between bursts. */
 int tvh_vq_set_wake_fd(struct tvh_dev *dev, uint16_t vq, int wake_fd);
 int tvh_vq_notify_arm(struct tvh_dev *dev, uint16_t vq, bool on);

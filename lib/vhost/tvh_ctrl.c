@@ -138,19 +138,29 @@ ev_del(int fd)
 
 /* ---- Interrupt mode: kicks relayed to the application's wake fd ---- */
 
-void
+int
 tvh_kick_watch(struct tvh_vq *vq)
 {
+	int rc;
+
 	if (vq->kick_watched || vq->kick_fd < 0 || vq->wake_fd < 0)
-		return;
-	if (ev_add(vq->kick_fd, ev_data(vq->dev->id, TVH_EV_KICK, vq->index)) ==
-	    0)
-		vq->kick_watched = true;
-	else
+		return 0;
+	/* Edge-triggered: every write of the front-end's is an event, and
+	 * the eventfd is never read (the front-end shares the file: it may
+	 * empty it or make it blocking, and a read would then hang this
+	 * thread, which every device shares). */
+	rc = ev_ctl(EPOLL_CTL_ADD, vq->kick_fd, EPOLLIN | EPOLLET,
+		    ev_data(vq->dev->id, TVH_EV_KICK, vq->index));
+	if (rc < 0) {
 		TVH_LOG_CTRL(ERR, vq->dev,
 			     "vring %u: cannot watch the kick fd for interrupt "
-			     "mode",
-			     vq->index);
+			     "mode (%s): the ring is polled",
+			     vq->index, strerror(-rc));
+		return rc;
+	}
+	vq->kick_watched = true;
+	__atomic_store_n(&vq->kick_relay, true, __ATOMIC_RELEASE);
+	return 0;
 }
 
 void
@@ -158,25 +168,18 @@ tvh_kick_unwatch(struct tvh_vq *vq)
 {
 	if (!vq->kick_watched)
 		return;
+	__atomic_store_n(&vq->kick_relay, false, __ATOMIC_RELEASE);
 	ev_del(vq->kick_fd);
 	vq->kick_watched = false;
 }
 
-/* The kick fd fired: take its count (so that it does not fire again, and
- * into the kicks counter) and wake the application. */
+/* The front-end wrote the kick fd: wake the application (the kick is
+ * counted from fdinfo, tvh_vq_drain_kicks). An event of a fd replaced
+ * meanwhile only makes one spurious wake-up. */
 static void
 on_kick(struct tvh_vq *vq)
 {
-	uint64_t count;
-
-	if (vq->kick_fd < 0)
-		return;
-	tvh_vq_drain_kicks(vq); /* counts up to kick_count_seen */
-	if (read(vq->kick_fd, &count, sizeof(count)) == sizeof(count) &&
-	    count > vq->kick_count_seen)
-		vq->kicks += count - vq->kick_count_seen;
-	vq->kick_count_seen = 0; /* read() reset it */
-	if (vq->wake_fd >= 0)
+	if (vq->kick_watched && vq->wake_fd >= 0)
 		(void)!eventfd_write(vq->wake_fd, 1);
 }
 
@@ -184,6 +187,7 @@ int
 tvh_vq_set_wake_fd(struct tvh_dev *dev, uint16_t vq, int wake_fd)
 {
 	struct tvh_vq *v;
+	int rc;
 
 	if (dev == NULL || vq >= dev->n_vqs)
 		return -EINVAL;
@@ -191,9 +195,9 @@ tvh_vq_set_wake_fd(struct tvh_dev *dev, uint16_t vq, int wake_fd)
 	pthread_mutex_lock(&ctl.lock);
 	tvh_kick_unwatch(v);
 	v->wake_fd = wake_fd;
-	tvh_kick_watch(v);
+	rc = tvh_kick_watch(v);
 	pthread_mutex_unlock(&ctl.lock);
-	return 0;
+	return rc;
 }
 
 static void

@@ -245,6 +245,11 @@ struct tvh_vq {
 	 * running the queue's datapath, and by the control thread while the
 	 * ring is stopped (tvh_vq_try_start). */
 	bool notify_armed;
+	/* The control thread relays kick_fd to wake_fd (tvh_kick_watch):
+	 * written by it under ctl.lock, read by tvh_vq_notify_arm, which
+	 * must not let the caller sleep without it (no wake fd, a ring
+	 * without a kick fd, or the watch failed). */
+	bool kick_relay;
 	struct tvh_ratelimit rl[TVH_DP_ERR_MAX];
 
 	/* ---- control thread only ---- */
@@ -275,8 +280,9 @@ struct tvh_vq {
 	int kick_fd;
 	int err_fd;
 	/* Interrupt mode: the application's eventfd (tvh_vq_set_wake_fd),
-	 * written by the control thread whenever kick_fd fires; kick_fd is
-	 * in the control thread's epoll set while both are set. -1: none. */
+	 * written by the control thread whenever kick_fd is written (kick_fd
+	 * is in its epoll set, edge-triggered, while both are set; it is
+	 * never read, see tvh_vq_drain_kicks). -1: none. */
 	int wake_fd;
 	bool kick_watched;
 } __rte_cache_aligned;
@@ -439,8 +445,11 @@ void tvh_vq_drain_kicks(struct tvh_vq *vq);
  * out. Control thread or ctl.lock held; call before closing or replacing
  * kick_fd (the front-end holds the same file open, so closing ours does
  * not take it out of the set). */
-void tvh_kick_watch(struct tvh_vq *vq);
+int tvh_kick_watch(struct tvh_vq *vq);
 void tvh_kick_unwatch(struct tvh_vq *vq);
+/* A new kick fd: count only what it receives from now on (a front-end
+ * may send the file it sent before, whose count was counted). */
+void tvh_vq_kick_count_start(struct tvh_vq *vq);
 /* Forget the ring set-up (after GET_VRING_BASE or on reset); fds closed
  * (a stuck queue keeps its call fd until it thaws). */
 void tvh_vq_reset(struct tvh_vq *vq, bool close_call);

@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "tvh_internal.h"
@@ -262,8 +263,13 @@ set_kick_fd(struct tvh_vq *vq, int fd)
 	if (vq->kick_fd >= 0)
 		close(vq->kick_fd);
 	vq->kick_fd = fd;
-	vq->kick_count_seen = 0;
+	tvh_vq_kick_count_start(vq);
 	tvh_kick_watch(vq);
+	/* Interrupt mode: a kick on the old fd may not have been relayed,
+	 * and a running ring is not restarted (no start wake-up): one
+	 * wake-up, spurious at worst, lets the sleeper look. */
+	if (vq->wake_fd >= 0)
+		(void)!eventfd_write(vq->wake_fd, 1);
 }
 
 static int

@@ -259,6 +259,16 @@ eventfd_count(int fd, uint64_t *count)
 }
 
 void
+tvh_vq_kick_count_start(struct tvh_vq *vq)
+{
+	uint64_t count;
+
+	vq->kick_count_seen = 0;
+	if (vq->kick_fd >= 0 && eventfd_count(vq->kick_fd, &count) == 0)
+		vq->kick_count_seen = count;
+}
+
+void
 tvh_vq_drain_kicks(struct tvh_vq *vq)
 {
 	uint64_t count;
@@ -637,6 +647,7 @@ tvh_vq_notify_arm(struct tvh_dev *dev, uint16_t index, bool on)
 {
 	struct tvh_vq *vq;
 	int pending = 0;
+	bool relay;
 
 	if (dev == NULL || index >= dev->n_vqs)
 		return -EINVAL;
@@ -646,6 +657,8 @@ tvh_vq_notify_arm(struct tvh_dev *dev, uint16_t index, bool on)
 	 * it starts again, tvh_vq_try_start). */
 	if (tvh_burst_enter(vq) == TVH_VQ_STOPPED)
 		return 0;
+	/* Acquire: pairs with tvh_kick_watch's release. */
+	relay = __atomic_load_n(&vq->kick_relay, __ATOMIC_ACQUIRE);
 	vq->notify_armed = on;
 	if (!vq->event_idx)
 		__atomic_store_n(&vq->ring.used->flags,
@@ -664,7 +677,8 @@ tvh_vq_notify_arm(struct tvh_dev *dev, uint16_t index, bool on)
 		 * request and kicks, or we see its buffers here. */
 		rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
 		pending = *(volatile uint16_t *)&vq->ring.avail->idx !=
-			  vq->last_avail_idx;
+				  vq->last_avail_idx ||
+			  !relay; /* no kick would wake the caller */
 	}
 	tvh_burst_leave(vq);
 	return pending;

@@ -28,6 +28,7 @@
  * Every mbuf is back in its pool and no fd is left open at the end.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <string.h>
@@ -372,15 +373,51 @@ test_wake(bool event_idx, uint64_t features)
 	take_tx(&g, 2, pkt);
 	CHECK(tvh_vq_extra_stats_get(dev, 1, &xs) == 0 && xs.kicks == kicks,
 	      "kicks counted %" PRIu64 ", sent %" PRIu64, xs.kicks, kicks);
-	/* A restarted ring wakes again (the request was for the old one). */
+	/* A hostile front-end kicks, then empties its kick eventfd itself
+	 * and makes it blocking again: the relay must not read it (a read
+	 * would block the control thread, which every device shares, with
+	 * its lock held: the stats call below would never return). */
+	{
+		int kfd = g.vq[1].kick_fd, fl = fcntl(kfd, F_GETFL);
+		uint64_t one = 1, v;
+
+		CHECK(tvh_vq_notify_arm(dev, 1, true) == 0, "arm");
+		CHECK(fcntl(kfd, F_SETFL, fl & ~O_NONBLOCK) == 0, "flags");
+		CHECK(write(kfd, &one, sizeof(one)) == sizeof(one), "kick");
+		CHECK(read(kfd, &v, sizeof(v)) == sizeof(v), "own read");
+		/* (A kick it took back itself may wake or not.) */
+		(void)woken(wake, 200);
+		CHECK(tvh_vq_extra_stats_get(dev, 1, &xs) == 0,
+		      "control thread stuck");
+		kicks = xs.kicks; /* that kick may or may not be counted */
+		/* And the next kick, on the blocking fd, still wakes. */
+		r = post_tx(&g, 2, 70, pkt);
+		CHECK(r == 1, "no kick while armed");
+		kicks += (uint64_t)r;
+		CHECK(woken(wake, 2000),
+		      "kick on the blocking fd did not wake");
+		CHECK(tvh_vq_extra_stats_get(dev, 1, &xs) == 0,
+		      "control thread stuck");
+		CHECK(fcntl(kfd, F_SETFL, fl) == 0, "flags back");
+		CHECK(tvh_vq_notify_arm(dev, 1, false) == 0, "disarm");
+		take_tx(&g, 2, pkt);
+	}
+	/* A restarted ring wakes again (the request was for the old one;
+	 * the kick fd it is sent again and the ring start both wake). The
+	 * same eventfd sent again is not counted twice. */
 	CHECK(tvh_vq_notify_arm(dev, 1, true) == 0, "arm");
 	rebase(&g, 0x100);
 	CHECK(woken(wake, 2000), "ring restart did not wake");
 	CHECK(post_tx(&g, 1, 50, pkt) == 0, "restarted ring still armed");
 	take_tx(&g, 1, pkt);
-	/* Without a wake fd, kicks are only counted. */
+	CHECK(tvh_vq_extra_stats_get(dev, 1, &xs) == 0 && xs.kicks == kicks,
+	      "kicks %" PRIu64 " after the kick fd came again, %" PRIu64
+	      " before",
+	      xs.kicks, kicks);
+	/* Without a wake fd nothing relays kicks: arming says "do not
+	 * sleep"; kicks are only counted. */
 	CHECK(tvh_vq_set_wake_fd(dev, 1, -1) == 0, "set_wake_fd -1");
-	CHECK(tvh_vq_notify_arm(dev, 1, true) == 0, "arm");
+	CHECK(tvh_vq_notify_arm(dev, 1, true) == 1, "arm without a relay");
 	CHECK(post_tx(&g, 1, 60, pkt) == 1, "no kick");
 	CHECK(!woken(wake, 100), "woken without a wake fd");
 	CHECK(tvh_vq_notify_arm(dev, 1, false) == 0, "disarm");

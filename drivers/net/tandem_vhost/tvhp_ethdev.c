@@ -169,8 +169,11 @@ tvhp_intr_configure(struct rte_eth_dev *eth_dev)
 	return 0;
 }
 
+/* Enabling needs a started port; disabling also works on a stopped one
+ * (a queue armed at stop would otherwise stay armed until its ring
+ * restarts). */
 static int
-tvhp_intr_check(struct rte_eth_dev *eth_dev, uint16_t qid)
+tvhp_intr_check(struct rte_eth_dev *eth_dev, uint16_t qid, bool enable)
 {
 	const struct tvhp_priv *priv = eth_dev->data->dev_private;
 
@@ -181,7 +184,7 @@ tvhp_intr_check(struct rte_eth_dev *eth_dev, uint16_t qid)
 			 priv->name, qid);
 		return -ENOTSUP;
 	}
-	if (!priv->started) {
+	if (enable && !priv->started) {
 		TVHP_LOG(ERR, "%s: rx queue %u: interrupts need a started port",
 			 priv->name, qid);
 		return -EINVAL;
@@ -195,7 +198,7 @@ tvhp_rx_queue_intr_enable(struct rte_eth_dev *eth_dev, uint16_t qid)
 {
 	const struct tvhp_priv *priv = eth_dev->data->dev_private;
 	const struct tvhp_rxq *rxq = eth_dev->data->rx_queues[qid];
-	int ret = tvhp_intr_check(eth_dev, qid);
+	int ret = tvhp_intr_check(eth_dev, qid, true);
 
 	if (ret < 0)
 		return ret;
@@ -203,7 +206,8 @@ tvhp_rx_queue_intr_enable(struct rte_eth_dev *eth_dev, uint16_t qid)
 	if (ret < 0)
 		return ret;
 	/* The guest made buffers available before our request and will not
-	 * kick for them: the wake-up comes from us. */
+	 * kick for them, or no kick would reach us (a ring without a kick
+	 * fd): the wake-up comes from us. */
 	if (ret > 0 && !tei_wake(tei_fd(eth_dev, qid)))
 		TVHP_LOG(WARNING, "%s: rx queue %u: wake-up failed: %s",
 			 priv->name, qid, strerror(errno));
@@ -214,7 +218,7 @@ static int
 tvhp_rx_queue_intr_disable(struct rte_eth_dev *eth_dev, uint16_t qid)
 {
 	const struct tvhp_rxq *rxq = eth_dev->data->rx_queues[qid];
-	int ret = tvhp_intr_check(eth_dev, qid);
+	int ret = tvhp_intr_check(eth_dev, qid, false);
 
 	if (ret < 0)
 		return ret;

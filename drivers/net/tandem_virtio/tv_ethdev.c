@@ -99,8 +99,11 @@ intr_assign(struct rte_eth_dev *eth_dev)
 	}
 }
 
+/* Enabling needs a started port; disabling also works on a stopped one
+ * (the rings exist from queue set-up; a start lays them out suppressed
+ * anyway). */
 static int
-intr_queue_check(struct rte_eth_dev *eth_dev, uint16_t qid)
+intr_queue_check(struct rte_eth_dev *eth_dev, uint16_t qid, bool enable)
 {
 	if (eth_dev->intr_handle == NULL) {
 		TV_LOG(ERR,
@@ -109,7 +112,7 @@ intr_queue_check(struct rte_eth_dev *eth_dev, uint16_t qid)
 		       eth_dev->data->name, qid);
 		return -ENOTSUP;
 	}
-	if (!eth_dev->data->dev_started) {
+	if (enable && !eth_dev->data->dev_started) {
 		TV_LOG(ERR, "%s: rx queue %u: interrupts need a started port",
 		       eth_dev->data->name, qid);
 		return -EINVAL;
@@ -123,7 +126,7 @@ static int
 tv_rx_queue_intr_enable(struct rte_eth_dev *eth_dev, uint16_t qid)
 {
 	struct tv_rxq *rxq = eth_dev->data->rx_queues[qid];
-	int ret = intr_queue_check(eth_dev, qid);
+	int ret = intr_queue_check(eth_dev, qid, true);
 
 	if (ret < 0)
 		return ret;
@@ -144,7 +147,7 @@ tv_rx_queue_intr_enable(struct rte_eth_dev *eth_dev, uint16_t qid)
 static int
 tv_rx_queue_intr_disable(struct rte_eth_dev *eth_dev, uint16_t qid)
 {
-	int ret = intr_queue_check(eth_dev, qid);
+	int ret = intr_queue_check(eth_dev, qid, false);
 
 	if (ret < 0)
 		return ret;
