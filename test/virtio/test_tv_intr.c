@@ -24,9 +24,9 @@
  *   buffers came before the request; the guest counts intr_self_wakes);
  * - the same fds keep working after a port stop/start and with a new
  *   peer (a guest's queue armed across the change stays armed);
- * - net_tandem_virtio: refused with -ENOTSUP without intr_conf.rxq,
- *   -EINVAL on a stopped port; a configure to fewer queues or without
- *   intr_conf.rxq closes the fds;
+ * - both PMDs: refused with -ENOTSUP without intr_conf.rxq, arming
+ *   -EINVAL on a stopped port (disarming works); a configure to fewer
+ *   queues or without intr_conf.rxq closes the fds;
  * - no fd leaks, every mbuf back in its pool.
  *
  * usage: test_tv_intr <librte_net_tandem_virtio.so>
@@ -530,18 +530,26 @@ out:
 	return 0;
 }
 
-/* Poll mode refuses the interrupt calls; a configure that turns the
- * mode off takes the fds out of epoll and closes them. */
+/* Poll mode refuses the interrupt calls; a stopped port refuses to arm
+ * but disarms; a configure to fewer queues or without interrupts closes
+ * the fds (and takes them out of epoll). Either PMD, without a peer. */
 static void
-check_refusals(const char *dir, struct rte_mempool *mp)
+check_refusals(const char *dir, struct rte_mempool *mp, bool host)
 {
 	char sock[256], args[300];
-	const char *name = "net_tandem_virtio_refuse";
+	const char *name =
+		host ? "net_tandem_vhost_refuse" : "net_tandem_virtio_refuse";
+	/* The guest's queues hold a kick eventfd each, the host's none. */
+	const int kick_fds_per_pair = host ? 0 : 2;
 	uint16_t port;
 	int fds;
 
-	snprintf(sock, sizeof(sock), "%s/r.sock", dir);
-	snprintf(args, sizeof(args), "path=%s,server=1,queues=%u", sock, NQ);
+	snprintf(sock, sizeof(sock), "%s/r%d.sock", dir, host);
+	if (host)
+		snprintf(args, sizeof(args), "iface=%s,queues=%u", sock, NQ);
+	else
+		snprintf(args, sizeof(args), "path=%s,server=1,queues=%u", sock,
+			 NQ);
 	if (rte_vdev_init(name, args) != 0 ||
 	    rte_eth_dev_get_port_by_name(name, &port) != 0) {
 		CHECK(false, "cannot create %s", name);
@@ -562,14 +570,17 @@ check_refusals(const char *dir, struct rte_mempool *mp)
 					RTE_INTR_EVENT_ADD, (void *)1) == 0,
 	      "rx_intr_ctl_q ADD");
 	CHECK(rte_eth_dev_rx_intr_enable(port, 0) == 0, "rx_intr_enable");
-	/* One queue pair: one call fd, the two old ones closed (and the
-	 * released pair's two kick fds: fds counted two pairs in poll
-	 * mode). */
 	CHECK(rte_eth_dev_stop(port) == 0, "stop");
+	CHECK(rte_eth_dev_rx_intr_enable(port, 0) == -EINVAL,
+	      "%s: rx_intr_enable on a stopped port not refused", name);
+	CHECK(rte_eth_dev_rx_intr_disable(port, 0) == 0,
+	      "%s: rx_intr_disable on a stopped port refused", name);
+	/* One queue pair: one fd, the two old ones closed (and the released
+	 * pair's kick fds: fds counted two pairs in poll mode). */
 	CHECK(port_up_n(port, true, mp, 1) == 0, "one queue pair");
-	CHECK(tt_count_fds() == fds - 2 + 1,
-	      "one queue pair: %d fds, expected %d", tt_count_fds(),
-	      fds - 2 + 1);
+	CHECK(tt_count_fds() == fds - kick_fds_per_pair + 1,
+	      "%s, one queue pair: %d fds, expected %d", name, tt_count_fds(),
+	      fds - kick_fds_per_pair + 1);
 	CHECK(rte_eth_dev_rx_intr_ctl_q(port, 0, RTE_EPOLL_PER_THREAD,
 					RTE_INTR_EVENT_ADD, (void *)1) == 0,
 	      "rx_intr_ctl_q ADD after a reconfigure");
@@ -629,6 +640,7 @@ main(int argc, char **argv)
 			break;
 		}
 	}
-	check_refusals(dir, mp);
+	check_refusals(dir, mp, false);
+	check_refusals(dir, mp, true);
 	return tt_end(dir, mp, fds_before, failures, RTE_DIM(cases));
 }
