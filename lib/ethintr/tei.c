@@ -97,6 +97,22 @@ fail:
 }
 
 int
+tei_queue_check(const struct rte_eth_dev *eth_dev, bool started, bool enable,
+		const char **why)
+{
+	if (eth_dev->intr_handle == NULL) {
+		*why = "interrupts were not configured (set intr_conf.rxq in "
+		       "rte_eth_dev_configure)";
+		return -ENOTSUP;
+	}
+	if (enable && !started) {
+		*why = "interrupts need a started port";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
 tei_fd(const struct rte_eth_dev *eth_dev, uint16_t q)
 {
 	if (eth_dev->intr_handle == NULL)

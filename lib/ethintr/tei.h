@@ -29,6 +29,13 @@ int tei_configure(struct rte_eth_dev *eth_dev, const char **what);
  * them in, fds closed, handle freed. */
 void tei_free(struct rte_eth_dev *eth_dev);
 
+/* May rte_eth_dev_rx_intr_enable (enable) or _disable act on a port
+ * that is started or not? 0, or -ENOTSUP (no intr_conf.rxq) or -EINVAL
+ * (enabling on a stopped port; disabling works there too, so that a queue
+ * armed at stop does not stay armed) with *why saying so. */
+int tei_queue_check(const struct rte_eth_dev *eth_dev, bool started,
+		    bool enable, const char **why);
+
 /* RX queue q's eventfd, or -1 (poll mode). */
 int tei_fd(const struct rte_eth_dev *eth_dev, uint16_t q);
 

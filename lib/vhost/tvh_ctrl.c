@@ -179,8 +179,8 @@ tvh_kick_unwatch(struct tvh_vq *vq)
 static void
 on_kick(struct tvh_vq *vq)
 {
-	if (vq->kick_watched && vq->wake_fd >= 0)
-		(void)!eventfd_write(vq->wake_fd, 1);
+	if (vq->kick_watched)
+		tvh_vq_wake(vq);
 }
 
 int

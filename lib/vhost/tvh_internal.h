@@ -450,6 +450,12 @@ void tvh_kick_unwatch(struct tvh_vq *vq);
 /* A new kick fd: count only what it receives from now on (a front-end
  * may send the file it sent before, whose count was counted). */
 void tvh_vq_kick_count_start(struct tvh_vq *vq);
+/* Let go of the kick fd: its kicks counted, out of the epoll set, closed
+ * (kick_fd -1). */
+void tvh_vq_kick_fd_close(struct tvh_vq *vq);
+/* Interrupt mode: wake the application sleeping on vq, if it gave a wake
+ * fd (a spurious wake-up only makes it poll once). Control thread. */
+void tvh_vq_wake(struct tvh_vq *vq);
 /* Forget the ring set-up (after GET_VRING_BASE or on reset); fds closed
  * (a stuck queue keeps its call fd until it thaws). */
 void tvh_vq_reset(struct tvh_vq *vq, bool close_call);

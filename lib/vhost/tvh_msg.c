@@ -14,7 +14,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "tvh_internal.h"
@@ -258,18 +257,14 @@ h_set_vring_base(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 static void
 set_kick_fd(struct tvh_vq *vq, int fd)
 {
-	tvh_vq_drain_kicks(vq);
-	tvh_kick_unwatch(vq);
-	if (vq->kick_fd >= 0)
-		close(vq->kick_fd);
+	tvh_vq_kick_fd_close(vq);
 	vq->kick_fd = fd;
 	tvh_vq_kick_count_start(vq);
 	tvh_kick_watch(vq);
 	/* Interrupt mode: a kick on the old fd may not have been relayed,
 	 * and a running ring is not restarted (no start wake-up): one
 	 * wake-up, spurious at worst, lets the sleeper look. */
-	if (vq->wake_fd >= 0)
-		(void)!eventfd_write(vq->wake_fd, 1);
+	tvh_vq_wake(vq);
 }
 
 static int

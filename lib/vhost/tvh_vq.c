@@ -269,6 +269,22 @@ tvh_vq_kick_count_start(struct tvh_vq *vq)
 }
 
 void
+tvh_vq_kick_fd_close(struct tvh_vq *vq)
+{
+	tvh_vq_drain_kicks(vq);
+	tvh_kick_unwatch(vq);
+	close_fd(&vq->kick_fd);
+	vq->kick_count_seen = 0;
+}
+
+void
+tvh_vq_wake(struct tvh_vq *vq)
+{
+	if (vq->wake_fd >= 0)
+		(void)!eventfd_write(vq->wake_fd, 1);
+}
+
+void
 tvh_vq_drain_kicks(struct tvh_vq *vq)
 {
 	uint64_t count;
@@ -350,10 +366,7 @@ tvh_vq_reset(struct tvh_vq *vq, bool close_call)
 	 * broken): those stay until it thaws. The rest is control-only. */
 	bool stuck = tvh_vq_stop(vq) < 0;
 
-	tvh_vq_drain_kicks(vq);
-	tvh_kick_unwatch(vq);
-	close_fd(&vq->kick_fd);
-	vq->kick_count_seen = 0;
+	tvh_vq_kick_fd_close(vq);
 	close_fd(&vq->err_fd);
 	if (close_call && !stuck)
 		close_fd(&vq->call_fd);
@@ -535,8 +548,7 @@ tvh_vq_try_start(struct tvh_vq *vq)
 	vq->running = true;
 	/* An lcore asleep on this ring's kicks (interrupt mode) polls the
 	 * new ring once and arms it: the front-end was asked not to kick. */
-	if (vq->wake_fd >= 0)
-		(void)!eventfd_write(vq->wake_fd, 1);
+	tvh_vq_wake(vq);
 	return 0;
 }
 

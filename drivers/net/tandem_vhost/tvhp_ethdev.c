@@ -169,27 +169,17 @@ tvhp_intr_configure(struct rte_eth_dev *eth_dev)
 	return 0;
 }
 
-/* Enabling needs a started port; disabling also works on a stopped one
- * (a queue armed at stop would otherwise stay armed until its ring
- * restarts). */
+/* tei_queue_check, logged. */
 static int
 tvhp_intr_check(struct rte_eth_dev *eth_dev, uint16_t qid, bool enable)
 {
 	const struct tvhp_priv *priv = eth_dev->data->dev_private;
+	const char *why = "";
+	int ret = tei_queue_check(eth_dev, priv->started, enable, &why);
 
-	if (eth_dev->intr_handle == NULL) {
-		TVHP_LOG(ERR,
-			 "%s: rx queue %u: interrupts were not configured "
-			 "(set intr_conf.rxq in rte_eth_dev_configure)",
-			 priv->name, qid);
-		return -ENOTSUP;
-	}
-	if (enable && !priv->started) {
-		TVHP_LOG(ERR, "%s: rx queue %u: interrupts need a started port",
-			 priv->name, qid);
-		return -EINVAL;
-	}
-	return 0;
+	if (ret < 0)
+		TVHP_LOG(ERR, "%s: rx queue %u: %s", priv->name, qid, why);
+	return ret;
 }
 
 /* From the lcore that polls the queue, between polls. */

@@ -99,25 +99,20 @@ intr_assign(struct rte_eth_dev *eth_dev)
 	}
 }
 
-/* Enabling needs a started port; disabling also works on a stopped one
- * (the rings exist from queue set-up; a start lays them out suppressed
+/* tei_queue_check, logged. Disabling on a stopped port writes rings
+ * that exist from queue set-up (a start lays them out suppressed
  * anyway). */
 static int
 intr_queue_check(struct rte_eth_dev *eth_dev, uint16_t qid, bool enable)
 {
-	if (eth_dev->intr_handle == NULL) {
-		TV_LOG(ERR,
-		       "%s: rx queue %u: interrupts were not configured (set "
-		       "intr_conf.rxq in rte_eth_dev_configure)",
-		       eth_dev->data->name, qid);
-		return -ENOTSUP;
-	}
-	if (enable && !eth_dev->data->dev_started) {
-		TV_LOG(ERR, "%s: rx queue %u: interrupts need a started port",
-		       eth_dev->data->name, qid);
-		return -EINVAL;
-	}
-	return 0;
+	const char *why = "";
+	int ret = tei_queue_check(eth_dev, eth_dev->data->dev_started, enable,
+				  &why);
+
+	if (ret < 0)
+		TV_LOG(ERR, "%s: rx queue %u: %s", eth_dev->data->name, qid,
+		       why);
+	return ret;
 }
 
 /* Called by the lcore that polls the queue, between polls (the usual
