@@ -128,11 +128,13 @@ def pair_defs(build):
         "stock-packed-vec": (sh, sg + ",packed_vq=1,vectorized=1,"
                              "mrg_rxbuf=0", [], [], AVX512),
         "tandem-guest+stock-host": (sh, tg, [], vg, []),
-        # packed rings on the guest (Tandem's host offers none, so this
-        # is a cross pair only): against stock-packed, the same devargs
+        # packed rings: against stock-packed, the same devargs
         "tandem-guest-packed+stock-host": (sh, tg + ",packed_vq=1", [], vg,
                                            []),
         "stock-guest+tandem-host": (th, sg, vh, [], []),
+        "tandem-packed": (th, tg + ",packed_vq=1", vh, vg, []),
+        "stock-guest-packed+tandem-host": (th, sg + ",packed_vq=1", vh, [],
+                                           []),
     }
     for name, (side, devargs) in ABLATION.items():
         if side == "host":

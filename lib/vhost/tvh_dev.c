@@ -12,12 +12,13 @@
 #include "tvh_internal.h"
 
 /* What this back-end implements. Offering anything else would be a lie
- * the datapath cannot keep (packed ring, offloads, dirty logging). */
+ * the datapath cannot keep (offloads, dirty logging). */
 #define TVH_SUPPORTED_FEATURES                                                 \
 	(TV_BIT(TV_F_VERSION_1) | TV_BIT(TV_NET_F_MRG_RXBUF) |                 \
 	 TV_BIT(TV_F_IN_ORDER) | TV_BIT(TV_F_RING_EVENT_IDX) |                 \
 	 TV_BIT(TV_F_RING_INDIRECT_DESC) | TV_BIT(TV_F_ANY_LAYOUT) |           \
-	 TV_BIT(TV_NET_F_MQ) | TV_BIT(TV_F_VHOST_USER_PROTOCOL_FEATURES))
+	 TV_BIT(TV_F_RING_PACKED) | TV_BIT(TV_NET_F_MQ) |                      \
+	 TV_BIT(TV_F_VHOST_USER_PROTOCOL_FEATURES))
 
 #define TVH_SUPPORTED_PROTOCOL_FEATURES                                        \
 	(TV_BIT(TVU_PROTOCOL_F_MQ) | TV_BIT(TVU_PROTOCOL_F_REPLY_ACK) |        \

@@ -221,17 +221,26 @@ struct tvh_vq {
 	bool event_idx;		 /* RING_EVENT_IDX negotiated */
 	bool mrg_rxbuf;		 /* MRG_RXBUF negotiated */
 	bool indirect_ok;	 /* RING_INDIRECT_DESC negotiated */
+	bool packed;		 /* RING_PACKED negotiated: pring, not ring */
 	uint16_t index;		 /* virtqueue number */
 	uint32_t hdr_len;	 /* virtio-net header bytes */
 	uint32_t num;		 /* ring size */
-	uint16_t last_avail_idx; /* datapath while running */
-	uint16_t last_used_idx;	 /* datapath while running */
+	/* Free-running indexes (datapath while running). Split: of the
+	 * avail and used rings. Packed: of the descriptor ring, the next
+	 * descriptor to look at and the next to write used; the position is
+	 * idx & (num - 1) and the wrap counter (idx & num) == 0 (num is a
+	 * power of two: tv_packed_wrap). */
+	uint16_t last_avail_idx;
+	uint16_t last_used_idx;
 	/* EVENT_IDX: last_avail_idx when avail_event was last written, and
 	 * how far it may move before avail_event is written again (see
 	 * tvh_avail_event_update). Datapath while running. */
 	uint16_t avail_event_at;
 	uint16_t avail_event_rearm;
-	struct tv_split ring; /* host pointers, valid while ready */
+	union { /* host pointers, valid while ready */
+		struct tv_split ring;	/* !packed */
+		struct tv_packed pring; /* packed */
+	};
 	tvh_copy_fn copy;     /* long copies (tvh_copy), set at creation */
 	int call_fd;	      /* -1: the front-end wants no calls */
 	const struct tvh_mem *mem;
@@ -270,6 +279,8 @@ struct tvh_vq {
 	uint64_t kicks;
 	uint64_t kick_count_seen;
 	uint32_t cfg_num;
+	/* Split: the avail index. Packed: the vhost-user encoding of the
+	 * next descriptor, position | wrap counter << 15. */
 	uint16_t cfg_base;
 	/* cfg_base is where our own datapath stopped (set by tvh_vqs_stop),
 	 * not a value the front-end gave (SET_VRING_BASE, or the 0 of a new
@@ -396,6 +407,14 @@ tvh_used_flush(struct tvh_vq *vq, uint16_t at, const struct tv_used_elem *sh,
 		rte_memcpy(&vq->ring.used->ring[0], sh + first,
 			   (n - first) * sizeof(*sh));
 }
+
+/* Packed ring bursts (tvh_packed.c), called inside the burst gate by
+ * tvh_dequeue_burst / tvh_enqueue_burst when vq->packed. */
+uint16_t tvh_packed_dequeue(struct tvh_vq *vq, enum tvh_vq_state state,
+			    struct rte_mempool *pool, struct rte_mbuf **pkts,
+			    uint16_t n);
+uint16_t tvh_packed_enqueue(struct tvh_vq *vq, struct rte_mbuf *const *pkts,
+			    uint16_t n);
 
 /* Count a front-end error on a vq, log it rate limited, mark it broken. */
 void tvh_vq_error(struct tvh_vq *vq, enum tvh_dp_err cls, const char *fmt, ...)

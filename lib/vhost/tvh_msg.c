@@ -242,6 +242,34 @@ h_set_vring_base(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 			 vq->index);
 		return -EBUSY;
 	}
+	if (dev->features_set &&
+	    tv_has_feature(dev->features, TV_F_RING_PACKED)) {
+		/* Packed (vhost-user spec, "Vring descriptor indices for
+		 * packed virtqueues"): bits 0-14 the next descriptor, 15 its
+		 * wrap counter, 16-31 the same for the next used one (QEMU
+		 * sends both; DPDK's virtio-user only the low half, and 0
+		 * above). A used index behind the avail one means buffers a
+		 * previous back-end took and never returned: as on split
+		 * rings (tvh_vq_start_index), continue from the used index
+		 * and take them again. */
+		uint16_t avail = (uint16_t)base, used = (uint16_t)(base >> 16);
+
+		if (base > UINT16_MAX && used != avail) {
+			TVH_LOG_CTRL(WARNING, dev,
+				     "front-end set packed vring %u's base to "
+				     "descriptor %u (wrap %u) with used "
+				     "descriptor %u (wrap %u): continuing from "
+				     "the used one; buffers in between are "
+				     "taken again (a transmitted packet may "
+				     "repeat)",
+				     vq->index, avail & 0x7fffu, avail >> 15,
+				     used & 0x7fffu, used >> 15);
+			avail = used;
+		}
+		vq->cfg_base = avail;
+		vq->base_is_ours = false;
+		return 0;
+	}
 	if (base > UINT16_MAX) {
 		snprintf(why, whylen,
 			 "vring %u base %u is not a split ring index",
@@ -286,7 +314,13 @@ h_get_vring_base(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 		vq->enabled = false;
 	msg->size = sizeof(msg->payload.state);
 	msg->payload.state.index = index;
-	msg->payload.state.num = vq->cfg_base;
+	/* Packed: the used index (bits 16-31) is where the avail index is,
+	 * since every buffer taken was returned (tvh_packed.c). */
+	msg->payload.state.num =
+		dev->features_set &&
+				tv_has_feature(dev->features, TV_F_RING_PACKED)
+			? (uint32_t)vq->cfg_base | (uint32_t)vq->cfg_base << 16
+			: vq->cfg_base;
 	return TVH_REPLY;
 }
 

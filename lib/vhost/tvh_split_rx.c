@@ -403,6 +403,10 @@ tvh_enqueue_burst(struct tvh_dev *dev, uint16_t vq_idx,
 	 * is the one tvh_burst_enter loaded (ready may change under us). */
 	if (unlikely(state != TVH_VQ_RUN))
 		goto out;
+	if (vq->packed) { /* published with ready: read after the gate */
+		done = tvh_packed_enqueue(vq, pkts, n);
+		goto out;
+	}
 
 	/* Acquire: pairs with the front-end's write barrier between filling
 	 * avail->ring[] (and the descriptors) and publishing avail->idx. */

@@ -26,45 +26,7 @@
 #include <rte_memcpy.h>
 
 #include "tvh_chain.h"
-
-/* Append len bytes at host pointer src to the packet, growing it by new
- * segments from pool. Returns 0 or -ENOMEM. */
-static inline int
-tx_append(const struct tvh_vq *vq, struct rte_mbuf *m, struct rte_mbuf **last,
-	  struct rte_mempool *pool, const uint8_t *src, uint32_t len)
-{
-	struct rte_mbuf *seg = *last;
-
-	while (len > 0) {
-		uint32_t room = rte_pktmbuf_tailroom(seg);
-		uint32_t n;
-
-		if (room == 0) {
-			struct rte_mbuf *next = rte_pktmbuf_alloc(pool);
-
-			if (next == NULL)
-				return -ENOMEM;
-			room = rte_pktmbuf_tailroom(next);
-			if (room == 0 || m->nb_segs == UINT16_MAX) {
-				rte_pktmbuf_free(next);
-				return -ENOMEM;
-			}
-			seg->next = next;
-			seg = next;
-			m->nb_segs++;
-		}
-		n = len < room ? len : room;
-		tvh_copy(vq,
-			 rte_pktmbuf_mtod_offset(seg, uint8_t *, seg->data_len),
-			 src, n);
-		seg->data_len += n;
-		m->pkt_len += n;
-		src += n;
-		len -= n;
-	}
-	*last = seg;
-	return 0;
-}
+#include "tvh_tx.h"
 
 /* One packet from the chain at `head` into m (a fresh mbuf from pool,
  * grown by more segments when needed). Returns 0, -ENOMEM (nothing
@@ -75,79 +37,22 @@ static int
 tx_chain(struct tvh_vq *vq, uint16_t head, struct rte_mempool *pool,
 	 struct rte_mbuf *m)
 {
-	uint32_t hdr_left = vq->hdr_len;
-	uint64_t chain_bytes = 0;
-	struct rte_mbuf *last = m;
+	struct tvh_tx_walk w;
 	struct tvh_chain c;
 	struct tv_desc d;
 	int rc;
 
 	if (tvh_chain_start(vq, head, &c) < 0)
 		return -ERANGE;
+	tvh_tx_walk_init(vq, &w, m);
 	while ((rc = tvh_chain_next(vq, &c, &d)) > 0) {
-		uint64_t addr = d.addr;
-		uint32_t len = d.len;
-
-		if (unlikely(d.flags & TV_DESC_F_WRITE)) {
-			tvh_vq_error(vq, TVH_DP_ERR_DESC_FLAGS,
-				     "front-end put a device-writable buffer "
-				     "in transmitted chain %u",
-				     head);
-			return -EINVAL;
-		}
-		/* Checked before copying: a front-end must not make us copy
-		 * gigabytes for one packet. */
-		chain_bytes += len;
-		if (unlikely(chain_bytes > TVH_MAX_PKT_LEN + vq->hdr_len)) {
-			tvh_vq_error(vq, TVH_DP_ERR_PKT_LEN,
-				     "front-end transmitted more than %u bytes "
-				     "in chain %u",
-				     TVH_MAX_PKT_LEN, head);
-			return -EINVAL;
-		}
-		while (len > 0) {
-			uint64_t contig;
-			const uint8_t *p =
-				tvh_gpa_to_host(vq->mem, addr, len, &contig);
-			uint32_t skip;
-
-			if (unlikely(p == NULL)) {
-				tvh_vq_error(vq, TVH_DP_ERR_DESC_ADDR,
-					     "front-end's buffer 0x%" PRIx64
-					     " (%u bytes) of chain %u is "
-					     "outside its memory table",
-					     d.addr, d.len, head);
-				return -EINVAL;
-			}
-			/* The header may end anywhere, even in a later
-			 * descriptor: skip it byte-exactly. */
-			skip = hdr_left < contig ? hdr_left : (uint32_t)contig;
-			hdr_left -= skip;
-			rc = tx_append(vq, m, &last, pool, p + skip,
-				       (uint32_t)contig - skip);
-			if (unlikely(rc < 0))
-				return rc;
-			addr += contig;
-			len -= (uint32_t)contig;
-		}
+		rc = tvh_tx_desc(vq, head, &d, pool, &w);
+		if (unlikely(rc < 0))
+			return rc;
 	}
 	if (rc < 0)
 		return -EINVAL;
-	if (unlikely(hdr_left > 0)) {
-		tvh_vq_error(vq, TVH_DP_ERR_HDR,
-			     "front-end's chain %u is shorter than the %u-byte "
-			     "virtio-net header",
-			     head, vq->hdr_len);
-		return -EINVAL;
-	}
-	if (unlikely(m->pkt_len == 0)) {
-		tvh_vq_error(
-			vq, TVH_DP_ERR_PKT_LEN,
-			"front-end transmitted an empty packet in chain %u",
-			head);
-		return -EINVAL;
-	}
-	return 0;
+	return tvh_tx_walk_end(vq, head, &w);
 }
 
 /* Host pointer to all of [addr, addr + len) if it lies in one region and
@@ -419,6 +324,10 @@ tvh_dequeue_burst(struct tvh_dev *dev, uint16_t vq_idx,
 	state = tvh_burst_enter(vq);
 	if (state == TVH_VQ_STOPPED)
 		return 0;
+	if (vq->packed) { /* published with ready: read after the gate */
+		b.got = tvh_packed_dequeue(vq, state, pool, pkts, n);
+		goto out;
+	}
 
 	/* Acquire: pairs with the front-end's write barrier between filling
 	 * avail->ring[] (and the descriptors) and publishing avail->idx. */

@@ -57,6 +57,7 @@
 #include <rte_pause.h>
 
 #include "tvh_internal.h"
+#include "tvh_pchain.h"
 
 void
 tvh_barrier_init(void)
@@ -183,7 +184,11 @@ tvh_vqs_stop(struct tvh_vq *vqs, unsigned int n)
 		if (run[i]->stuck)
 			continue;
 		/* Where a restart (or GET_VRING_BASE) continues from. */
-		run[i]->cfg_base = run[i]->last_avail_idx;
+		run[i]->cfg_base =
+			run[i]->packed
+				? tv_packed_off_wrap(run[i]->last_avail_idx,
+						     run[i]->num)
+				: run[i]->last_avail_idx;
 		run[i]->base_is_ours = true;
 	}
 	return rc;
@@ -473,6 +478,55 @@ tvh_vq_start_index(struct tvh_vq *vq, const struct tv_split *ring)
 			     in_flight, supp);
 }
 
+/* A packed ring's parts and start index (the split ring's are in
+ * tvh_vq_try_start below). The base (SET_VRING_BASE's, or ours) names the
+ * next descriptor as position | wrap counter << 15; the used index starts
+ * there too, as everything before it was returned (ours), or is the
+ * front-end's to account for (see tvh_msg.c, h_set_vring_base). */
+static int
+packed_start(struct tvh_vq *vq)
+{
+	const struct tvu_vring_addr *a = &vq->cfg_addr;
+	uint32_t num = vq->cfg_num;
+	uint32_t pos = vq->cfg_base & 0x7fffu;
+	bool wrap = (vq->cfg_base >> TV_PACKED_EVENT_WRAP_BIT) & 1u;
+	struct tv_packed ring;
+	uint32_t supp;
+
+	ring.num = num;
+	ring.desc = ring_part(vq, "descriptor ring", a->desc_user_addr,
+			      (size_t)num * sizeof(struct tv_packed_desc), 16);
+	ring.driver = ring_part(vq, "driver event suppression area",
+				a->avail_user_addr,
+				sizeof(struct tv_packed_event), 4);
+	ring.device = ring_part(vq, "device event suppression area",
+				a->used_user_addr,
+				sizeof(struct tv_packed_event), 4);
+	if (ring.desc == NULL || ring.driver == NULL || ring.device == NULL)
+		return -EINVAL;
+	if (pos >= num) {
+		vq->dev->stats.err_ring++;
+		if (tvh_ratelimit_ok(&vq->dev->rl_ring, &supp))
+			TVH_LOG_CTRL(ERR, vq->dev,
+				     "front-end set packed vring %u's base to "
+				     "descriptor %u, ring size %u; ring not "
+				     "started (%u similar suppressed)",
+				     vq->index, pos, num, supp);
+		return -EINVAL;
+	}
+	vq->pring = ring;
+	vq->num = num;
+	/* Free-running: the lap's parity is the wrap counter (it is 1 on
+	 * lap 0, tv_packed_wrap). */
+	vq->last_avail_idx = (uint16_t)(pos + (wrap ? 0 : num));
+	vq->last_used_idx = vq->last_avail_idx;
+	/* The library polls: ask the front-end not to kick (section
+	 * 2.8.10). */
+	__atomic_store_n(&ring.device->flags, TV_PACKED_EVENT_FLAG_DISABLE,
+			 __ATOMIC_RELAXED);
+	return 0;
+}
+
 int
 tvh_vq_try_start(struct tvh_vq *vq)
 {
@@ -499,6 +553,12 @@ tvh_vq_try_start(struct tvh_vq *vq)
 			     a->log_guest_addr, 0);
 		return -EINVAL;
 	}
+	vq->packed = tv_has_feature(dev->features, TV_F_RING_PACKED);
+	if (vq->packed) {
+		if (packed_start(vq) < 0)
+			return -EINVAL;
+		goto common;
+	}
 	ring.num = num;
 	ring.desc = ring_part(vq, "descriptor table", a->desc_user_addr,
 			      tv_split_desc_size(num), 16);
@@ -513,6 +573,7 @@ tvh_vq_try_start(struct tvh_vq *vq)
 	vq->num = num;
 	tvh_vq_start_index(vq, &ring);
 	vq->cfg_base = vq->last_avail_idx;
+common:
 	vq->base_is_ours = true;
 	vq->event_idx = tv_has_feature(dev->features, TV_F_RING_EVENT_IDX);
 	vq->mrg_rxbuf = tv_has_feature(dev->features, TV_NET_F_MRG_RXBUF);
@@ -528,7 +589,9 @@ tvh_vq_try_start(struct tvh_vq *vq)
 	 * behind any avail index the front-end can publish (at most num
 	 * past last_avail_idx, which moves at most num per burst) until it
 	 * is rewritten: 65536 - 2 * num, capped. */
-	if (!vq->event_idx) {
+	if (vq->packed) {
+		/* packed_start asked for no kicks. */
+	} else if (!vq->event_idx) {
 		*(volatile uint16_t *)&ring.used->flags = TV_USED_F_NO_NOTIFY;
 	} else {
 		uint32_t rearm = 65536u - 2u * num;
@@ -625,7 +688,30 @@ tvh_vq_notify(struct tvh_vq *vq, uint16_t old_used, uint16_t new_used)
 	 * re-reading used->idx; without it both sides could miss each other
 	 * and the front-end would sleep forever. */
 	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (vq->event_idx) {
+	if (vq->packed) {
+		/* The driver's event suppression structure, both fields in
+		 * one load (section 2.8.10). */
+		uint32_t ev = __atomic_load_n((const uint32_t *)vq->pring.driver,
+					      __ATOMIC_RELAXED);
+		struct tv_packed_event e;
+
+		memcpy(&e, &ev, sizeof(e));
+		switch (e.flags & 3u) {
+		case TV_PACKED_EVENT_FLAG_DISABLE:
+			want = false;
+			break;
+		case TV_PACKED_EVENT_FLAG_DESC:
+			/* Only meaningful with EVENT_IDX; without it, a
+			 * front-end asking for something is notified. */
+			want = !vq->event_idx ||
+			       tv_packed_need_event(e.off_wrap, new_used,
+						    old_used, vq->num);
+			break;
+		default: /* ENABLE, and the reserved value */
+			want = true;
+			break;
+		}
+	} else if (vq->event_idx) {
 		uint16_t ev =
 			*(volatile uint16_t *)tv_split_used_event(&vq->ring);
 
@@ -672,6 +758,27 @@ tvh_vq_notify_arm(struct tvh_dev *dev, uint16_t index, bool on)
 	/* Acquire: pairs with tvh_kick_watch's release. */
 	relay = __atomic_load_n(&vq->kick_relay, __ATOMIC_ACQUIRE);
 	vq->notify_armed = on;
+	if (vq->packed) {
+		/* ENABLE: any buffer made available kicks (section 2.8.10);
+		 * the polling datapath never writes this structure. */
+		__atomic_store_n(&vq->pring.device->flags,
+				 on ? TV_PACKED_EVENT_FLAG_ENABLE
+				    : TV_PACKED_EVENT_FLAG_DISABLE,
+				 __ATOMIC_RELAXED);
+		if (on) {
+			struct tvh_pchain c;
+
+			/* Full barrier, paired as below for split rings:
+			 * either the front-end sees ENABLE after making its
+			 * descriptor available, or we see the descriptor. */
+			rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+			pending = tvh_pchain_start(vq, vq->last_avail_idx,
+						   &c) ||
+				  !relay;
+		}
+		tvh_burst_leave(vq);
+		return pending;
+	}
 	if (!vq->event_idx)
 		__atomic_store_n(&vq->ring.used->flags,
 				 on ? 0 : TV_USED_F_NO_NOTIFY,

@@ -192,8 +192,8 @@ main(int argc, char **argv)
 	tvu_msg_init(&m, TVU_SEND_RARP, 8);
 	expect_refused(&g, &m, "SEND_RARP (protocol feature not negotiated)");
 	tvu_msg_init(&m, TVU_SET_FEATURES, 8);
-	m.payload.u64 = feat | TV_BIT(TV_F_RING_PACKED);
-	expect_refused(&g, &m, "SET_FEATURES with RING_PACKED");
+	m.payload.u64 = feat | TV_BIT(TV_NET_F_HOST_TSO4);
+	expect_refused(&g, &m, "SET_FEATURES with HOST_TSO4");
 	tvu_msg_init(&m, TVU_SET_PROTOCOL_FEATURES, 8);
 	m.payload.u64 = tvh_default_protocol_features() |
 			TV_BIT(TVU_PROTOCOL_F_LOG_SHMFD);

@@ -7,8 +7,8 @@
  * Usage: tvhp_test <plugin.so> <queue pairs> [extra net_virtio_user devargs]
  *
  * Checks: devargs errors are refused naming the argument; the features
- * negotiated are those the guest args ask for (and never packed rings,
- * which the host does not offer); packets flow both ways on every queue
+ * negotiated are those the guest args ask for (packed rings included);
+ * packets flow both ways on every queue
  * with their bytes and lengths intact (also a multi-segment jumbo frame
  * from the guest and a 2-segment mbuf to it); the packet and byte
  * counters of every queue match what was sent on it; a full guest ring
@@ -333,6 +333,7 @@ check_features(uint16_t h)
 	 * in_order=1, packed_vq=0. */
 	bool mrg = guest_arg("mrg_rxbuf", 1) != 0;
 	bool in_order = guest_arg("in_order", 1) != 0;
+	bool packed = guest_arg("packed_vq", 0) != 0;
 
 	printf("negotiated features 0x%" PRIx64 " (guest args \"%s\", %u "
 	       "queue pairs)\n",
@@ -346,10 +347,9 @@ check_features(uint16_t h)
 	      guest_extra);
 	CHECK(tv_has_feature(f, TV_NET_F_MQ) == (nq > 1),
 	      "MQ %s with %u queue pairs", nq > 1 ? "off" : "on", nq);
-	/* lib/vhost does not offer packed rings: a guest asking for them
-	 * (packed_vq=1) falls back to split ones. */
-	CHECK(!tv_has_feature(f, TV_F_RING_PACKED),
-	      "RING_PACKED negotiated, the host does not offer it");
+	CHECK(tv_has_feature(f, TV_F_RING_PACKED) == packed,
+	      "RING_PACKED %s, guest args \"%s\"", packed ? "off" : "on",
+	      guest_extra);
 }
 
 static void

@@ -44,6 +44,7 @@ def parse():
     ap.add_argument('--vhost-pmd', default='')
     ap.add_argument('--event-idx', choices=['on', 'off'], default='on')
     ap.add_argument('--mrg', choices=['on', 'off'], default='on')
+    ap.add_argument('--packed', choices=['on', 'off'], default='off')
     ap.add_argument('--timeout', type=float, default=90)
     ap.add_argument('--verbose', '-v', action='store_true')
     return ap.parse_args()
@@ -86,7 +87,8 @@ def main():
                                    os.path.exists(a.vhost_pmd)):
         skip('net_tandem_vhost not built (%r)' % a.vhost_pmd)
     kernel, initrd = initramfs(a.build_dir)
-    desc = 'host=%s event_idx=%s mrg_rxbuf=%s' % (a.host, a.event_idx, a.mrg)
+    desc = 'host=%s event_idx=%s mrg_rxbuf=%s packed=%s' % (
+        a.host, a.event_idx, a.mrg, a.packed)
     print('config:', desc, 'kernel:', kernel)
 
     ok = False
@@ -122,7 +124,8 @@ def main():
             # vectors=0: Debian's QEMU 7.2 segfaults with MSI-X on a
             # vhost-user virtio-net-pci under TCG.
             '-device', 'virtio-net-pci,netdev=n0,mac=%s,vectors=0,'
-            'event_idx=%s,mrg_rxbuf=%s' % (GUEST_MAC, a.event_idx, a.mrg)])
+            'event_idx=%s,mrg_rxbuf=%s,packed=%s' % (
+                GUEST_MAC, a.event_idx, a.mrg, a.packed)])
         qrc = qemu.wait(a.timeout)
         elapsed = time.monotonic() - t0
         if qrc is None:
@@ -150,7 +153,8 @@ def main():
         else:
             bits = f.group(1)
             for name, bit, want in (('mrg_rxbuf', 15, a.mrg),
-                                    ('event_idx', 29, a.event_idx)):
+                                    ('event_idx', 29, a.event_idx),
+                                    ('packed', 34, a.packed)):
                 got = 'on' if len(bits) > bit and bits[bit] == '1' else 'off'
                 print('guest negotiated %s=%s' % (name, got))
                 if got != want:
