@@ -222,6 +222,7 @@ struct tvh_vq {
 	bool mrg_rxbuf;		 /* MRG_RXBUF negotiated */
 	bool indirect_ok;	 /* RING_INDIRECT_DESC negotiated */
 	bool packed;		 /* RING_PACKED negotiated: pring, not ring */
+	bool in_order;		 /* IN_ORDER negotiated */
 	uint16_t index;		 /* virtqueue number */
 	uint32_t hdr_len;	 /* virtio-net header bytes */
 	uint32_t num;		 /* ring size */

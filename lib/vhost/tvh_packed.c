@@ -61,9 +61,20 @@ tvh_packed_flush(struct tvh_vq *vq, const struct tvh_pused *sh, uint32_t n,
 	struct tv_packed_desc *ring = vq->pring.desc;
 	const uint32_t mask = vq->num - 1;
 	const uint16_t wflag = write ? TV_DESC_F_WRITE : 0;
+	struct tvh_pused one;
 
 	if (n == 0)
 		return;
+	/* IN_ORDER transmit: one used descriptor for the batch, the last
+	 * buffer's id at the first buffer's position (section 2.8.9: the
+	 * front-end completes every buffer up to it, and knows how far to
+	 * skip). Receive buffers each need their length. */
+	if (!write && vq->in_order && n > 1) {
+		one = sh[n - 1];
+		one.idx = sh[0].idx;
+		sh = &one;
+		n = 1;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		struct tv_packed_desc *d = &ring[sh[i].idx & mask];
 
@@ -91,6 +102,116 @@ tvh_packed_flush(struct tvh_vq *vq, const struct tvh_pused *sh, uint32_t n,
 
 /* ---- Transmit ---- */
 
+/* Fast path: up to k buffers from free-running index idx on that are one
+ * read-only descriptor holding header and packet, the packet fitting one
+ * mbuf, in translatable memory. Returns how many were consumed (a prefix;
+ * the walker takes the buffer it stopped at), their used entries in sh.
+ * The flags of the k positions are looked at first, so that the mbufs
+ * come from the pool in one bulk get of as many as there are buffers. */
+static uint32_t
+tx_fast(struct tvh_vq *vq, uint16_t idx, struct rte_mempool *pool,
+	struct rte_mbuf **pkts, uint32_t k, struct tvh_pused *sh,
+	uint64_t *bytes)
+{
+	struct tv_packed_desc *ring = vq->pring.desc;
+	const uint32_t num = vq->num, mask = num - 1;
+	const uint32_t hdr_len = vq->hdr_len;
+	const uint32_t room = tvh_tx_pool_room(pool);
+	uint32_t n, avail;
+
+	for (avail = 0; avail < k; avail++) {
+		uint16_t i = (uint16_t)(idx + avail);
+		/* Acquire: as in tvh_pchain_start, pairs with the
+		 * front-end's release of the buffer's flags. */
+		uint16_t f = __atomic_load_n(&ring[i & mask].flags,
+					     __ATOMIC_ACQUIRE);
+
+		if (!tv_packed_desc_is_avail(f, tv_packed_wrap(i, num)) ||
+		    (f & (TV_DESC_F_NEXT | TV_DESC_F_WRITE |
+			  TV_DESC_F_INDIRECT)) != 0)
+			break;
+	}
+	if (avail == 0 ||
+	    unlikely(rte_mempool_get_bulk(pool, (void **)pkts, avail) != 0))
+		return 0; /* the walker tries one mbuf at a time */
+	for (n = 0; n < avail; n++) {
+		uint16_t i = (uint16_t)(idx + n);
+		struct rte_mbuf *m = pkts[n];
+		/* rte_pktmbuf_reset's headroom. */
+		uint16_t headroom =
+			RTE_MIN((uint16_t)RTE_PKTMBUF_HEADROOM, m->buf_len);
+		struct tv_packed_desc d;
+		const uint8_t *p;
+		uint32_t len;
+
+		/* The one read of the descriptor (its flags were judged
+		 * above); only the copy is used. */
+		tvh_pdesc_read(ring, i & mask, &d);
+		if (unlikely(d.len <= hdr_len || d.len - hdr_len > room ||
+			     d.len - hdr_len > (uint32_t)(m->buf_len -
+							  headroom)))
+			break;
+		p = tvh_tx_fast_ptr(vq, d.addr, d.len);
+		if (unlikely(p == NULL))
+			break;
+		len = d.len - hdr_len;
+		tvh_tx_mbuf_init(m, headroom, len);
+		tvh_copy(vq, rte_pktmbuf_mtod(m, void *), p + hdr_len, len);
+		sh[n].idx = i;
+		sh[n].id = d.id;
+		sh[n].len = 0;
+		*bytes += len;
+	}
+	/* Unused mbufs go back as they came: still valid raw mbufs. */
+	if (n < avail)
+		rte_mempool_put_bulk(pool, (void **)(pkts + n), avail - n);
+	return n;
+}
+
+/* The walker: the buffer at idx into a new mbuf. Returns its used entry's
+ * descriptor count (> 0) with *out set, or 0 if the buffer is not there,
+ * no mbuf could be had (nothing consumed), or it is bad (the queue broke;
+ * nothing is returned for it). */
+static uint16_t
+tx_slow(struct tvh_vq *vq, uint16_t idx, struct rte_mempool *pool,
+	struct rte_mbuf **out, struct tvh_pused *sh)
+{
+	struct tvh_pchain c;
+	struct tvh_tx_walk w;
+	struct rte_mbuf *m;
+	struct tv_desc d;
+	int rc;
+
+	if (!tvh_pchain_start(vq, idx, &c))
+		return 0;
+	m = rte_pktmbuf_alloc(pool);
+	if (m == NULL) {
+		vq->stats.no_mbufs++;
+		return 0;
+	}
+	tvh_tx_walk_init(vq, &w, m);
+	while ((rc = tvh_pchain_next(vq, &c, &d)) > 0) {
+		rc = tvh_tx_desc(vq, idx & (vq->num - 1), &d, pool, &w);
+		if (rc < 0)
+			break;
+	}
+	if (rc == 0)
+		rc = tvh_tx_walk_end(vq, idx & (vq->num - 1), &w);
+	if (rc < 0) {
+		/* -ENOMEM: nothing consumed, the buffer waits for the next
+		 * burst. -EINVAL: the queue is broken and stops. */
+		if (rc == -ENOMEM)
+			vq->stats.no_mbufs++;
+		rte_pktmbuf_free(m);
+		return 0;
+	}
+	sh->idx = idx;
+	sh->id = c.id;
+	sh->len = 0;
+	*out = m;
+	return c.nd;
+}
+
 uint16_t
 tvh_packed_dequeue(struct tvh_vq *vq, enum tvh_vq_state state,
 		   struct rte_mempool *pool, struct rte_mbuf **pkts, uint16_t n)
@@ -98,60 +219,53 @@ tvh_packed_dequeue(struct tvh_vq *vq, enum tvh_vq_state state,
 	struct tvh_pused sh[TVH_PACKED_SHADOW];
 	const uint16_t old_used = vq->last_used_idx;
 	uint16_t idx = vq->last_avail_idx;
-	uint32_t n_sh = 0, taken = 0;
-	uint16_t got = 0;
+	uint32_t n_sh = 0, got = 0;
 	uint64_t bytes = 0;
 
-	while (taken < n) {
-		struct tvh_pchain c;
-		struct tvh_tx_walk w;
+	/* A disabled ring's packets are dropped (see tvh_dequeue_burst): one
+	 * at a time through the walker, into a local slot. */
+	if (unlikely(state == TVH_VQ_DISCARD)) {
 		struct rte_mbuf *m;
-		struct tv_desc d;
-		int rc;
+		uint16_t nd;
 
-		if (!tvh_pchain_start(vq, idx, &c))
-			break;
-		m = rte_pktmbuf_alloc(pool);
-		if (m == NULL) {
-			vq->stats.no_mbufs++;
-			break;
-		}
-		tvh_tx_walk_init(vq, &w, m);
-		while ((rc = tvh_pchain_next(vq, &c, &d)) > 0) {
-			rc = tvh_tx_desc(vq, idx & (vq->num - 1), &d, pool, &w);
-			if (rc < 0)
-				break;
-		}
-		if (rc == 0)
-			rc = tvh_tx_walk_end(vq, idx & (vq->num - 1), &w);
-		if (rc < 0) {
-			/* -ENOMEM: nothing consumed, the buffer waits for
-			 * the next burst. -EINVAL: the queue is broken and
-			 * stops; nothing is returned for the bad buffer. */
-			if (rc == -ENOMEM)
-				vq->stats.no_mbufs++;
-			rte_pktmbuf_free(m);
-			break;
-		}
-		sh[n_sh].idx = idx;
-		sh[n_sh].id = c.id;
-		sh[n_sh].len = 0;
-		n_sh++;
-		idx = (uint16_t)(idx + c.nd);
-		taken++;
-		/* The state tvh_burst_enter loaded (see tvh_dequeue_burst). */
-		if (unlikely(state == TVH_VQ_DISCARD)) {
+		while (got < n &&
+		       (nd = tx_slow(vq, idx, pool, &m, &sh[n_sh])) > 0) {
 			rte_pktmbuf_free(m);
 			vq->discarded++;
-		} else {
-			bytes += m->pkt_len;
-			pkts[got++] = m;
+			idx = (uint16_t)(idx + nd);
+			got++;
+			if (++n_sh == TVH_PACKED_SHADOW) {
+				tvh_packed_flush(vq, sh, n_sh, false);
+				n_sh = 0;
+			}
 		}
-		if (n_sh == TVH_PACKED_SHADOW) {
+		got = 0;
+		goto flush;
+	}
+	while (got < n) {
+		uint32_t k = RTE_MIN((uint32_t)(n - got), TVH_BATCH);
+		uint32_t f;
+		uint16_t nd;
+
+		if (n_sh + k > TVH_PACKED_SHADOW) {
 			tvh_packed_flush(vq, sh, n_sh, false);
 			n_sh = 0;
 		}
+		f = tx_fast(vq, idx, pool, pkts + got, k, sh + n_sh, &bytes);
+		idx = (uint16_t)(idx + f); /* one descriptor each */
+		n_sh += f;
+		got += f;
+		if (f == k)
+			continue;
+		nd = tx_slow(vq, idx, pool, &pkts[got], &sh[n_sh]);
+		if (nd == 0)
+			break;
+		bytes += pkts[got]->pkt_len;
+		idx = (uint16_t)(idx + nd);
+		n_sh++;
+		got++;
 	}
+flush:
 	tvh_packed_flush(vq, sh, n_sh, false);
 	vq->last_avail_idx = idx;
 	vq->last_used_idx = idx;
@@ -159,7 +273,7 @@ tvh_packed_dequeue(struct tvh_vq *vq, enum tvh_vq_state state,
 		tvh_vq_notify(vq, old_used, idx);
 	vq->stats.packets += got;
 	vq->stats.bytes += bytes;
-	return got;
+	return (uint16_t)got;
 }
 
 /* ---- Receive ---- */
@@ -359,6 +473,65 @@ rx_write(const struct tvh_vq *vq, struct rx_gather *g, const struct rte_mbuf *m)
 	 * bug): what there is was sent, the lengths say so. */
 }
 
+/* Fast path: up to k packets, each a one-segment mbuf going into a buffer
+ * of one writable descriptor (no NEXT, no INDIRECT) that holds header and
+ * packet, in translatable memory. Returns how many were delivered (a
+ * prefix: the general writer takes the packet it stopped at), their used
+ * entries in sh. */
+static uint32_t
+rx_fast(struct tvh_vq *vq, uint16_t idx, struct rte_mbuf *const *pkts,
+	uint32_t k, struct tvh_pused *sh, uint64_t *bytes)
+{
+	const size_t nb_off = offsetof(struct tv_net_hdr_mrg, num_buffers);
+	struct tv_packed_desc *ring = vq->pring.desc;
+	const uint32_t num = vq->num, mask = num - 1;
+	const uint32_t hdr_len = vq->hdr_len;
+	uint32_t n;
+
+	for (n = 0; n < k; n++) {
+		const struct rte_mbuf *m = pkts[n];
+		uint16_t i = (uint16_t)(idx + n);
+		uint32_t need = hdr_len + m->pkt_len;
+		struct tv_packed_desc d;
+		uint64_t contig;
+		uint8_t *dst;
+		uint16_t f;
+
+		if (unlikely(m->nb_segs != 1 || m->data_len != m->pkt_len))
+			break;
+		/* Acquire: as in tvh_pchain_start. */
+		f = __atomic_load_n(&ring[i & mask].flags, __ATOMIC_ACQUIRE);
+		if (!tv_packed_desc_is_avail(f, tv_packed_wrap(i, num)) ||
+		    (f & (TV_DESC_F_NEXT | TV_DESC_F_WRITE |
+			  TV_DESC_F_INDIRECT)) != TV_DESC_F_WRITE)
+			break;
+		/* The next mbuf's packet, while this one is copied. */
+		if (n + 1 < k)
+			tvh_prefetch_run(rte_pktmbuf_mtod(pkts[n + 1], char *),
+					 pkts[n + 1]->pkt_len);
+		tvh_pdesc_read(ring, i & mask, &d);
+		/* The whole buffer, as the walker checks it. */
+		if (unlikely(d.len < need || d.addr + d.len - 1 < d.addr))
+			break;
+		dst = tvh_gpa_to_host(vq->mem, d.addr, d.len, &contig);
+		if (unlikely(dst == NULL || contig != d.len))
+			break;
+		/* No offloads; num_buffers (only in the 12-byte header) 1. */
+		memset(dst, 0, sizeof(struct tv_net_hdr));
+		if (hdr_len == sizeof(struct tv_net_hdr_mrg)) {
+			dst[nb_off] = 1;
+			dst[nb_off + 1] = 0;
+		}
+		tvh_copy(vq, dst + hdr_len, rte_pktmbuf_mtod(m, const void *),
+			 m->pkt_len);
+		sh[n].idx = i;
+		sh[n].id = d.id;
+		sh[n].len = need;
+		*bytes += m->pkt_len;
+	}
+	return n;
+}
+
 uint16_t
 tvh_packed_enqueue(struct tvh_vq *vq, struct rte_mbuf *const *pkts,
 		   uint16_t n)
@@ -372,9 +545,24 @@ tvh_packed_enqueue(struct tvh_vq *vq, struct rte_mbuf *const *pkts,
 	uint16_t done;
 
 	for (done = 0; done < n; done++) {
-		const struct rte_mbuf *m = pkts[done];
+		const struct rte_mbuf *m;
 		enum rx_result r;
+		uint32_t k = RTE_MIN((uint32_t)(n - done), TVH_BATCH), f;
 
+		if (n_sh + k > TVH_PACKED_SHADOW) {
+			tvh_packed_flush(vq, sh, n_sh, true);
+			n_sh = 0;
+		}
+		f = rx_fast(vq, idx, pkts + done, k, sh + n_sh, &bytes);
+		idx = (uint16_t)(idx + f); /* one descriptor each */
+		n_sh += f;
+		delivered += f;
+		done = (uint16_t)(done + f);
+		if (f == k) {
+			done--; /* the loop's increment */
+			continue;
+		}
+		m = pkts[done];
 		r = rx_gather(vq, &g, idx, (uint64_t)vq->hdr_len + m->pkt_len);
 		if (r == RX_NO_ROOM) {
 			vq->stats.no_room++;

@@ -55,20 +55,6 @@ tx_chain(struct tvh_vq *vq, uint16_t head, struct rte_mempool *pool,
 	return tvh_tx_walk_end(vq, head, &w);
 }
 
-/* Host pointer to all of [addr, addr + len) if it lies in one region and
- * does not wrap; NULL otherwise (the walker will say why). len > 0. */
-static inline const uint8_t *
-tx_fast_ptr(const struct tvh_vq *vq, uint64_t addr, uint32_t len)
-{
-	uint64_t contig;
-	const uint8_t *p;
-
-	if (unlikely(addr + len - 1 < addr))
-		return NULL;
-	p = tvh_gpa_to_host(vq->mem, addr, len, &contig);
-	return p != NULL && contig == len ? p : NULL;
-}
-
 /* The fast path's look at chain `head`: if it is header+packet in one
  * read-only descriptor, or a header-only descriptor chained to one
  * read-only packet descriptor, with the packet (1..room bytes) in
@@ -89,7 +75,7 @@ tx_fast_check(const struct tvh_vq *vq, uint16_t head, uint32_t room,
 		/* One descriptor: header, then packet. */
 		if (unlikely(d.len <= hdr_len || d.len - hdr_len > room))
 			return false;
-		p = tx_fast_ptr(vq, d.addr, d.len);
+		p = tvh_tx_fast_ptr(vq, d.addr, d.len);
 		if (unlikely(p == NULL))
 			return false;
 		*src = p + hdr_len;
@@ -105,9 +91,9 @@ tx_fast_check(const struct tvh_vq *vq, uint16_t head, uint32_t room,
 		return false;
 	/* The header descriptor is checked like any other, though its
 	 * bytes are not used. */
-	if (unlikely(tx_fast_ptr(vq, d.addr, d.len) == NULL))
+	if (unlikely(tvh_tx_fast_ptr(vq, d.addr, d.len) == NULL))
 		return false;
-	p = tx_fast_ptr(vq, d2.addr, d2.len);
+	p = tvh_tx_fast_ptr(vq, d2.addr, d2.len);
 	if (unlikely(p == NULL))
 		return false;
 	*src = p;
@@ -122,45 +108,6 @@ struct tx_burst {
 	uint64_t bytes;
 	bool stop; /* no mbufs, or the queue broke */
 };
-
-/* Turn a raw mbuf from the pool (refcnt 1, nb_segs 1, next NULL: the
- * pool's invariant) into a one-segment packet of len bytes at the default
- * headroom: what rte_pktmbuf_reset and the length stores did, in the
- * mbuf's first line only. The second line (next, tx_offload) is not
- * written: next is NULL already, and tx_offload means nothing without
- * the ol_flags that ask for an offload (as in DPDK's own RX paths). */
-static __rte_always_inline void
-tx_mbuf_init(struct rte_mbuf *m, uint16_t headroom, uint32_t len)
-{
-	uint64_t rearm = (uint64_t)headroom | 1ull << 16 | 1ull << 32 |
-			 (uint64_t)RTE_MBUF_PORT_INVALID << 48;
-
-	/* rearm_data: data_off, refcnt, nb_segs, port. */
-	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, refcnt) !=
-			 offsetof(struct rte_mbuf, data_off) + 2);
-	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, nb_segs) !=
-			 offsetof(struct rte_mbuf, data_off) + 4);
-	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, port) !=
-			 offsetof(struct rte_mbuf, data_off) + 6);
-	memcpy((char *)m + offsetof(struct rte_mbuf, data_off), &rearm,
-	       sizeof(rearm));
-	m->ol_flags &= RTE_MBUF_F_EXTERNAL;
-	m->packet_type = 0;
-	m->pkt_len = len;
-	m->data_len = (uint16_t)len;
-	m->vlan_tci = 0;
-	m->vlan_tci_outer = 0;
-}
-
-/* Data room after the default headroom of the pool's mbufs (what
- * tx_fast_batch computes per mbuf). */
-static inline uint32_t
-tx_pool_room(struct rte_mempool *pool)
-{
-	uint16_t room = rte_pktmbuf_data_room_size(pool);
-
-	return room - RTE_MIN((uint16_t)RTE_PKTMBUF_HEADROOM, room);
-}
 
 /* Fast path: up to k packets whose chains tx_fast_check accepts, starting
  * at last_avail_idx. Returns how many were consumed (a prefix: it stops at
@@ -180,7 +127,7 @@ tx_fast_batch(struct tvh_vq *vq, struct tx_burst *b, struct rte_mempool *pool,
 	const uint16_t last_avail = vq->last_avail_idx;
 	const volatile uint16_t *avail_ring = vq->ring.avail->ring;
 	struct tv_used_elem sh[TVH_BATCH];
-	const uint32_t room = tx_pool_room(pool);
+	const uint32_t room = tvh_tx_pool_room(pool);
 	const uint8_t *src0;
 	uint64_t bytes = 0;
 	uint32_t i, n, len0;
@@ -223,7 +170,7 @@ tx_fast_batch(struct tvh_vq *vq, struct tx_burst *b, struct rte_mempool *pool,
 						  room, &src0, &len0);
 		if (more)
 			tvh_prefetch_run(src0, len0);
-		tx_mbuf_init(m, headroom, len);
+		tvh_tx_mbuf_init(m, headroom, len);
 		tvh_copy(vq, rte_pktmbuf_mtod(m, void *), src, len);
 		bytes += len;
 		sh[n].len = 0;

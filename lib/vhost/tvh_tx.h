@@ -155,4 +155,59 @@ tvh_tx_walk_end(struct tvh_vq *vq, uint32_t head, const struct tvh_tx_walk *w)
 	return 0;
 }
 
+/* ---- The fast paths' helpers (tvh_split_tx.c, tvh_packed.c) ---- */
+
+/* Host pointer to all of [addr, addr + len) if it lies in one region and
+ * does not wrap; NULL otherwise (the walker will say why). len > 0. */
+static inline const uint8_t *
+tvh_tx_fast_ptr(const struct tvh_vq *vq, uint64_t addr, uint32_t len)
+{
+	uint64_t contig;
+	const uint8_t *p;
+
+	if (unlikely(addr + len - 1 < addr))
+		return NULL;
+	p = tvh_gpa_to_host(vq->mem, addr, len, &contig);
+	return p != NULL && contig == len ? p : NULL;
+}
+
+/* Turn a raw mbuf from the pool (refcnt 1, nb_segs 1, next NULL: the
+ * pool's invariant) into a one-segment packet of len bytes at the default
+ * headroom: what rte_pktmbuf_reset and the length stores did, in the
+ * mbuf's first line only. The second line (next, tx_offload) is not
+ * written: next is NULL already, and tx_offload means nothing without
+ * the ol_flags that ask for an offload (as in DPDK's own RX paths). */
+static __rte_always_inline void
+tvh_tx_mbuf_init(struct rte_mbuf *m, uint16_t headroom, uint32_t len)
+{
+	uint64_t rearm = (uint64_t)headroom | 1ull << 16 | 1ull << 32 |
+			 (uint64_t)RTE_MBUF_PORT_INVALID << 48;
+
+	/* rearm_data: data_off, refcnt, nb_segs, port. */
+	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, refcnt) !=
+			 offsetof(struct rte_mbuf, data_off) + 2);
+	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, nb_segs) !=
+			 offsetof(struct rte_mbuf, data_off) + 4);
+	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, port) !=
+			 offsetof(struct rte_mbuf, data_off) + 6);
+	memcpy((char *)m + offsetof(struct rte_mbuf, data_off), &rearm,
+	       sizeof(rearm));
+	m->ol_flags &= RTE_MBUF_F_EXTERNAL;
+	m->packet_type = 0;
+	m->pkt_len = len;
+	m->data_len = (uint16_t)len;
+	m->vlan_tci = 0;
+	m->vlan_tci_outer = 0;
+}
+
+/* Data room after the default headroom of the pool's mbufs (what
+ * tx_fast_batch computes per mbuf). */
+static inline uint32_t
+tvh_tx_pool_room(struct rte_mempool *pool)
+{
+	uint16_t room = rte_pktmbuf_data_room_size(pool);
+
+	return room - RTE_MIN((uint16_t)RTE_PKTMBUF_HEADROOM, room);
+}
+
 #endif /* TVH_TX_H */

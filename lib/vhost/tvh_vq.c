@@ -579,6 +579,7 @@ common:
 	vq->mrg_rxbuf = tv_has_feature(dev->features, TV_NET_F_MRG_RXBUF);
 	vq->indirect_ok =
 		tv_has_feature(dev->features, TV_F_RING_INDIRECT_DESC);
+	vq->in_order = tv_has_feature(dev->features, TV_F_IN_ORDER);
 	vq->hdr_len = tv_net_hdr_len(dev->features);
 	vq->mem = &dev->mem;
 	vq->broken = false;

@@ -7,10 +7,9 @@
  * One process, two queue pairs. The device under test is either
  * net_tandem_virtio (server=1), with the stock net_vhost or
  * net_tandem_vhost (client=1) as its back-end, split rings with and
- * without EVENT_IDX and (stock back-end only: Tandem's offers split
- * rings) packed rings; or net_tandem_vhost, with the stock
- * net_virtio_user or net_tandem_virtio (EVENT_IDX on and off) as its
- * guest. The peer sends; the tested port's fds go into this thread's
+ * without EVENT_IDX and packed rings; or net_tandem_vhost, with the
+ * stock net_virtio_user or net_tandem_virtio (EVENT_IDX on and off) as
+ * its guest, split and packed rings. The peer sends; the tested port's fds go into this thread's
  * epoll set (RTE_EPOLL_PER_THREAD), each with its queue's number as
  * data. Checked:
  *
@@ -79,8 +78,10 @@ static const struct tcase cases[] = {
 	{false, false, false, true}, {false, false, false, false},
 	{false, false, true, true},  {false, false, true, false},
 	{false, true, false, true},  {false, true, false, false},
-	{true, false, false, true},  {true, true, false, true},
-	{true, true, false, false},
+	{false, true, true, true},   {true, false, false, true},
+	{true, true, false, true},   {true, true, false, false},
+	{true, false, true, true},   {true, true, true, true},
+	{true, true, true, false},
 };
 
 struct env {
@@ -316,10 +317,12 @@ peer_up(struct env *e)
 		snprintf(args, sizeof(args), "iface=%s,client=1,queues=%u",
 			 e->sock, NQ);
 	else if (e->c->tandem_peer)
-		snprintf(args, sizeof(args), "path=%s,queues=%u,event_idx=%d",
-			 e->sock, NQ, e->c->event_idx);
+		snprintf(args, sizeof(args),
+			 "path=%s,queues=%u,event_idx=%d,packed_vq=%d",
+			 e->sock, NQ, e->c->event_idx, e->c->packed_vq);
 	else /* stock virtio-user turns its control queue on for MQ */
-		snprintf(args, sizeof(args), "path=%s,queues=%u", e->sock, NQ);
+		snprintf(args, sizeof(args), "path=%s,queues=%u,packed_vq=%d",
+			 e->sock, NQ, e->c->packed_vq);
 	if (rte_vdev_init(e->pname, args) != 0 ||
 	    rte_eth_dev_get_port_by_name(e->pname, &e->pport) != 0) {
 		fprintf(stderr, "case %u: cannot create %s,%s\n", e->ci,
