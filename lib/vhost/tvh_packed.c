@@ -542,9 +542,9 @@ tvh_packed_enqueue(struct tvh_vq *vq, struct rte_mbuf *const *pkts,
 	uint16_t idx = vq->last_avail_idx;
 	uint64_t bytes = 0, delivered = 0;
 	uint32_t n_sh = 0;
-	uint16_t done;
+	uint16_t done = 0;
 
-	for (done = 0; done < n; done++) {
+	while (done < n) {
 		const struct rte_mbuf *m;
 		enum rx_result r;
 		uint32_t k = RTE_MIN((uint32_t)(n - done), TVH_BATCH), f;
@@ -558,10 +558,10 @@ tvh_packed_enqueue(struct tvh_vq *vq, struct rte_mbuf *const *pkts,
 		n_sh += f;
 		delivered += f;
 		done = (uint16_t)(done + f);
-		if (f == k) {
-			done--; /* the loop's increment */
+		if (f == k)
 			continue;
-		}
+		/* The general writer: a packet the fast path did not take,
+		 * or no buffer left (it tells no room from too big). */
 		m = pkts[done];
 		r = rx_gather(vq, &g, idx, (uint64_t)vq->hdr_len + m->pkt_len);
 		if (r == RX_NO_ROOM) {
@@ -570,6 +570,7 @@ tvh_packed_enqueue(struct tvh_vq *vq, struct rte_mbuf *const *pkts,
 		}
 		if (r == RX_BROKEN)
 			break;
+		done++;
 		if (r == RX_TOO_BIG) {
 			vq->stats.too_big++;
 			continue;
