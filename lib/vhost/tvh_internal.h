@@ -288,6 +288,7 @@ struct tvh_vq {
 	 * set-up): only the latter is checked against used->idx when the
 	 * ring starts (see tvh_vq_start_index). */
 	bool base_is_ours;
+	bool base_given; /* a SET_VRING_BASE since the last reset */
 	struct tvu_vring_addr cfg_addr;
 	int kick_fd;
 	int err_fd;

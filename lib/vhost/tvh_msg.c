@@ -268,6 +268,7 @@ h_set_vring_base(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 		}
 		vq->cfg_base = avail;
 		vq->base_is_ours = false;
+		vq->base_given = true;
 		return 0;
 	}
 	if (base > UINT16_MAX) {
@@ -278,6 +279,7 @@ h_set_vring_base(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 	}
 	vq->cfg_base = (uint16_t)base;
 	vq->base_is_ours = false;
+	vq->base_given = true;
 	return 0;
 }
 

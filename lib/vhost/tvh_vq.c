@@ -383,6 +383,7 @@ tvh_vq_reset(struct tvh_vq *vq, bool close_call)
 		vq->broken = false;
 	vq->cfg_base = 0;
 	vq->base_is_ours = false;
+	vq->base_given = false;
 	vq->cfg_num = 0;
 }
 
@@ -488,8 +489,13 @@ packed_start(struct tvh_vq *vq)
 {
 	const struct tvu_vring_addr *a = &vq->cfg_addr;
 	uint32_t num = vq->cfg_num;
-	uint32_t pos = vq->cfg_base & 0x7fffu;
-	bool wrap = (vq->cfg_base >> TV_PACKED_EVENT_WRAP_BIT) & 1u;
+	/* Without a SET_VRING_BASE a new ring starts at descriptor 0 on lap
+	 * 0, whose wrap counter is 1 (section 2.8.1); cfg_base's 0 would
+	 * say wrap 0. */
+	uint16_t base = vq->base_is_ours || vq->base_given ? vq->cfg_base
+							   : 0x8000u;
+	uint32_t pos = base & 0x7fffu;
+	bool wrap = (base >> TV_PACKED_EVENT_WRAP_BIT) & 1u;
 	struct tv_packed ring;
 	uint32_t supp;
 
@@ -557,7 +563,7 @@ tvh_vq_try_start(struct tvh_vq *vq)
 	if (vq->packed) {
 		if (packed_start(vq) < 0)
 			return -EINVAL;
-		goto common;
+		goto common_packed;
 	}
 	ring.num = num;
 	ring.desc = ring_part(vq, "descriptor table", a->desc_user_addr,
@@ -573,6 +579,9 @@ tvh_vq_try_start(struct tvh_vq *vq)
 	vq->num = num;
 	tvh_vq_start_index(vq, &ring);
 	vq->cfg_base = vq->last_avail_idx;
+	goto common;
+common_packed:
+	vq->cfg_base = tv_packed_off_wrap(vq->last_avail_idx, num);
 common:
 	vq->base_is_ours = true;
 	vq->event_idx = tv_has_feature(dev->features, TV_F_RING_EVENT_IDX);

@@ -96,6 +96,8 @@ mg_fini(struct mg *g)
 			close(g->vq[i].call_fd);
 		g->vq[i].kick_fd = -1;
 		g->vq[i].call_fd = -1;
+		free(g->vq[i].pkbuf);
+		g->vq[i].pkbuf = NULL;
 	}
 	munmap(g->mem, MG_MEM_SIZE);
 	close(g->memfd);
@@ -181,6 +183,59 @@ mg_ptr(const struct mg *g, uint64_t gpa)
 	return g->mem + (gpa - MG_GPA_BASE);
 }
 
+bool
+mg_pk_wrap(uint16_t idx, uint32_t num)
+{
+	return (idx / num) % 2 == 0;
+}
+
+uint32_t
+mg_pk_base_of(uint16_t idx, uint32_t num)
+{
+	return (idx % num) | (mg_pk_wrap(idx, num) ? 0x8000u : 0u);
+}
+
+uint32_t
+mg_pk_base(const struct mg *g, uint32_t vq)
+{
+	return mg_pk_base_of(g->vq[vq].avail_idx, g->vq[vq].num);
+}
+
+void
+mg_pk_ring_layout(struct mg *g, uint32_t idx, uint32_t num,
+		  struct tvu_vring_addr *a)
+{
+	struct mg_vq *q = &g->vq[idx];
+
+	if (q->pkbuf == NULL || q->num != num) {
+		for (uint32_t i = 0; q->pkbuf != NULL && i < q->num; i++)
+			CHECK(!q->pkbuf[i].in_flight,
+			      "vring %u resized with buffer %u in flight", idx,
+			      i);
+		free(q->pkbuf);
+		q->pkbuf = calloc(num, sizeof(*q->pkbuf));
+		CHECK(q->pkbuf != NULL, "out of memory");
+	}
+	if (q->pring.desc == NULL || q->pring.num != num) {
+		size_t size = tv_packed_size(num);
+		void *mem = mg_alloc(g, size, 4096);
+
+		memset(mem, 0, size);
+		tv_packed_init(&q->pring, mem, num);
+		g->heap_mark = g->heap_off;
+	}
+	q->num = num;
+	a->desc_user_addr = (uint64_t)(uintptr_t)q->pring.desc;
+	a->avail_user_addr = (uint64_t)(uintptr_t)q->pring.driver;
+	a->used_user_addr = (uint64_t)(uintptr_t)q->pring.device;
+}
+
+void
+mg_pk_ring_forget(struct mg *g, uint32_t vq)
+{
+	memset(&g->vq[vq].pring, 0, sizeof(g->vq[vq].pring));
+}
+
 /* A round trip: every message sent before has been handled. */
 static void
 mg_sync(struct mg *g)
@@ -193,12 +248,22 @@ mg_sync(struct mg *g)
 int
 mg_vq_setup(struct mg *g, uint32_t idx, uint32_t num)
 {
+	if (tv_has_feature(g->features, TV_F_RING_PACKED))
+		return mg_vq_setup_base(
+			g, idx, num, mg_pk_base_of(g->vq[idx].avail_idx, num));
+	return mg_vq_setup_base(g, idx, num, g->vq[idx].avail_idx);
+}
+
+int
+mg_vq_setup_base(struct mg *g, uint32_t idx, uint32_t num, uint32_t base)
+{
 	struct mg_vq *q = &g->vq[idx];
+	bool packed = tv_has_feature(g->features, TV_F_RING_PACKED);
 	struct tvu_vring_addr a;
 	void *ring_mem;
 	int rc;
 
-	if (q->ring.desc == NULL || q->num != num) {
+	if (!packed && (q->ring.desc == NULL || q->num != num)) {
 		ring_mem = mg_alloc(g, tv_split_size(num, TV_SPLIT_USED_ALIGN),
 				    4096);
 		memset(ring_mem, 0, tv_split_size(num, TV_SPLIT_USED_ALIGN));
@@ -212,14 +277,21 @@ mg_vq_setup(struct mg *g, uint32_t idx, uint32_t num)
 		return rc;
 	memset(&a, 0, sizeof(a));
 	a.index = idx;
-	a.desc_user_addr = (uint64_t)(uintptr_t)q->ring.desc;
-	a.avail_user_addr = (uint64_t)(uintptr_t)q->ring.avail;
-	a.used_user_addr = (uint64_t)(uintptr_t)q->ring.used;
+	if (packed) {
+		/* desc: the descriptor ring; avail: the driver's event
+		 * suppression area; used: the device's. */
+		mg_pk_ring_layout(g, idx, num, &a);
+	} else {
+		a.desc_user_addr = (uint64_t)(uintptr_t)q->ring.desc;
+		a.avail_user_addr = (uint64_t)(uintptr_t)q->ring.avail;
+		a.used_user_addr = (uint64_t)(uintptr_t)q->ring.used;
+	}
 	rc = tvu_fe_set_vring_addr(g->sock, &a, g->reply_ack);
 	if (rc < 0)
 		return rc;
-	rc = tvu_fe_set_vring_state(g->sock, TVU_SET_VRING_BASE, idx,
-				    q->avail_idx, g->reply_ack);
+	rc = g->no_base ? 0
+			: tvu_fe_set_vring_state(g->sock, TVU_SET_VRING_BASE,
+						 idx, base, g->reply_ack);
 	if (rc < 0)
 		return rc;
 	if (q->call_fd < 0)
