@@ -168,13 +168,14 @@ tx_fast(struct tvh_vq *vq, uint16_t idx, struct rte_mempool *pool,
 	return n;
 }
 
-/* The walker: the buffer at idx into a new mbuf. Returns its used entry's
+/* The walker: the buffer at idx into a new mbuf (ret: see
+ * tvh_pchain_start). Returns its used entry's
  * descriptor count (> 0) with *out set, or 0 if the buffer is not there,
  * no mbuf could be had (nothing consumed), or it is bad (the queue broke;
  * nothing is returned for it). */
 static uint16_t
-tx_slow(struct tvh_vq *vq, uint16_t idx, struct rte_mempool *pool,
-	struct rte_mbuf **out, struct tvh_pused *sh)
+tx_slow(struct tvh_vq *vq, uint16_t idx, uint16_t ret,
+	struct rte_mempool *pool, struct rte_mbuf **out, struct tvh_pused *sh)
 {
 	struct tvh_pchain c;
 	struct tvh_tx_walk w;
@@ -182,7 +183,7 @@ tx_slow(struct tvh_vq *vq, uint16_t idx, struct rte_mempool *pool,
 	struct tv_desc d;
 	int rc;
 
-	if (!tvh_pchain_start(vq, idx, &c))
+	if (!tvh_pchain_start(vq, idx, ret, &c))
 		return 0;
 	m = rte_pktmbuf_alloc(pool);
 	if (m == NULL) {
@@ -219,6 +220,7 @@ tvh_packed_dequeue(struct tvh_vq *vq, enum tvh_vq_state state,
 	struct tvh_pused sh[TVH_PACKED_SHADOW];
 	const uint16_t old_used = vq->last_used_idx;
 	uint16_t idx = vq->last_avail_idx;
+	uint16_t ret = idx; /* the first descriptor not yet returned */
 	uint32_t n_sh = 0, got = 0;
 	uint64_t bytes = 0;
 
@@ -229,7 +231,7 @@ tvh_packed_dequeue(struct tvh_vq *vq, enum tvh_vq_state state,
 		uint16_t nd;
 
 		while (got < n &&
-		       (nd = tx_slow(vq, idx, pool, &m, &sh[n_sh])) > 0) {
+		       (nd = tx_slow(vq, idx, ret, pool, &m, &sh[n_sh])) > 0) {
 			rte_pktmbuf_free(m);
 			vq->discarded++;
 			idx = (uint16_t)(idx + nd);
@@ -237,6 +239,7 @@ tvh_packed_dequeue(struct tvh_vq *vq, enum tvh_vq_state state,
 			if (++n_sh == TVH_PACKED_SHADOW) {
 				tvh_packed_flush(vq, sh, n_sh, false);
 				n_sh = 0;
+				ret = idx;
 			}
 		}
 		got = 0;
@@ -250,6 +253,7 @@ tvh_packed_dequeue(struct tvh_vq *vq, enum tvh_vq_state state,
 		if (n_sh + k > TVH_PACKED_SHADOW) {
 			tvh_packed_flush(vq, sh, n_sh, false);
 			n_sh = 0;
+			ret = idx;
 		}
 		f = tx_fast(vq, idx, pool, pkts + got, k, sh + n_sh, &bytes);
 		idx = (uint16_t)(idx + f); /* one descriptor each */
@@ -257,7 +261,7 @@ tvh_packed_dequeue(struct tvh_vq *vq, enum tvh_vq_state state,
 		got += f;
 		if (f == k)
 			continue;
-		nd = tx_slow(vq, idx, pool, &pkts[got], &sh[n_sh]);
+		nd = tx_slow(vq, idx, ret, pool, &pkts[got], &sh[n_sh]);
 		if (nd == 0)
 			break;
 		bytes += pkts[got]->pkt_len;
@@ -352,10 +356,10 @@ rx_gather_desc(struct tvh_vq *vq, struct rx_gather *g, uint64_t need,
 }
 
 /* Gather buffers from free-running index `start` on until they hold need
- * bytes. Reads descriptors, writes nothing. */
+ * bytes (ret: see tvh_pchain_start). Reads descriptors, writes nothing. */
 static enum rx_result
 rx_gather(struct tvh_vq *vq, struct rx_gather *g, uint16_t start,
-	  uint64_t need)
+	  uint16_t ret, uint64_t need)
 {
 	uint16_t idx = start;
 
@@ -374,7 +378,7 @@ rx_gather(struct tvh_vq *vq, struct rx_gather *g, uint16_t start,
 			return RX_TOO_BIG;
 		if (g->n_buf == TVH_PACKED_RX_BUFS)
 			return RX_TOO_BIG;
-		if (!tvh_pchain_start(vq, idx, &c))
+		if (!tvh_pchain_start(vq, idx, ret, &c))
 			/* Every descriptor of the ring offered, and the
 			 * packet does not fit in them: it never will. */
 			return (uint16_t)(idx - start) >= vq->num ? RX_TOO_BIG
@@ -540,6 +544,7 @@ tvh_packed_enqueue(struct tvh_vq *vq, struct rte_mbuf *const *pkts,
 	struct rx_gather g;
 	const uint16_t old_used = vq->last_used_idx;
 	uint16_t idx = vq->last_avail_idx;
+	uint16_t ret = idx; /* the first descriptor not yet returned */
 	uint64_t bytes = 0, delivered = 0;
 	uint32_t n_sh = 0;
 	uint16_t done = 0;
@@ -552,6 +557,7 @@ tvh_packed_enqueue(struct tvh_vq *vq, struct rte_mbuf *const *pkts,
 		if (n_sh + k > TVH_PACKED_SHADOW) {
 			tvh_packed_flush(vq, sh, n_sh, true);
 			n_sh = 0;
+			ret = idx;
 		}
 		f = rx_fast(vq, idx, pkts + done, k, sh + n_sh, &bytes);
 		idx = (uint16_t)(idx + f); /* one descriptor each */
@@ -563,7 +569,8 @@ tvh_packed_enqueue(struct tvh_vq *vq, struct rte_mbuf *const *pkts,
 		/* The general writer: a packet the fast path did not take,
 		 * or no buffer left (it tells no room from too big). */
 		m = pkts[done];
-		r = rx_gather(vq, &g, idx, (uint64_t)vq->hdr_len + m->pkt_len);
+		r = rx_gather(vq, &g, idx, ret,
+			      (uint64_t)vq->hdr_len + m->pkt_len);
 		if (r == RX_NO_ROOM) {
 			vq->stats.no_room++;
 			break;
@@ -579,6 +586,7 @@ tvh_packed_enqueue(struct tvh_vq *vq, struct rte_mbuf *const *pkts,
 		if (n_sh + g.n_buf > TVH_PACKED_SHADOW) {
 			tvh_packed_flush(vq, sh, n_sh, true);
 			n_sh = 0;
+			ret = idx;
 		}
 		memcpy(&sh[n_sh], g.buf, g.n_buf * sizeof(g.buf[0]));
 		n_sh += g.n_buf;

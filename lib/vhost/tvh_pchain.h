@@ -35,7 +35,8 @@ struct tvh_pchain {
 	uint16_t nd;	/* ring descriptors taken (the used index moves by) */
 	uint16_t id;	/* buffer id, once the ring part ended */
 	uint16_t flags; /* the head's flags, loaded with acquire */
-	bool more;	/* another ring descriptor follows */
+	uint16_t max_nd; /* ring descriptors the list may take */
+	bool more;	 /* another ring descriptor follows */
 };
 
 /* The one read of a packed descriptor (a byte copy: an indirect table may
@@ -51,9 +52,15 @@ tvh_pdesc_read(const struct tv_packed_desc *table, uint32_t i,
 }
 
 /* Is the descriptor at free-running index `head` available? If so, start
- * a walk there. */
+ * a walk there. `ret` is the index of the first descriptor the burst has
+ * not yet returned (written used): the front-end owns at most num
+ * descriptors from there on, so a list may not run past ret + num. The
+ * flags of a list's later descriptors are not judged, so without this
+ * bound a list could run on into descriptors this burst already took
+ * (read them again, and move the indexes more than a lap). */
 static inline bool
-tvh_pchain_start(const struct tvh_vq *vq, uint16_t head, struct tvh_pchain *c)
+tvh_pchain_start(const struct tvh_vq *vq, uint16_t head, uint16_t ret,
+		 struct tvh_pchain *c)
 {
 	/* Acquire: pairs with the front-end's release (write barrier, then
 	 * flags) when it makes the head available; the descriptors read
@@ -72,6 +79,7 @@ tvh_pchain_start(const struct tvh_vq *vq, uint16_t head, struct tvh_pchain *c)
 	c->nd = 0;
 	c->id = 0;
 	c->flags = flags;
+	c->max_nd = (uint16_t)(vq->num - (uint16_t)(head - ret));
 	c->more = true;
 	return true;
 }
@@ -129,11 +137,13 @@ tvh_pchain_next(struct tvh_vq *vq, struct tvh_pchain *c, struct tv_desc *d)
 	if (c->itable == NULL) {
 		if (!c->more)
 			return 0;
-		if (unlikely(c->nd == vq->num)) {
+		if (unlikely(c->nd == c->max_nd)) {
 			tvh_vq_error(vq, TVH_DP_ERR_CHAIN_LOOP,
-				     "front-end's buffer at %u is longer than "
-				     "the ring (%u descriptors)",
-				     c->head & (vq->num - 1), vq->num);
+				     "front-end's buffer at %u runs over %u "
+				     "descriptors into ones not returned to it "
+				     "yet (ring size %u)",
+				     c->head & (vq->num - 1), c->max_nd,
+				     vq->num);
 			return -EINVAL;
 		}
 		tvh_pdesc_read(vq->pring.desc,

@@ -783,7 +783,7 @@ tvh_vq_notify_arm(struct tvh_dev *dev, uint16_t index, bool on)
 			 * descriptor available, or we see the descriptor. */
 			rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
 			pending = tvh_pchain_start(vq, vq->last_avail_idx,
-						   &c) ||
+						   vq->last_used_idx, &c) ||
 				  !relay;
 		}
 		tvh_burst_leave(vq);

@@ -333,6 +333,61 @@ bad_rx_tiny(struct mg *g, uint32_t vq)
 	mg_pk_rx_post(g, vq, 1, 2048, false);
 }
 
+/* A good one-descriptor buffer, then a list of the num - 1 descriptors
+ * after it, all with NEXT: the list's next descriptor would be the good
+ * buffer's, taken in the same burst and not returned yet (the flags of a
+ * list's later descriptors are not judged). The good packet is served,
+ * the list is refused (err_chain_loop), nothing is read twice. */
+static void
+test_list_into_taken(struct mg *g)
+{
+	const char *what = "tx list running into a buffer of the same burst";
+	const uint32_t num = g->vq[1].num;
+	static uint8_t pkt[200];
+	struct mg_pdesc *d = calloc(num - 1, sizeof(*d));
+	uint64_t before = counter(1, CNT(err_chain_loop));
+	uint64_t errs = all_errors(1);
+	struct rte_mbuf *m[4];
+	uint32_t half, base;
+	uint16_t id, bad_at;
+	uint64_t b;
+
+	CHECK(d != NULL, "calloc");
+	mg_round_reset(g);
+	b = mg_gpa(g, zbuf(g, 64));
+	mg_fill(pkt, sizeof(pkt), 9);
+	id = mg_pk_tx_post(g, 1, MG_TX_HDR_SAME, pkt, sizeof(pkt), HDR, 0);
+	bad_at = g->vq[1].avail_idx;
+	for (uint32_t i = 0; i < num - 1; i++) {
+		d[i].addr = b;
+		d[i].len = 64;
+		d[i].flags = TV_DESC_F_NEXT;
+	}
+	mg_pk_post_raw(g, 1, d, num - 1);
+	free(d);
+	CHECK(tvh_dequeue_burst(dev, 1, mp, m, 4) == 1 &&
+		      mg_mbuf_cmp(m[0], pkt, sizeof(pkt)) == 0,
+	      "%s: not exactly the good packet served", what);
+	rte_pktmbuf_free(m[0]);
+	expect_used(g, 1, id, 0, what);
+	expect_no_used(g, 1, what);
+	CHECK(counter(1, CNT(err_chain_loop)) == before + 1,
+	      "%s: err_chain_loop %lu -> %lu", what, before,
+	      counter(1, CNT(err_chain_loop)));
+	CHECK(all_errors(1) == errs + 1, "%s: other counters moved", what);
+	/* Set up again at the bad list, as run_case does. */
+	half = mg_pk_base_of(bad_at, num);
+	base = mg_vq_stop(g, 1);
+	CHECK(base == (half | half << 16), "%s: base 0x%x, expected 0x%x",
+	      what, base, half | half << 16);
+	mg_pk_rewind(g, 1, base);
+	mg_round_reset(g);
+	CHECK(mg_vq_setup(g, 1, num) == 0, "%s: restart", what);
+	good_tx(g, true, what);
+	mg_round_reset(g);
+	printf("ok %s\n", what);
+}
+
 /* A base naming a position >= num: the ring does not start. */
 static void
 test_bad_base(struct mg *g)
@@ -429,6 +484,7 @@ hostile_session(struct mg *g)
 		 bad_rx_no_room_loop);
 	run_case(g, "rx first buffer shorter than the header", 0, CNT(err_hdr),
 		 bad_rx_tiny);
+	test_list_into_taken(g);
 	test_bad_base(g);
 }
 
