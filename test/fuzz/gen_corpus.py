@@ -350,6 +350,270 @@ def vhost_split_seeds():
     }
 
 
+# ---- fuzz_vhost_packed (see the layout at the top of fuzz_vhost_packed.c)
+# desc flags bits 3-4: the AVAIL/USED bits (LAP_* below); bit 5 junk bits
+LAP_AVAIL, LAP_OTHER, LAP_USED, LAP_STALE, JUNK = 0, 8, 16, 24, 32
+A_RING = 12
+P_POOL_SMALL, P_POOL_TINY = 1, 2
+EV_ENABLE, EV_DISABLE, EV_DESC = 0, 1, 2
+
+
+def pdesc(sel, off, length, flags=0, bid=0, raw_addr=None, len32=None):
+    out = struct.pack("<BHHBH", sel | (0x80 if len32 is not None else 0),
+                      off, length, flags, bid)
+    if sel == A_RAW:
+        out += struct.pack("<Q", raw_addr)
+    if len32 is not None:
+        out += struct.pack("<I", len32)
+    return out
+
+
+def pburst(size, event=None, refill=None, patches=(), arm=None, pkts=()):
+    ops = (1 if event is not None else 0) | (2 if refill is not None else 0) \
+        | (4 if patches else 0) | (8 if arm is not None else 0) \
+        | (16 if arm else 0)
+    out = struct.pack("<BB", ops, size - 1)
+    if event is not None:
+        out += struct.pack("<HB", event[1], event[0])
+    if refill is not None:
+        out += struct.pack("<B", refill)
+    if patches:
+        out += struct.pack("<B", len(patches) - 1)
+        for pos, d in patches:
+            out += struct.pack("<B", pos) + d
+    for length, segs in pkts:
+        out += struct.pack("<HB", length, segs - 1)
+    return out
+
+
+def packed_input(dev=0, rx=False, log2num=4, pos=0, wrap=1, raw_base=None,
+                 used=None, addr_variant=0, event=(EV_DISABLE, 0), descs=(),
+                 fill=255, tables=(), bursts=(), pool=0, disabled=False,
+                 nocall=False):
+    cfg = dev | (8 if rx else 0) | (pool << 4) | (64 if disabled else 0) \
+        | (128 if nocall else 0)
+    base = raw_base if raw_base is not None else pos | (wrap << 15)
+    out = struct.pack("<BBHB", cfg, log2num, base,
+                      (1 if used is not None else 0) | (addr_variant << 1))
+    if used is not None:
+        out += struct.pack("<H", used[0] | (used[1] << 15))
+    out += struct.pack("<HB", event[1], event[0])
+    out += struct.pack("<B", len(descs)) + b"".join(descs)
+    out += struct.pack("<B", fill)
+    out += struct.pack("<B", len(tables))
+    for t in tables:
+        out += struct.pack("<B", len(t)) + b"".join(t)
+    out += struct.pack("<B", max(len(bursts) - 1, 0)) + b"".join(bursts)
+    return out
+
+
+def vhost_packed_seeds():
+    hdr_chain = [pdesc(A_R1, 0, 5, NEXT, 7), pdesc(A_R1, 100, 300, NEXT, 8),
+                 pdesc(A_R1, 1000, 50, 0, 9)]
+    tbl = [pdesc(A_R1, 0, 12), pdesc(A_R1, 64, 100), pdesc(A_R2, 0, 200)]
+    tbl_w = [pdesc(A_R1, 0, 12, WRITE), pdesc(A_R1, 64, 1000, WRITE)]
+    rx_tbl = [pdesc(A_R1, 0, 12, WRITE), pdesc(A_R2, 0, 900, WRITE)]
+    small_rx = [pdesc(A_R1, 64 * i, 40, WRITE, 100 + i) for i in range(16)]
+    loop = [pdesc(A_R1, 0, 10, NEXT, 1)] * 4
+    burst8 = [pburst(8), pburst(8)]
+    return {
+        "tx_default": packed_input(bursts=burst8),
+        "tx_default_wrap0": packed_input(log2num=3, pos=2, wrap=0,
+                                         bursts=[pburst(3), pburst(8)]),
+        "tx_hdr_chain": packed_input(descs=hdr_chain, bursts=[pburst(4)]),
+        "tx_list_wraps_ring": packed_input(log2num=2, pos=2,
+                                           descs=hdr_chain, fill=0,
+                                           bursts=[pburst(4)]),
+        "tx_indirect": packed_input(descs=[pdesc(A_TABLE, 0, 3, INDIRECT,
+                                                 5)],
+                                    tables=[tbl], bursts=[pburst(2)]),
+        "tx_indirect_write_entries": packed_input(
+            descs=[pdesc(A_TABLE, 0, 2, INDIRECT, 5)], tables=[tbl_w],
+            bursts=[pburst(2)]),
+        "tx_indirect_after_list": packed_input(
+            descs=[pdesc(A_R1, 0, 20, NEXT), pdesc(A_TABLE, 0, 3, INDIRECT,
+                                                    6)],
+            tables=[tbl], bursts=[pburst(2)]),
+        "tx_indirect_legacy": packed_input(
+            dev=2, descs=[pdesc(A_TABLE, 0, 3, INDIRECT)], tables=[tbl],
+            bursts=[pburst(1)]),
+        "tx_indirect_misaligned": packed_input(
+            descs=[pdesc(A_TABLE, 0x130, 2, INDIRECT)], tables=[tbl],
+            bursts=[pburst(1)]),
+        "tx_indirect_not_offered": packed_input(
+            dev=1, descs=[pdesc(A_TABLE, 0, 3, INDIRECT)], tables=[tbl],
+            bursts=[pburst(2)]),
+        "tx_indirect_next": packed_input(
+            descs=[pdesc(A_TABLE, 0, 3, INDIRECT | NEXT)], tables=[tbl],
+            bursts=[pburst(2)]),
+        "tx_loop": packed_input(log2num=2, descs=loop, bursts=[pburst(2),
+                                                               pburst(2)]),
+        "tx_write_flag": packed_input(descs=[pdesc(A_R1, 0, 100, WRITE)],
+                                      bursts=[pburst(1)]),
+        "tx_short_hdr": packed_input(descs=[pdesc(A_R1, 0, 8)],
+                                     bursts=[pburst(1)]),
+        "tx_empty": packed_input(descs=[pdesc(A_R1, 0, 12)],
+                                 bursts=[pburst(1)]),
+        "tx_straddle": packed_input(descs=[pdesc(A_R0_END, 100, 300)],
+                                    bursts=[pburst(3)]),
+        "tx_top_wrap": packed_input(descs=[pdesc(A_TOP, 16, 64)],
+                                    bursts=[pburst(1)]),
+        "tx_r2_top": packed_input(descs=[pdesc(A_R2_END, 0x20, 0x30)],
+                                  bursts=[pburst(2)]),
+        "tx_outside": packed_input(descs=[pdesc(A_BELOW_R0, 0x10, 0x40)],
+                                   bursts=[pburst(2)]),
+        "tx_too_long": packed_input(descs=[pdesc(A_R1, 0, 0, 0, 0,
+                                                 len32=70000)],
+                                    bursts=[pburst(1)]),
+        "tx_wrong_lap": packed_input(descs=[pdesc(A_R1, 0, 100),
+                                            pdesc(A_R1, 0, 100, LAP_OTHER)],
+                                     bursts=[pburst(4)]),
+        "tx_used_lap": packed_input(descs=[pdesc(A_R1, 0, 100, LAP_USED)],
+                                    bursts=[pburst(4)]),
+        "tx_junk_flags": packed_input(descs=[pdesc(A_R1, 0, 100, JUNK),
+                                             pdesc(A_R1, 0, 30, NEXT | JUNK),
+                                             pdesc(A_R1, 500, 30,
+                                                   LAP_STALE)],
+                                      bursts=[pburst(4)]),
+        "tx_laps_refill": packed_input(
+            log2num=2, pos=1, fill=3, bursts=[pburst(2), pburst(4,
+                                                                refill=2),
+                                              pburst(4, refill=3),
+                                              pburst(8, refill=3)]),
+        "tx_patch": packed_input(log2num=3, fill=2, bursts=[
+            pburst(4), pburst(4, patches=[(2, pdesc(A_R1, 300, 60, NEXT,
+                                                    3)),
+                                          (3, pdesc(A_R2, 0, 80, 0, 4))]),
+            pburst(4, patches=[(4, pdesc(A_R1, 0, 10, LAP_OTHER))])]),
+        # A good buffer, then a list of the 3 descriptors after it all
+        # with NEXT: it would run into the first, not yet returned.
+        "tx_list_into_taken": packed_input(
+            log2num=2, descs=[pdesc(A_R1, 0, 100, 0, 1)] + [
+                pdesc(A_R1, 200, 20, NEXT, 2)] * 3, bursts=[pburst(4)]),
+        "rx_list_into_taken": packed_input(
+            rx=True, log2num=2, descs=[pdesc(A_R1, 0, 100, WRITE, 1)] + [
+                pdesc(A_R1, 200, 20, WRITE | NEXT, 2)] * 3,
+            bursts=[pburst(2, pkts=[(50, 1), (20, 1)])]),
+        "tx_used_half": packed_input(pos=3, used=(1, 1), fill=16,
+                                     bursts=[pburst(8)]),
+        "tx_used_half_same": packed_input(pos=3, used=(3, 1),
+                                          bursts=[pburst(8)]),
+        "tx_bad_base": packed_input(log2num=3, raw_base=0x4009,
+                                    bursts=[pburst(4)]),
+        "tx_bad_used_half": packed_input(pos=2, used=(0x4001, 0),
+                                         bursts=[pburst(4)]),
+        "tx_ring_misaligned": packed_input(addr_variant=1,
+                                           bursts=[pburst(4)]),
+        "tx_driver_area_misaligned": packed_input(addr_variant=2,
+                                                  bursts=[pburst(4)]),
+        "tx_device_area_outside": packed_input(addr_variant=3,
+                                               bursts=[pburst(4)]),
+        "tx_small_pool": packed_input(pool=P_POOL_SMALL, descs=[
+            pdesc(A_R1, 0, 3000), pdesc(A_R1, 3000, 20000)],
+            fill=0, bursts=[pburst(2)]),
+        "tx_tiny_pool": packed_input(pool=P_POOL_TINY, log2num=5,
+                                     bursts=[pburst(32), pburst(32)]),
+        "tx_discard": packed_input(disabled=True, bursts=[pburst(6)]),
+        "tx_stopped": packed_input(dev=1, disabled=True,
+                                   bursts=[pburst(6)]),
+        "tx_event_enable": packed_input(event=(EV_ENABLE, 0),
+                                        bursts=burst8),
+        "tx_event_desc": packed_input(event=(EV_DESC, 5 | 0x8000),
+                                      bursts=[pburst(4), pburst(4),
+                                              pburst(4, event=(EV_DESC,
+                                                               3))]),
+        "tx_event_desc_no_event_idx": packed_input(
+            dev=1, event=(EV_DESC, 20), bursts=[pburst(4)]),
+        "tx_nocall": packed_input(nocall=True, event=(EV_ENABLE, 0),
+                                  bursts=[pburst(4)]),
+        "tx_arm": packed_input(log2num=2, fill=1, bursts=[
+            pburst(1, arm=True), pburst(1, arm=True), pburst(2, arm=False),
+            pburst(2, refill=2, arm=True)]),
+        "tx_legacy_hdr10": packed_input(dev=2, bursts=[pburst(5)]),
+        "tx_r2_top_wrap": packed_input(descs=[pdesc(A_R2_END, 4, 0,
+                                                    len32=786432)],
+                                       bursts=[pburst(1)]),
+        "tx_indirect_too_long": packed_input(
+            log2num=2, descs=[pdesc(A_TABLE, 0, 5, INDIRECT)],
+            tables=[tbl + tbl[:2]], bursts=[pburst(1)]),
+        "tx_event_desc_last": packed_input(event=(EV_DESC, 7 | 0x8000),
+                                           bursts=[pburst(8)]),
+        # The 64-byte pool runs out inside the third 50000-byte packet.
+        "tx_small_pool_runs_out": packed_input(
+            pool=P_POOL_SMALL, descs=[pdesc(A_R1, 0, 25000, NEXT),
+                                      pdesc(A_R1, 5000, 25000)] * 3,
+            fill=0, bursts=[pburst(3), pburst(3)]),
+        "tx_big_ring": packed_input(log2num=8, pos=250, bursts=[
+            pburst(64), pburst(64), pburst(64, refill=128)]),
+        "tx_big_burst": packed_input(log2num=8, bursts=[pburst(128),
+                                                        pburst(128)]),
+        "tx_big_burst_discard": packed_input(log2num=8, disabled=True,
+                                             bursts=[pburst(100)]),
+        "rx_default": packed_input(rx=True, log2num=5, bursts=[
+            pburst(16, pkts=[(150, 1)] * 16)]),
+        "rx_mrg": packed_input(rx=True, descs=small_rx, bursts=[
+            pburst(4, pkts=[(100, 2)] * 4)]),
+        "rx_mrg_big": packed_input(rx=True, log2num=6, bursts=[
+            pburst(3, pkts=[(3000, 3), (9000, 4), (60, 1)])]),
+        "rx_mrg_legacy": packed_input(dev=5, rx=True, descs=small_rx,
+                                      bursts=[pburst(4, pkts=[(90, 1)] * 4)]),
+        "rx_no_mrg_too_big": packed_input(dev=4, rx=True, bursts=[
+            pburst(4, pkts=[(1000, 1), (100, 1), (1000, 2), (188, 1)])]),
+        "rx_hdr_split": packed_input(rx=True, descs=[
+            pdesc(A_R1, 0, 5, WRITE | NEXT), pdesc(A_R1, 64, 500, WRITE,
+                                                  11)],
+            bursts=[pburst(2, pkts=[(60, 1)] * 2)]),
+        "rx_indirect": packed_input(dev=3, rx=True, descs=[
+            pdesc(A_TABLE, 1, 2, INDIRECT, 9)], tables=[[], rx_tbl],
+            bursts=[pburst(1, pkts=[(700, 2)])]),
+        "rx_readonly": packed_input(rx=True, descs=[pdesc(A_R1, 0, 500)],
+                                    bursts=[pburst(1, pkts=[(60, 1)])]),
+        "rx_no_room": packed_input(rx=True, fill=2, bursts=[
+            pburst(4, pkts=[(100, 1)] * 4),
+            pburst(4, refill=1, pkts=[(10, 1)] * 4)]),
+        "rx_too_big_ring": packed_input(rx=True, log2num=2, bursts=[
+            pburst(2, pkts=[(5000, 1), (50, 1)])]),
+        "rx_legacy_hdr10": packed_input(dev=2, rx=True, bursts=[
+            pburst(3, pkts=[(190, 1)] * 3)]),
+        "rx_straddle": packed_input(rx=True, descs=[
+            pdesc(A_R0_END, 0x80, 4000, WRITE)],
+            bursts=[pburst(1, pkts=[(2000, 3)])]),
+        "rx_outside": packed_input(rx=True, descs=[
+            pdesc(A_R2_END, 0x40, 0x100, WRITE)],
+            bursts=[pburst(1, pkts=[(20, 1)])]),
+        "rx_laps_refill": packed_input(rx=True, log2num=2, pos=3, fill=4,
+                                       bursts=[
+            pburst(3, pkts=[(50, 1)] * 3),
+            pburst(4, refill=3, pkts=[(250, 1)] * 4),
+            pburst(4, refill=4, pkts=[(10, 4)] * 4)]),
+        "rx_event_desc": packed_input(rx=True, event=(EV_DESC, 2 | 0x8000),
+                                      bursts=[pburst(2, pkts=[(50, 1)] * 2),
+                                              pburst(4, pkts=[(50, 1)] * 4)]),
+        "rx_small_pool": packed_input(rx=True, pool=P_POOL_SMALL, bursts=[
+            pburst(8, pkts=[(150, 2)] * 8)]),
+        "rx_wrap0": packed_input(rx=True, log2num=3, pos=5, wrap=0,
+                                 bursts=[pburst(8, pkts=[(30, 1)] * 8)]),
+        "rx_big_burst": packed_input(rx=True, log2num=8, bursts=[
+            pburst(100, pkts=[(300, 1)] * 100)]),
+        # 64 buffers of 20 bytes: a packet filling exactly 64 pieces
+        # (the most one packet may take) fits, one byte more does not.
+        "rx_64_pieces": packed_input(rx=True, log2num=6, descs=[
+            pdesc(A_R1, 32 * i, 20, WRITE, i) for i in range(64)],
+            bursts=[pburst(2, pkts=[(64 * 20 - 12 + 1, 1),
+                                    (64 * 20 - 12, 1)])]),
+        "rx_header_short": packed_input(rx=True, descs=[
+            pdesc(A_R1, 0, 8, WRITE)], bursts=[pburst(1, pkts=[(60, 1)])]),
+        # Two buffers of indirect tables: 6 descriptors read on a ring
+        # of 2 (more than twice its size) for one packet.
+        "rx_reads_budget": packed_input(rx=True, log2num=1, descs=[
+            pdesc(A_TABLE, 0, 2, INDIRECT), pdesc(A_TABLE, 1, 2, INDIRECT)],
+            tables=[[pdesc(A_R1, 0, 12, WRITE), pdesc(A_R1, 64, 0, WRITE)],
+                    [pdesc(A_R1, 128, 0, WRITE), pdesc(A_R1, 192, 0,
+                                                      WRITE)]],
+            bursts=[pburst(1, pkts=[(60, 1)])]),
+    }
+
+
 # ---- fuzz_virtio_used (see the layout at the top of fuzz_virtio_used.c)
 V_TX, V_MRG, V_INORDER, V_EVENT, V_FIXED, V_BULK, V_SG = 1, 2, 4, 8, 16, 32, 64
 
@@ -813,6 +1077,7 @@ def main():
         "fuzz_tvu_reply": tvu_reply_seeds(),
         "fuzz_vring_event": vring_event_seeds(),
         "fuzz_vhost_split": vhost_split_seeds(),
+        "fuzz_vhost_packed": vhost_packed_seeds(),
         "fuzz_virtio_used": virtio_used_seeds(),
         "fuzz_virtio_packed": virtio_packed_seeds(),
         "fuzz_vhost_mem": vhost_mem_seeds(),
