@@ -14,11 +14,13 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/queue.h>
 
 #include <rte_atomic.h>
 #include <rte_common.h>
 #include <rte_log.h>
+#include <rte_mbuf.h>
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
@@ -392,6 +394,25 @@ tvh_copy(const struct tvh_vq *vq, void *dst, const void *src, size_t n)
 		rte_memcpy(dst, src, n);
 	else
 		vq->copy(dst, src, n);
+}
+
+/* A packet in one receive buffer at host pointer dst (which holds
+ * hdr_len + pkt_len bytes): a virtio-net header of zeros (no offloads are
+ * offered) with num_buffers 1 (little-endian, only in the 12-byte
+ * header), then the one-segment mbuf's bytes. The fast paths of both
+ * ring layouts. */
+static __rte_always_inline void
+tvh_rx_put_one(const struct tvh_vq *vq, uint8_t *dst, const struct rte_mbuf *m)
+{
+	const size_t nb_off = offsetof(struct tv_net_hdr_mrg, num_buffers);
+
+	memset(dst, 0, sizeof(struct tv_net_hdr));
+	if (vq->hdr_len == sizeof(struct tv_net_hdr_mrg)) {
+		dst[nb_off] = 1;
+		dst[nb_off + 1] = 0;
+	}
+	tvh_copy(vq, dst + vq->hdr_len, rte_pktmbuf_mtod(m, const void *),
+		 m->pkt_len);
 }
 
 /* Write n shadow used entries at used index `at`, wrapping at the end of

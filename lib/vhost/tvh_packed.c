@@ -100,6 +100,23 @@ tvh_packed_flush(struct tvh_vq *vq, const struct tvh_pused *sh, uint32_t n,
 			 __ATOMIC_RELEASE);
 }
 
+/* The end of a burst: the last shadow entries out, both indexes at idx
+ * (every buffer taken was returned), the front-end notified if it asks,
+ * the counters. */
+static void
+burst_end(struct tvh_vq *vq, const struct tvh_pused *sh, uint32_t n_sh,
+	  bool write, uint16_t old_used, uint16_t idx, uint64_t packets,
+	  uint64_t bytes)
+{
+	tvh_packed_flush(vq, sh, n_sh, write);
+	vq->last_avail_idx = idx;
+	vq->last_used_idx = idx;
+	if (idx != old_used)
+		tvh_vq_notify(vq, old_used, idx);
+	vq->stats.packets += packets;
+	vq->stats.bytes += bytes;
+}
+
 /* ---- Transmit ---- */
 
 /* Fast path: up to k buffers from free-running index idx on that are one
@@ -270,13 +287,7 @@ tvh_packed_dequeue(struct tvh_vq *vq, enum tvh_vq_state state,
 		got++;
 	}
 flush:
-	tvh_packed_flush(vq, sh, n_sh, false);
-	vq->last_avail_idx = idx;
-	vq->last_used_idx = idx;
-	if (idx != old_used)
-		tvh_vq_notify(vq, old_used, idx);
-	vq->stats.packets += got;
-	vq->stats.bytes += bytes;
+	burst_end(vq, sh, n_sh, false, old_used, idx, got, bytes);
 	return (uint16_t)got;
 }
 
@@ -486,7 +497,6 @@ static uint32_t
 rx_fast(struct tvh_vq *vq, uint16_t idx, struct rte_mbuf *const *pkts,
 	uint32_t k, struct tvh_pused *sh, uint64_t *bytes)
 {
-	const size_t nb_off = offsetof(struct tv_net_hdr_mrg, num_buffers);
 	struct tv_packed_desc *ring = vq->pring.desc;
 	const uint32_t num = vq->num, mask = num - 1;
 	const uint32_t hdr_len = vq->hdr_len;
@@ -520,14 +530,7 @@ rx_fast(struct tvh_vq *vq, uint16_t idx, struct rte_mbuf *const *pkts,
 		dst = tvh_gpa_to_host(vq->mem, d.addr, d.len, &contig);
 		if (unlikely(dst == NULL || contig != d.len))
 			break;
-		/* No offloads; num_buffers (only in the 12-byte header) 1. */
-		memset(dst, 0, sizeof(struct tv_net_hdr));
-		if (hdr_len == sizeof(struct tv_net_hdr_mrg)) {
-			dst[nb_off] = 1;
-			dst[nb_off + 1] = 0;
-		}
-		tvh_copy(vq, dst + hdr_len, rte_pktmbuf_mtod(m, const void *),
-			 m->pkt_len);
+		tvh_rx_put_one(vq, dst, m);
 		sh[n].idx = i;
 		sh[n].id = d.id;
 		sh[n].len = need;
@@ -594,12 +597,6 @@ tvh_packed_enqueue(struct tvh_vq *vq, struct rte_mbuf *const *pkts,
 		delivered++;
 		bytes += m->pkt_len;
 	}
-	tvh_packed_flush(vq, sh, n_sh, true);
-	vq->last_avail_idx = idx;
-	vq->last_used_idx = idx;
-	if (idx != old_used)
-		tvh_vq_notify(vq, old_used, idx);
-	vq->stats.packets += delivered;
-	vq->stats.bytes += bytes;
+	burst_end(vq, sh, n_sh, true, old_used, idx, delivered, bytes);
 	return done;
 }

@@ -318,7 +318,6 @@ static uint32_t
 rx_fast_batch(struct tvh_vq *vq, struct rx_burst *b,
 	      struct rte_mbuf *const *pkts, uint32_t k, uint64_t *bytes)
 {
-	const size_t nb_off = offsetof(struct tv_net_hdr_mrg, num_buffers);
 	const uint32_t hdr_len = vq->hdr_len;
 	struct tv_used_elem sh[TVH_BATCH];
 	uint32_t n;
@@ -361,15 +360,7 @@ rx_fast_batch(struct tvh_vq *vq, struct rx_burst *b,
 		dst = tvh_gpa_to_host(vq->mem, d.addr, d.len, &contig);
 		if (unlikely(dst == NULL || contig != d.len))
 			break;
-		/* The header: no offloads, and num_buffers (little-endian,
-		 * only in the 12-byte header) is 1. */
-		memset(dst, 0, sizeof(struct tv_net_hdr));
-		if (hdr_len == sizeof(struct tv_net_hdr_mrg)) {
-			dst[nb_off] = 1;
-			dst[nb_off + 1] = 0;
-		}
-		tvh_copy(vq, dst + hdr_len, rte_pktmbuf_mtod(m, const void *),
-			 m->pkt_len);
+		tvh_rx_put_one(vq, dst, m);
 		sh[n].len = need;
 		*bytes += m->pkt_len;
 	}
