@@ -230,6 +230,15 @@ h_set_vring_addr(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 	return start_ring(vq, why, whylen);
 }
 
+/* Rings are packed: SET_FEATURES acknowledged RING_PACKED. The vring
+ * base messages then use the packed encoding. */
+static bool
+packed_negotiated(const struct tvh_dev *dev)
+{
+	return dev->features_set &&
+	       tv_has_feature(dev->features, TV_F_RING_PACKED);
+}
+
 static int
 h_set_vring_base(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 		 size_t whylen)
@@ -242,8 +251,7 @@ h_set_vring_base(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 			 vq->index);
 		return -EBUSY;
 	}
-	if (dev->features_set &&
-	    tv_has_feature(dev->features, TV_F_RING_PACKED)) {
+	if (packed_negotiated(dev)) {
 		/* Packed (vhost-user spec, "Vring descriptor indices for
 		 * packed virtqueues"): bits 0-14 the next descriptor, 15 its
 		 * wrap counter, 16-31 the same for the next used one (QEMU
@@ -319,8 +327,7 @@ h_get_vring_base(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 	/* Packed: the used index (bits 16-31) is where the avail index is,
 	 * since every buffer taken was returned (tvh_packed.c). */
 	msg->payload.state.num =
-		dev->features_set &&
-				tv_has_feature(dev->features, TV_F_RING_PACKED)
+		packed_negotiated(dev)
 			? (uint32_t)vq->cfg_base | (uint32_t)vq->cfg_base << 16
 			: vq->cfg_base;
 	return TVH_REPLY;

@@ -479,8 +479,8 @@ tvh_vq_start_index(struct tvh_vq *vq, const struct tv_split *ring)
 			     in_flight, supp);
 }
 
-/* A packed ring's parts and start index (the split ring's are in
- * tvh_vq_try_start below). The base (SET_VRING_BASE's, or ours) names the
+/* A packed ring's parts, start index and cfg_base (the split ring's are
+ * in tvh_vq_try_start below). The base (SET_VRING_BASE's, or ours) names the
  * next descriptor as position | wrap counter << 15; the used index starts
  * there too, as everything before it was returned (ours), or is the
  * front-end's to account for (see tvh_msg.c, h_set_vring_base). */
@@ -495,7 +495,6 @@ packed_start(struct tvh_vq *vq)
 	uint16_t base = vq->base_is_ours || vq->base_given ? vq->cfg_base
 							   : 0x8000u;
 	uint32_t pos = base & 0x7fffu;
-	bool wrap = (base >> TV_PACKED_EVENT_WRAP_BIT) & 1u;
 	struct tv_packed ring;
 	uint32_t supp;
 
@@ -524,8 +523,9 @@ packed_start(struct tvh_vq *vq)
 	vq->num = num;
 	/* Free-running: the lap's parity is the wrap counter (it is 1 on
 	 * lap 0, tv_packed_wrap). */
-	vq->last_avail_idx = (uint16_t)(pos + (wrap ? 0 : num));
+	vq->last_avail_idx = tv_packed_idx(base, num);
 	vq->last_used_idx = vq->last_avail_idx;
+	vq->cfg_base = tv_packed_off_wrap(vq->last_avail_idx, num);
 	/* The library polls: ask the front-end not to kick (section
 	 * 2.8.10). */
 	__atomic_store_n(&ring.device->flags, TV_PACKED_EVENT_FLAG_DISABLE,
@@ -563,7 +563,7 @@ tvh_vq_try_start(struct tvh_vq *vq)
 	if (vq->packed) {
 		if (packed_start(vq) < 0)
 			return -EINVAL;
-		goto common_packed;
+		goto common;
 	}
 	ring.num = num;
 	ring.desc = ring_part(vq, "descriptor table", a->desc_user_addr,
@@ -579,9 +579,6 @@ tvh_vq_try_start(struct tvh_vq *vq)
 	vq->num = num;
 	tvh_vq_start_index(vq, &ring);
 	vq->cfg_base = vq->last_avail_idx;
-	goto common;
-common_packed:
-	vq->cfg_base = tv_packed_off_wrap(vq->last_avail_idx, num);
 common:
 	vq->base_is_ours = true;
 	vq->event_idx = tv_has_feature(dev->features, TV_F_RING_EVENT_IDX);

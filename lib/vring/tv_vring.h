@@ -280,6 +280,15 @@ tv_packed_off_wrap(uint16_t idx, uint32_t num)
 			   << TV_PACKED_EVENT_WRAP_BIT));
 }
 
+/* The free-running index in [0, 2 num) that off_wrap names: the inverse
+ * of tv_packed_off_wrap (the offset taken modulo num). */
+static inline uint16_t
+tv_packed_idx(uint16_t off_wrap, uint32_t num)
+{
+	return (uint16_t)((off_wrap & (num - 1)) +
+			  ((off_wrap >> TV_PACKED_EVENT_WRAP_BIT) ? 0 : num));
+}
+
 /* Should the side that moved its free-running index from old_idx to
  * new_idx (at most num descriptors) notify a peer whose event structure
  * holds RING_EVENT_FLAGS_DESC with `off_wrap`? True when the descriptor
@@ -293,8 +302,7 @@ tv_packed_need_event(uint16_t off_wrap, uint16_t new_idx, uint16_t old_idx,
 	/* off_wrap names the indexes congruent to e modulo 2 num (a lap is
 	 * num, the wrap counter tells the lap's parity); d is how far the
 	 * newest of them lies behind new_idx. */
-	uint32_t e = (off_wrap & (num - 1)) +
-		     ((off_wrap >> TV_PACKED_EVENT_WRAP_BIT) ? 0 : num);
+	uint32_t e = tv_packed_idx(off_wrap, num);
 	uint32_t d = (uint32_t)(uint16_t)(new_idx - e) & (2 * num - 1);
 
 	return d != 0 && d <= (uint16_t)(new_idx - old_idx);
