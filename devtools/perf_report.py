@@ -50,6 +50,9 @@ REFS = ["stock", "stock-vec", "stock-packed", "stock-packed-vec"]
 TANDEM = ["tandem", "tandem-avx512"]
 CROSS = ["tandem-guest+stock-host", "tandem-guest-packed+stock-host",
          "stock-guest+tandem-host"]
+# Packed rings on both sides of Tandem's host (session 13): all-Tandem and
+# stock's guest, both with packed_vq=1.
+PACKED = ["tandem-packed", "stock-guest-packed+tandem-host"]
 
 # The guest's ring size (virtio-user queue_size, both drivers' default 256)
 # against the same pairs at 256: the primed packets that fit the rings
@@ -61,13 +64,15 @@ RING = ["%s:queue_size=%d" % (b, q) for b in RING_BASES for q in RING_SIZES]
 # (mode, size, pairs): the matrix of issue 3's Benchmark section. Pairs
 # that cannot run a size (mrg_rxbuf=0 at 9000 B) are dropped by bench.plan.
 FULL = [
-    ("loop1", 64, TANDEM + REFS + CROSS + list(bench.ABLATION) + RING),
-    ("loop1", 1518, TANDEM + REFS + CROSS + ["tandem:copy=sse"]),
-    ("loop1", 9000, ["tandem"] + REFS + CROSS),
+    ("loop1", 64, TANDEM + REFS + CROSS + PACKED + list(bench.ABLATION) +
+     RING),
+    ("loop1", 1518, TANDEM + REFS + CROSS + PACKED + ["tandem:copy=sse"]),
+    ("loop1", 9000, ["tandem"] + REFS + CROSS + PACKED),
     # the ablation here too: what the fixed avail layout, the header
     # push and event index save is traffic between two cores
-    ("loop2", 64, TANDEM + REFS + list(bench.ABLATION)),
-    ("loop2", 9000, ["tandem"] + REFS),
+    ("loop2", 64, TANDEM + REFS + ["tandem-packed"] +
+     list(bench.ABLATION)),
+    ("loop2", 9000, ["tandem", "tandem-packed"] + REFS),
     ("g2h", 64, ["tandem"] + REFS),
     ("h2g", 64, ["tandem"] + REFS),
 ]
@@ -102,6 +107,10 @@ TARGETS = [
      ["tandem-guest-packed+stock-host"], "stock-packed", 1.3),
     ("Cross pair (Tandem host) >= 1.3x all-stock, one-core loop 64 B",
      "loop1", 64, ["stock-guest+tandem-host"], "stock", 1.3),
+    # and with packed_vq=1 on stock's guest: Tandem's host on packed rings
+    ("Cross pair (Tandem host, packed_vq=1) >= 1.3x all-stock "
+     "packed_vq=1, one-core loop 64 B", "loop1", 64,
+     ["stock-guest-packed+tandem-host"], "stock-packed", 1.3),
 ]
 
 
@@ -206,7 +215,7 @@ def targets_table(rows):
                 what, pair, f(ratio, "%.2fx"), status))
     worst = None
     for r in rows:
-        if r["pair"] not in TANDEM:
+        if r["pair"] not in TANDEM + ["tandem-packed"]:
             continue
         for n in r.get("notif_runs", []):
             if n["per_mpkt"] is not None and (

@@ -24,11 +24,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 # greens: the eye finds "Tandem vs each stock config" in every panel.
 COLORS = {
     "tandem": "#1f4e9c", "tandem-avx512": "#4f81d0",
+    "tandem-packed": "#0b2a5e",
     "stock": "#4d4d4d", "stock-vec": "#7a7a7a", "stock-packed": "#a3a3a3",
     "stock-packed-vec": "#c8c8c8",
     "tandem-guest+stock-host": "#e07b1f",
     "tandem-guest-packed+stock-host": "#b35806",
     "stock-guest+tandem-host": "#f2b266",
+    "stock-guest-packed+tandem-host": "#f7d9a8",
 }
 ABLATION_COLOR = "#5a9e4b"
 
