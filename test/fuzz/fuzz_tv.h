@@ -23,8 +23,9 @@
 #include <rte_mempool.h>
 
 #include "fuzz_common.h"
+#include "fuzz_eal.h"
 
-/* Start EAL once for target `name` (no hugepages, file prefix
+/* Start EAL once for target `name` (fuzz_eal_start: file prefix
  * h1-<prefix>-<pid>, the driver's logs quiet unless FUZZ_VERBOSE is set)
  * and make its pool of n mbufs, `pool_name`. Returns whether
  * FUZZ_VERBOSE is set (the target then traces its operations). */
@@ -32,25 +33,8 @@ static inline bool
 fuzz_tv_setup(const char *name, const char *prefix, const char *pool_name,
 	      unsigned int n, struct rte_mempool **pool)
 {
-	char fp[64];
-	char *argv[] = {(char *)(uintptr_t)name,
-			"--no-huge",
-			"-m",
-			"256",
-			"--no-pci",
-			"--no-telemetry",
-			fp,
-			"--lcores=0@(0-1)",
-			"--log-level=lib.*:error",
-			"--log-level=pmd.net.tandem_virtio*:critical",
-			NULL};
-	bool verbose = getenv("FUZZ_VERBOSE") != NULL;
+	bool verbose = fuzz_eal_start(name, prefix, "pmd.net.tandem_virtio*");
 
-	if (verbose)
-		argv[9] = "--log-level=pmd.net.tandem_virtio*:debug";
-	snprintf(fp, sizeof(fp), "--file-prefix=h1-%s-%d", prefix,
-		 (int)getpid());
-	FUZZ_CHECK(rte_eal_init((int)RTE_DIM(argv) - 1, argv) >= 0, "EAL init");
 	*pool = rte_pktmbuf_pool_create(
 		pool_name, n, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	FUZZ_CHECK(*pool != NULL, "pool");

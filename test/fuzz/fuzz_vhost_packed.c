@@ -10,13 +10,9 @@
  * sets, all with RING_PACKED, each driven over its real vhost-user socket
  * (test/vhost's mock front-end connects and negotiates; the rings are set
  * up here with lib/vhost_user's front-end calls), sharing three regions of
- * the mock's memfd, as fuzz_vhost_split does:
- *   R0  gpa 0x10000000, 32K-256 bytes: the descriptor ring at 0x400, the
- *       driver event suppression area at 0x1400, the device's at 0x1440,
- *       4 indirect tables at 0x3000 + 4096 k;
- *   R1  right after R0 in guest-physical space (a buffer may straddle the
- *       two), but 512 bytes further in the file;
- *   R2  ending 4096 bytes below 2^64 (addr + len can wrap from there).
+ * the mock's memfd (fuzz_vhost_env.h, as fuzz_vhost_split does). R0 holds
+ * the descriptor ring at 0x400, the driver event suppression area at
+ * 0x1400, the device's at 0x1440, 4 indirect tables at 0x3000 + 4096 k.
  * Bytes of the file in no region are compared too: a write past a region's
  * end lands there.
  *
@@ -118,21 +114,9 @@
 #include <rte_mempool.h>
 
 #include "fuzz_common.h"
+#include "fuzz_vhost_env.h"
 #include "fuzz_vhost_pmodel.h"
-#include "mock_guest.h"
-#include "tvh.h"
 
-/* Guest memory: regions of the mock's memfd (file offsets). */
-#define R0_GPA	   0x10000000ull
-#define R0_SIZE	   (32768u - 256u)
-#define R0_OFF	   0u
-#define R1_GPA	   (R0_GPA + R0_SIZE)
-#define R1_SIZE	   (32768u - 512u)
-#define R1_OFF	   (32768u + 256u)
-#define R2_SIZE	   (16384u - 1024u)
-#define R2_GPA	   (0ull - 4096u - R2_SIZE)
-#define R2_OFF	   (65536u + 512u)
-#define MEM_SPAN   81920u  /* file bytes compared: the regions and gaps */
 #define RING_OFF   0x400u  /* descriptor ring (R0) */
 #define DRV_EV_OFF 0x1400u /* driver event suppression area */
 #define DEV_EV_OFF 0x1440u /* device event suppression area */
@@ -141,27 +125,8 @@
 #define N_TABLES   4u
 #define MAX_RX_LEN 16384u
 
-static const struct fm_region regions[] = {
-	{.gpa = R0_GPA, .size = R0_SIZE, .file_off = R0_OFF},
-	{.gpa = R1_GPA, .size = R1_SIZE, .file_off = R1_OFF},
-	{.gpa = R2_GPA, .size = R2_SIZE, .file_off = R2_OFF},
-};
-
 #define N_DEVS 6
-struct fp_dev {
-	struct tvh_dev *dev;
-	struct mg g;
-	uint64_t features;
-	bool proto, reply_ack;
-	bool tx_discard; /* tvh_config.disabled_tx_discard */
-	int kick_fd[2], call_fd[2];
-	char path[108];
-};
-
-static struct fp_dev devs[N_DEVS];
-static struct rte_mempool *pools[3];
-static const unsigned int pool_n[3] = {4096, 2048, 8};
-static uint8_t pattern[MEM_SPAN];
+static struct fz_dev devs[N_DEVS];
 static uint8_t snap[MEM_SPAN], model_mem[MEM_SPAN];
 /* Receive: the model's memory before its used descriptors were written. */
 static uint8_t data_mem[MEM_SPAN];
@@ -174,7 +139,6 @@ static uint8_t tx_bytes[PM_MAX_BURST * PM_PKT_SLOT];
 static struct pm_tx_out tx_out;
 static struct pm_rx_out rx_out;
 static struct fm_ranges allowed;
-static char sock_dir[64];
 
 static struct {
 	uint64_t inputs, not_started, bursts, tx_pkts, tx_bytes_cmp,
@@ -216,61 +180,15 @@ print_counts(void)
 /* FUZZ_TRACE=1: one line per burst (what the model expected). */
 static bool trace;
 
-static void
-cleanup(void)
-{
-	for (int i = 0; i < N_DEVS; i++) {
-		if (devs[i].dev != NULL)
-			tvh_dev_destroy(devs[i].dev);
-		devs[i].dev = NULL;
-	}
-	rmdir(sock_dir);
-}
-
 /* ---- Set-up ---- */
 
+/* fz_dev_setup with packed rings and the eventfds the rings get. */
 static void
-dev_setup(struct fp_dev *d, int i, uint64_t features, bool reply_ack,
+dev_setup(struct fz_dev *d, int i, uint64_t features, bool reply_ack,
 	  bool tx_discard)
 {
-	const struct tvh_ops ops = {0};
-	struct tvh_config cfg = {
-		.n_queue_pairs = 1,
-		.features = tvh_default_features(),
-		.log_name = "fuzzp",
-		.disabled_tx_discard = tx_discard,
-	};
-	struct tvu_memory m;
-	int fds[3];
-	uint64_t pf = TV_BIT(TVU_PROTOCOL_F_MQ);
-
-	snprintf(d->path, sizeof(d->path), "%s/dev%d.sock", sock_dir, i);
-	cfg.path = d->path;
-	FUZZ_CHECK(tvh_dev_create(&cfg, &ops, NULL, &d->dev) == 0,
-		   "tvh_dev_create %s", d->path);
-	mg_init(&d->g);
-	FUZZ_CHECK(ftruncate(d->g.memfd, MEM_SPAN) == 0, "ftruncate");
-	mg_connect(&d->g, d->path);
-	if (reply_ack)
-		pf |= TV_BIT(TVU_PROTOCOL_F_REPLY_ACK);
-	features |= TV_BIT(TV_F_RING_PACKED);
-	mg_negotiate(&d->g, features, pf);
-	d->features = features;
-	d->tx_discard = tx_discard;
-	d->proto = tv_has_feature(features, TV_F_VHOST_USER_PROTOCOL_FEATURES);
-	d->reply_ack = d->g.reply_ack;
-	memset(&m, 0, sizeof(m));
-	m.nregions = 3;
-	for (unsigned int r = 0; r < 3; r++) {
-		m.regions[r].guest_phys_addr = regions[r].gpa;
-		m.regions[r].memory_size = regions[r].size;
-		m.regions[r].userspace_addr =
-			(uint64_t)(uintptr_t)d->g.mem + regions[r].file_off;
-		m.regions[r].mmap_offset = regions[r].file_off;
-		fds[r] = d->g.memfd;
-	}
-	FUZZ_CHECK(tvu_fe_set_mem_table(d->g.sock, &m, fds, d->reply_ack) == 0,
-		   "SET_MEM_TABLE");
+	fz_dev_setup(d, i, features | TV_BIT(TV_F_RING_PACKED), reply_ack,
+		     tx_discard);
 	for (unsigned int q = 0; q < 2; q++) {
 		d->kick_fd[q] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		d->call_fd[q] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -278,20 +196,10 @@ dev_setup(struct fp_dev *d, int i, uint64_t features, bool reply_ack,
 	}
 }
 
-/* A round trip: every message sent before has been handled. */
-static void
-sync_dev(const struct fp_dev *d)
-{
-	uint64_t v;
-
-	FUZZ_CHECK(tvu_fe_get_u64(d->g.sock, TVU_GET_FEATURES, &v) == 0,
-		   "sync");
-}
-
 /* The front-end's part of starting a ring; whether it started is the
  * caller's to check. */
 static void
-ring_setup(const struct fp_dev *d, uint16_t vq, uint32_t num,
+ring_setup(const struct fz_dev *d, uint16_t vq, uint32_t num,
 	   const struct tvu_vring_addr *a, uint32_t base, bool call,
 	   bool disable)
 {
@@ -319,11 +227,11 @@ ring_setup(const struct fp_dev *d, uint16_t vq, uint32_t num,
 	if (d->proto && !disable)
 		(void)tvu_fe_set_vring_state(sock, TVU_SET_VRING_ENABLE, vq, 1,
 					     d->reply_ack);
-	sync_dev(d);
+	fz_dev_sync(d);
 }
 
 static uint32_t
-ring_stop(const struct fp_dev *d, uint16_t vq)
+ring_stop(const struct fz_dev *d, uint16_t vq)
 {
 	uint32_t base = UINT32_MAX;
 
@@ -333,7 +241,7 @@ ring_stop(const struct fp_dev *d, uint16_t vq)
 }
 
 static struct tvu_vring_addr
-ring_addr(const struct fp_dev *d, uint16_t vq, unsigned int variant)
+ring_addr(const struct fz_dev *d, uint16_t vq, unsigned int variant)
 {
 	uint64_t mem = (uint64_t)(uintptr_t)d->g.mem;
 	struct tvu_vring_addr a = {
@@ -355,55 +263,21 @@ ring_addr(const struct fp_dev *d, uint16_t vq, unsigned int variant)
 static void
 setup(void)
 {
-	char fp[64];
-	char *argv[] = {"fuzz_vhost_packed",
-			"--no-huge",
-			"-m",
-			"256",
-			"--no-pci",
-			"--no-telemetry",
-			fp,
-			"--lcores=0@(0-1)",
-			"--log-level=lib.*:error",
-			"--log-level=pmd.net.tandem_vhost.*:critical",
-			NULL};
 	const uint64_t v1 = TV_BIT(TV_F_VERSION_1);
 	const uint64_t pf = TV_BIT(TV_F_VHOST_USER_PROTOCOL_FEATURES);
 	const uint64_t ind = TV_BIT(TV_F_RING_INDIRECT_DESC);
 	const uint64_t mrg = TV_BIT(TV_NET_F_MRG_RXBUF);
 	const uint64_t ev = TV_BIT(TV_F_RING_EVENT_IDX);
 	const uint64_t ino = TV_BIT(TV_F_IN_ORDER);
-	uint32_t x = 54321;
 
-	if (getenv("FUZZ_VERBOSE") != NULL)
-		argv[9] = "--log-level=pmd.net.tandem_vhost.*:debug";
 	trace = getenv("FUZZ_TRACE") != NULL;
-	snprintf(fp, sizeof(fp), "--file-prefix=h1-fuzzp-vhost-%d",
-		 (int)getpid());
-	FUZZ_CHECK(rte_eal_init((int)RTE_DIM(argv) - 1, argv) >= 0, "EAL init");
-	snprintf(sock_dir, sizeof(sock_dir), "/tmp/h1-fuzzp-%d", (int)getpid());
-	mkdir(sock_dir, 0700);
-	atexit(cleanup);
-	for (unsigned int i = 0; i < 3; i++) {
-		char name[32];
-		uint16_t room = i == 1 ? RTE_PKTMBUF_HEADROOM + 64
-				       : RTE_MBUF_DEFAULT_BUF_SIZE;
-
-		snprintf(name, sizeof(name), "fzp_pool%u", i);
-		pools[i] = rte_pktmbuf_pool_create(name, pool_n[i], 0, 0, room,
-						   SOCKET_ID_ANY);
-		FUZZ_CHECK(pools[i] != NULL, "pool %u", i);
-	}
+	fz_env_init("fuzz_vhost_packed", "fuzzp", 54321, devs, N_DEVS);
 	dev_setup(&devs[0], 0, v1 | pf | mrg | ind | ev | ino, true, true);
 	dev_setup(&devs[1], 1, v1 | pf, false, false);
 	dev_setup(&devs[2], 2, ind, false, false);
 	dev_setup(&devs[3], 3, v1 | mrg | ev | ind, false, false);
 	dev_setup(&devs[4], 4, v1 | pf | ind | ev | ino, true, false);
 	dev_setup(&devs[5], 5, pf | mrg | ind, false, true);
-	for (unsigned int i = 0; i < MEM_SPAN; i++) {
-		x = x * 1103515245u + 12345u;
-		pattern[i] = (uint8_t)(x >> 16);
-	}
 	/* Start and stop every ring once, so that the back-end holds each
 	 * ring's call fd before the first input's fd count. */
 	for (unsigned int i = 0; i < N_DEVS; i++) {
@@ -422,7 +296,7 @@ setup(void)
 /* ---- Building the ring from the input ---- */
 
 struct fp_case {
-	struct fp_dev *d;
+	struct fz_dev *d;
 	uint16_t vq;
 	bool rx;
 	bool discard;  /* transmit ring disabled, drained and dropped */
@@ -582,7 +456,7 @@ build_memory(struct fp_case *c, struct fuzz_in *in)
 	uint32_t n, fill;
 	uint16_t ev_off, ev_flags;
 
-	memcpy(c->mem, pattern, MEM_SPAN);
+	memcpy(c->mem, fz_pattern, MEM_SPAN);
 	ev_off = fuzz_u16(in);
 	ev_flags = fuzz_u8(in);
 	put_event(c->mem + DRV_EV_OFF, ev_off, ev_flags);
@@ -820,31 +694,6 @@ check_idle(const struct fp_case *c, uint16_t got, const struct tvh_vq_stats *b,
 	FUZZ_CHECK(memcmp(a, b, sizeof(*a)) == 0, "idle ring: counters moved");
 }
 
-static void
-check_mbuf(const struct rte_mbuf *m, const struct rte_mempool *pool,
-	   const uint8_t *data, uint32_t len, bool skip_bytes)
-{
-	const char *why = NULL;
-	uint32_t off = 0, segs = 0;
-
-	FUZZ_CHECK(rte_mbuf_check(m, 1, &why) == 0, "bad mbuf: %s", why);
-	FUZZ_CHECK(m->pkt_len == len, "dequeued %u bytes, the buffer has %u",
-		   m->pkt_len, len);
-	for (const struct rte_mbuf *s = m; s != NULL; s = s->next) {
-		FUZZ_CHECK(s->pool == pool, "segment from another pool");
-		FUZZ_CHECK(off + s->data_len <= len && ++segs <= m->nb_segs,
-			   "segments longer than pkt_len");
-		FUZZ_CHECK(skip_bytes ||
-				   memcmp(rte_pktmbuf_mtod(s, const uint8_t *),
-					  data + off, s->data_len) == 0,
-			   "dequeued bytes %u..%u differ from the buffer's",
-			   off, off + s->data_len);
-		off += s->data_len;
-	}
-	FUZZ_CHECK(off == len && segs == m->nb_segs, "segments sum to %u of %u",
-		   off, len);
-}
-
 /* ---- Bursts ---- */
 
 /* The used descriptors of transmitted buffers u[0..n): one each, or with
@@ -934,7 +783,7 @@ static bool
 tx_other_reading(const struct fp_case *c, const struct fp_state *st, uint16_t n,
 		 uint32_t free0, const struct tx_seen *x)
 {
-	const struct fm_mem alt = {.r = regions, .n = 3, .base = alt_mem};
+	const struct fm_mem alt = {.r = fz_regions, .n = 3, .base = alt_mem};
 	struct pm_used used[PM_MAX_BURST];
 	uint32_t n_used;
 
@@ -1053,7 +902,7 @@ tx_burst(const struct fp_case *c, struct fp_state *st, uint16_t n)
 		   got, want_got, tx_out.n_used, pm_err_name(tx_out.err),
 		   tx_out.no_mbufs ? ", no mbufs" : "");
 	for (uint16_t k = 0; k < got; k++) {
-		check_mbuf(pkts[k], c->pool, tx_bytes + (size_t)k * PM_PKT_SLOT,
+		fz_check_mbuf(pkts[k], c->pool, tx_bytes + (size_t)k * PM_PKT_SLOT,
 			   tx_out.pkt[k].len, tx_out.pkt[k].bytes_unsure);
 		counts.tx_pkts++;
 		counts.tx_bytes_cmp += !tx_out.pkt[k].bytes_unsure;
@@ -1087,40 +936,6 @@ tx_burst(const struct fp_case *c, struct fp_state *st, uint16_t n)
 		counts.broke++;
 	}
 	rte_pktmbuf_free_bulk(pkts, got);
-}
-
-/* An mbuf chain of len bytes in about nseg segments (more if the pool's
- * buffers are small); NULL if the pool ran dry. */
-static struct rte_mbuf *
-build_mbuf(struct rte_mempool *mp, const uint8_t *data, uint32_t len,
-	   uint32_t nseg)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(mp), *last = m;
-	uint32_t per = (len + nseg - 1) / nseg, off = 0;
-
-	if (m == NULL)
-		return NULL;
-	for (;;) {
-		uint32_t k = RTE_MIN(len - off,
-				     (uint32_t)rte_pktmbuf_tailroom(last));
-		struct rte_mbuf *s;
-
-		k = RTE_MIN(k, per);
-		memcpy(rte_pktmbuf_mtod(last, uint8_t *), data + off, k);
-		last->data_len = (uint16_t)k;
-		m->pkt_len += k;
-		off += k;
-		if (off == len)
-			return m;
-		s = rte_pktmbuf_alloc(mp);
-		if (s == NULL) {
-			rte_pktmbuf_free(m);
-			return NULL;
-		}
-		last->next = s;
-		last = s;
-		m->nb_segs++;
-	}
 }
 
 /* The first byte where guest memory is not what a receive burst should
@@ -1183,7 +998,7 @@ rx_other_reading(const struct fp_case *c, const struct fp_state *st,
 		 const struct pm_rx_pkt *mp, uint16_t np, uint16_t got,
 		 const struct tvh_vq_stats *b, const struct tvh_vq_stats *a)
 {
-	const struct fm_mem alt = {.r = regions, .n = 3, .base = alt_mem};
+	const struct fm_mem alt = {.r = fz_regions, .n = 3, .base = alt_mem};
 
 	memcpy(alt_mem, snap, MEM_SPAN);
 	pm_rx_burst(&c->q, &alt, PM_RETURN_AT_ONCE, st->next, mp, np, &rx_alt);
@@ -1217,7 +1032,7 @@ static void
 rx_loose(const struct fp_case *c, const struct tvh_vq_stats *b,
 	 const struct tvh_vq_stats *a)
 {
-	const struct fm_mem live = {.r = regions, .n = 3, .base = c->mem};
+	const struct fm_mem live = {.r = fz_regions, .n = 3, .base = c->mem};
 
 	allowed.n = 0;
 	fm_ranges_add_gpa(&allowed, &c->snap_mem, c->q.desc_gpa,
@@ -1262,7 +1077,7 @@ rx_burst(const struct fp_case *c, struct fp_state *st, struct fuzz_in *in,
 			continue;
 		for (uint32_t k = 0; k < len; k++)
 			pkt_data[np][k] = (uint8_t)(i * 131u + k * 7u + 3u);
-		pkts[np] = build_mbuf(c->pool, pkt_data[np], len, nseg);
+		pkts[np] = fz_build_mbuf(c->pool, pkt_data[np], len, nseg);
 		if (pkts[np] == NULL) {
 			dry = true;
 			continue;
@@ -1436,7 +1251,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint16_t eff;
 	uint8_t cfg, ring;
 	bool good, attempt;
-	int probe;
 
 	if (!ready) {
 		setup();
@@ -1451,7 +1265,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.pool_i = (cfg >> 4) & 3;
 	if (c.pool_i == 3)
 		c.pool_i = 0;
-	c.pool = pools[c.pool_i];
+	c.pool = fz_pools[c.pool_i];
 	c.mbuf_room = rte_pktmbuf_data_room_size(c.pool) - RTE_PKTMBUF_HEADROOM;
 	c.disabled = !c.rx && (cfg & 0x40) && c.d->proto;
 	c.discard = c.disabled && c.d->tx_discard;
@@ -1474,8 +1288,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (c.used_half)
 		c.used_sent = base_encode(fuzz_u16(&in), c.q.num);
 	c.mem = c.d->g.mem;
-	c.snap_mem = (struct fm_mem){.r = regions, .n = 3, .base = snap};
-	c.model = (struct fm_mem){.r = regions, .n = 3, .base = model_mem};
+	c.snap_mem = (struct fm_mem){.r = fz_regions, .n = 3, .base = snap};
+	c.model = (struct fm_mem){.r = fz_regions, .n = 3, .base = model_mem};
 	/* The back-end continues from the used half if it differs (buffers
 	 * a previous back-end took are taken again): the ring is laid out
 	 * from there. */
@@ -1550,13 +1364,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(tvu_fe_set_vring_fd(c.d->g.sock, TVU_SET_VRING_CALL,
 					       c.vq, c.d->call_fd[c.vq]) == 0,
 			   "SET_VRING_CALL");
-	for (unsigned int i = 0; i < 3; i++)
-		FUZZ_CHECK(rte_mempool_avail_count(pools[i]) == pool_n[i],
-			   "pool %u: %u of %u mbufs back", i,
-			   rte_mempool_avail_count(pools[i]), pool_n[i]);
-	probe = dup(2);
-	FUZZ_CHECK(probe >= 0, "dup");
-	fuzz_fd_watch(probe, 64);
-	close(probe);
+	fz_input_end();
 	return 0;
 }

@@ -5,16 +5,11 @@
  * walker, tvh_dequeue_burst and tvh_enqueue_burst with their fast paths)
  * against a hostile front-end whose ring comes from the fuzz input.
  *
- * Set-up, once: EAL (--no-huge), four tvh devices with different feature
- * sets, each driven over its real vhost-user socket by test/vhost's mock
- * front-end (mock_guest.c), which shares three regions of its memfd:
- *   R0  gpa 0x10000000, 32K-256 bytes: the ring and 4 indirect tables;
- *   R1  right after R0 in guest-physical space (a buffer may straddle the
- *       two), but 512 bytes further in the file;
- *   R2  ending 4096 bytes below 2^64 (addr + len can wrap from there).
- * Sizes and offsets are not page multiples, so the back-end's mappings
- * hold some bytes of the file that are in no region: a write past a
- * region's end lands there and is caught by the memory comparison.
+ * Set-up, once (fuzz_vhost_env.c): EAL (--no-huge), four tvh devices with
+ * different feature sets, each driven over its real vhost-user socket by
+ * test/vhost's mock front-end (mock_guest.c), which shares three regions
+ * of its memfd (fuzz_vhost_env.h); R0 holds the ring and 4 indirect
+ * tables.
  *
  * Per input: the virtqueue is stopped (GET_VRING_BASE), guest memory is
  * rewritten (a fixed pattern, then the ring and tables from the input),
@@ -80,53 +75,20 @@
 #include <rte_mempool.h>
 
 #include "fuzz_common.h"
-#include "fuzz_vhost_model.h"
-#include "mock_guest.h"
-#include "tvh.h"
+#include "fuzz_vhost_env.h"
 
-/* Guest memory: regions of the mock's memfd (file offsets). */
-#define R0_GPA	   0x10000000ull
-#define R0_SIZE	   (32768u - 256u)
-#define R0_OFF	   0u
-#define R1_GPA	   (R0_GPA + R0_SIZE)
-#define R1_SIZE	   (32768u - 512u)
-#define R1_OFF	   (32768u + 256u)
-#define R2_SIZE	   (16384u - 1024u)
-#define R2_GPA	   (0ull - 4096u - R2_SIZE)
-#define R2_OFF	   (65536u + 512u)
-#define MEM_SPAN   81920u /* file bytes compared: the regions and gaps */
 #define TBL_OFF	   12288u /* indirect table k at TBL_OFF + 4096 k (R0) */
 #define N_TABLES   4u
 #define MAX_BURST  64u
 #define MAX_RX_LEN 16384u
 
-static const struct fm_region regions[] = {
-	{.gpa = R0_GPA, .size = R0_SIZE, .file_off = R0_OFF},
-	{.gpa = R1_GPA, .size = R1_SIZE, .file_off = R1_OFF},
-	{.gpa = R2_GPA, .size = R2_SIZE, .file_off = R2_OFF},
-};
-
 #define N_DEVS 4
-struct fv_dev {
-	struct tvh_dev *dev;
-	struct mg g;
-	uint64_t features;
-	bool proto, reply_ack;
-	bool tx_discard; /* tvh_config.disabled_tx_discard */
-	bool started[2];
-	char path[108];
-};
-
-static struct fv_dev devs[N_DEVS];
-static struct rte_mempool *pools[3];
-static const unsigned int pool_n[3] = {4096, 2048, 8};
-static uint8_t pattern[MEM_SPAN];
+static struct fz_dev devs[N_DEVS];
 static uint8_t snap[MEM_SPAN], model_mem[MEM_SPAN];
 static uint8_t pkt_data[MAX_BURST][MAX_RX_LEN];
 static uint8_t tx_buf[FM_MAX_PKT_LEN];
 static struct fm_rx_out rx_out;
 static struct fm_ranges writable, metas;
-static char sock_dir[64];
 /* Known bugs to step around in local runs until they are fixed (each has
  * a regress-* input that still fails): FUZZ_TOLERATE=rx-fast-wrap (see
  * fm_ring in fuzz_vhost_model.h), indirect-misaligned (indirect tables
@@ -134,86 +96,15 @@ static char sock_dir[64];
 static bool tolerate_rx_fast_wrap, tolerate_indirect_misaligned;
 
 static void
-cleanup(void)
-{
-	for (int i = 0; i < N_DEVS; i++) {
-		if (devs[i].dev != NULL)
-			tvh_dev_destroy(devs[i].dev);
-		devs[i].dev = NULL;
-	}
-	rmdir(sock_dir);
-}
-
-static void
-dev_setup(struct fv_dev *d, int i, uint64_t features, bool reply_ack,
-	  bool tx_discard)
-{
-	const struct tvh_ops ops = {0};
-	struct tvh_config cfg = {
-		.n_queue_pairs = 1,
-		.features = tvh_default_features(),
-		.log_name = "fuzz",
-		.disabled_tx_discard = tx_discard,
-	};
-	struct tvu_memory m;
-	int fds[3];
-	uint64_t pf = TV_BIT(TVU_PROTOCOL_F_MQ);
-
-	snprintf(d->path, sizeof(d->path), "%s/dev%d.sock", sock_dir, i);
-	cfg.path = d->path;
-	FUZZ_CHECK(tvh_dev_create(&cfg, &ops, NULL, &d->dev) == 0,
-		   "tvh_dev_create %s", d->path);
-	mg_init(&d->g);
-	FUZZ_CHECK(ftruncate(d->g.memfd, MEM_SPAN) == 0, "ftruncate");
-	mg_connect(&d->g, d->path);
-	if (reply_ack)
-		pf |= TV_BIT(TVU_PROTOCOL_F_REPLY_ACK);
-	mg_negotiate(&d->g, features, pf);
-	d->features = features;
-	d->tx_discard = tx_discard;
-	d->proto = tv_has_feature(features, TV_F_VHOST_USER_PROTOCOL_FEATURES);
-	d->reply_ack = d->g.reply_ack;
-	memset(&m, 0, sizeof(m));
-	m.nregions = 3;
-	for (unsigned int r = 0; r < 3; r++) {
-		m.regions[r].guest_phys_addr = regions[r].gpa;
-		m.regions[r].memory_size = regions[r].size;
-		m.regions[r].userspace_addr =
-			(uint64_t)(uintptr_t)d->g.mem + regions[r].file_off;
-		m.regions[r].mmap_offset = regions[r].file_off;
-		fds[r] = d->g.memfd;
-	}
-	FUZZ_CHECK(tvu_fe_set_mem_table(d->g.sock, &m, fds, d->reply_ack) == 0,
-		   "SET_MEM_TABLE");
-}
-
-static void
 setup(void)
 {
-	char fp[64];
-	char *argv[] = {"fuzz_vhost_split",
-			"--no-huge",
-			"-m",
-			"256",
-			"--no-pci",
-			"--no-telemetry",
-			fp,
-			"--lcores=0@(0-1)",
-			"--log-level=lib.*:error",
-			"--log-level=pmd.net.tandem_vhost.*:critical",
-			NULL};
 	const uint64_t v1 = TV_BIT(TV_F_VERSION_1);
 	const uint64_t pf = TV_BIT(TV_F_VHOST_USER_PROTOCOL_FEATURES);
 	const uint64_t ind = TV_BIT(TV_F_RING_INDIRECT_DESC);
 	const uint64_t mrg = TV_BIT(TV_NET_F_MRG_RXBUF);
 	const uint64_t ev = TV_BIT(TV_F_RING_EVENT_IDX);
-	uint32_t x = 12345;
 
-	if (getenv("FUZZ_VERBOSE") != NULL)
-		argv[9] = "--log-level=pmd.net.tandem_vhost.*:debug";
-	snprintf(fp, sizeof(fp), "--file-prefix=h1-fuzz-vhost-%d",
-		 (int)getpid());
-	FUZZ_CHECK(rte_eal_init((int)RTE_DIM(argv) - 1, argv) >= 0, "EAL init");
+	fz_env_init("fuzz_vhost_split", "fuzz", 12345, devs, N_DEVS);
 	if (getenv("FUZZ_TOLERATE") != NULL) {
 		const char *t = getenv("FUZZ_TOLERATE");
 
@@ -221,28 +112,12 @@ setup(void)
 		tolerate_indirect_misaligned =
 			strstr(t, "indirect-misaligned") != NULL;
 	}
-	snprintf(sock_dir, sizeof(sock_dir), "/tmp/h1-fuzz-%d", (int)getpid());
-	mkdir(sock_dir, 0700);
-	atexit(cleanup);
-	for (unsigned int i = 0; i < 3; i++) {
-		char name[32];
-		uint16_t room = i == 1 ? RTE_PKTMBUF_HEADROOM + 64
-				       : RTE_MBUF_DEFAULT_BUF_SIZE;
-
-		snprintf(name, sizeof(name), "fz_pool%u", i);
-		pools[i] = rte_pktmbuf_pool_create(name, pool_n[i], 0, 0, room,
-						   SOCKET_ID_ANY);
-		FUZZ_CHECK(pools[i] != NULL, "pool %u", i);
-	}
-	dev_setup(&devs[0], 0, v1 | pf | ind | mrg | ev | TV_BIT(TV_F_IN_ORDER),
-		  true, true);
-	dev_setup(&devs[1], 1, v1 | pf, false, false);
-	dev_setup(&devs[2], 2, ind, false, false);
-	dev_setup(&devs[3], 3, mrg | ev | ind, false, false);
-	for (unsigned int i = 0; i < MEM_SPAN; i++) {
-		x = x * 1103515245u + 12345u;
-		pattern[i] = (uint8_t)(x >> 16);
-	}
+	fz_dev_setup(&devs[0], 0,
+		     v1 | pf | ind | mrg | ev | TV_BIT(TV_F_IN_ORDER), true,
+		     true);
+	fz_dev_setup(&devs[1], 1, v1 | pf, false, false);
+	fz_dev_setup(&devs[2], 2, ind, false, false);
+	fz_dev_setup(&devs[3], 3, mrg | ev | ind, false, false);
 	/* Start every ring once, so that each has its eventfds (here and in
 	 * the back-end) before the first input's fd count. */
 	for (unsigned int i = 0; i < N_DEVS; i++) {
@@ -263,7 +138,7 @@ setup(void)
 /* ---- Building the ring from the input ---- */
 
 struct fv_case {
-	struct fv_dev *d;
+	struct fz_dev *d;
 	uint16_t vq;
 	bool rx;
 	bool discard; /* transmit ring disabled, drained and dropped */
@@ -351,7 +226,7 @@ build_memory(struct fv_case *c, struct fuzz_in *in, uint32_t used_align)
 	struct tv_desc *desc;
 	uint32_t n;
 
-	memcpy(mem, pattern, MEM_SPAN);
+	memcpy(mem, fz_pattern, MEM_SPAN);
 	memset(mem, 0, tv_split_size(c->num, used_align));
 	tv_split_init(&c->ring, mem, c->num, used_align);
 	c->q = (struct fm_ring){
@@ -515,31 +390,6 @@ check_notify(const struct fv_case *c, uint16_t old_used, uint16_t new_used,
 		   c->event_idx, calls ? "sent" : "not sent");
 }
 
-static void
-check_mbuf(const struct rte_mbuf *m, const struct rte_mempool *pool,
-	   const uint8_t *data, uint32_t len, bool skip_bytes)
-{
-	const char *why = NULL;
-	uint32_t off = 0, segs = 0;
-
-	FUZZ_CHECK(rte_mbuf_check(m, 1, &why) == 0, "bad mbuf: %s", why);
-	FUZZ_CHECK(m->pkt_len == len, "dequeued %u bytes, the chain has %u",
-		   m->pkt_len, len);
-	for (const struct rte_mbuf *s = m; s != NULL; s = s->next) {
-		FUZZ_CHECK(s->pool == pool, "segment from another pool");
-		FUZZ_CHECK(off + s->data_len <= len && ++segs <= m->nb_segs,
-			   "segments longer than pkt_len");
-		FUZZ_CHECK(skip_bytes ||
-				   memcmp(rte_pktmbuf_mtod(s, const uint8_t *),
-					  data + off, s->data_len) == 0,
-			   "dequeued bytes %u..%u differ from the chain's", off,
-			   off + s->data_len);
-		off += s->data_len;
-	}
-	FUZZ_CHECK(off == len && segs == m->nb_segs, "segments sum to %u of %u",
-		   off, len);
-}
-
 /* The model's bookkeeping across the bursts of one input. */
 struct fv_state {
 	uint16_t avail_idx; /* published by the front-end */
@@ -572,7 +422,7 @@ check_refused(const struct fv_case *c, struct fv_state *st, uint16_t got,
 static void
 tx_burst(const struct fv_case *c, struct fv_state *st, uint16_t n)
 {
-	const struct fm_mem sm = {.r = regions, .n = 3, .base = snap};
+	const struct fm_mem sm = {.r = fz_regions, .n = 3, .base = snap};
 	const uint32_t mask = c->num - 1;
 	struct rte_mbuf *pkts[MAX_BURST];
 	struct tvh_vq_stats b, a;
@@ -644,7 +494,7 @@ tx_burst(const struct fv_case *c, struct fv_state *st, uint16_t n)
 		FUZZ_CHECK(delivered < got,
 			   "good chain %u (head %u, %u bytes) not delivered", k,
 			   head, len);
-		check_mbuf(pkts[delivered], c->pool, tx_buf, len, touch);
+		fz_check_mbuf(pkts[delivered], c->pool, tx_buf, len, touch);
 		bytes += len;
 		delivered++;
 		counts.tx_pkts++;
@@ -700,46 +550,12 @@ tx_burst(const struct fv_case *c, struct fv_state *st, uint16_t n)
 	rte_pktmbuf_free_bulk(pkts, got);
 }
 
-/* An mbuf chain of len bytes in about nseg segments (more if the pool's
- * buffers are small); NULL if the pool ran dry. */
-static struct rte_mbuf *
-build_mbuf(struct rte_mempool *mp, const uint8_t *data, uint32_t len,
-	   uint32_t nseg)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(mp), *last = m;
-	uint32_t per = (len + nseg - 1) / nseg, off = 0;
-
-	if (m == NULL)
-		return NULL;
-	for (;;) {
-		uint32_t k = RTE_MIN(len - off,
-				     (uint32_t)rte_pktmbuf_tailroom(last));
-		struct rte_mbuf *s;
-
-		k = RTE_MIN(k, per);
-		memcpy(rte_pktmbuf_mtod(last, uint8_t *), data + off, k);
-		last->data_len = (uint16_t)k;
-		m->pkt_len += k;
-		off += k;
-		if (off == len)
-			return m;
-		s = rte_pktmbuf_alloc(mp);
-		if (s == NULL) {
-			rte_pktmbuf_free(m);
-			return NULL;
-		}
-		last->next = s;
-		last = s;
-		m->nb_segs++;
-	}
-}
-
 static void
 rx_burst(const struct fv_case *c, struct fv_state *st, struct fuzz_in *in,
 	 uint16_t n)
 {
-	const struct fm_mem sm = {.r = regions, .n = 3, .base = snap};
-	struct fm_mem mm = {.r = regions, .n = 3, .base = model_mem};
+	const struct fm_mem sm = {.r = fz_regions, .n = 3, .base = snap};
+	struct fm_mem mm = {.r = fz_regions, .n = 3, .base = model_mem};
 	const uint32_t mask = c->num - 1;
 	struct rte_mbuf *pkts[MAX_BURST];
 	struct fm_pkt fp[MAX_BURST];
@@ -753,7 +569,7 @@ rx_burst(const struct fv_case *c, struct fv_state *st, struct fuzz_in *in,
 
 		for (uint32_t k = 0; k < len; k++)
 			pkt_data[np][k] = (uint8_t)(i * 131u + k * 7u + 3u);
-		pkts[np] = build_mbuf(c->pool, pkt_data[np], len, nseg);
+		pkts[np] = fz_build_mbuf(c->pool, pkt_data[np], len, nseg);
 		if (pkts[np] == NULL)
 			break;
 		fp[np] = (struct fm_pkt){.data = pkt_data[np],
@@ -870,7 +686,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mg_vq *mq;
 	uint32_t used_align, n_bursts;
 	uint8_t cfg;
-	int probe;
 
 	if (!ready) {
 		setup();
@@ -888,14 +703,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.pool_i = (cfg >> 5) & 3;
 	if (c.pool_i == 3)
 		c.pool_i = 0;
-	c.pool = pools[c.pool_i];
+	c.pool = fz_pools[c.pool_i];
 	c.vq = c.rx ? 0 : 1;
 	c.num = 1u << (fuzz_u8(&in) % 9);
 	c.base = fuzz_u16(&in);
 	c.used_event = fuzz_u16(&in);
 	c.avail_flags = fuzz_u8(&in);
 	c.event_idx = tv_has_feature(c.d->features, TV_F_RING_EVENT_IDX);
-	c.live = (struct fm_mem){.r = regions, .n = 3, .base = c.d->g.mem};
+	c.live = (struct fm_mem){.r = fz_regions, .n = 3, .base = c.d->g.mem};
 
 	/* A fresh ring per input: stop it, rewrite memory, set it up. */
 	if (c.d->started[c.vq])
@@ -939,13 +754,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else
 			tx_burst(&c, &st, n);
 	}
-	for (unsigned int i = 0; i < 3; i++)
-		FUZZ_CHECK(rte_mempool_avail_count(pools[i]) == pool_n[i],
-			   "pool %u: %u of %u mbufs back", i,
-			   rte_mempool_avail_count(pools[i]), pool_n[i]);
-	probe = dup(2);
-	FUZZ_CHECK(probe >= 0, "dup");
-	fuzz_fd_watch(probe, 64);
-	close(probe);
+	fz_input_end();
 	return 0;
 }
