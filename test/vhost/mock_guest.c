@@ -6,6 +6,7 @@
 #include "mock_guest.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,6 +344,17 @@ mg_round_reset(struct mg *g)
 	g->heap_off = g->heap_mark;
 	for (int i = 0; i < MG_MAX_VQS; i++)
 		g->vq[i].next_desc = 0;
+}
+
+bool
+mg_fd_woken(int fd, int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	uint64_t v;
+
+	if (poll(&p, 1, timeout_ms) != 1)
+		return false;
+	return read(fd, &v, sizeof(v)) == sizeof(v) && v > 0;
 }
 
 uint16_t

@@ -127,6 +127,9 @@ uint64_t mg_gpa(const struct mg *g, const void *p);
 void *mg_ptr(const struct mg *g, uint64_t gpa);
 /* Forget buffers and descriptors allocated since the last mark. */
 void mg_round_reset(struct mg *g);
+/* Is eventfd fd (a call fd, a wake fd) readable within timeout_ms? Reads
+ * it, so resetting its count, if so. */
+bool mg_fd_woken(int fd, int timeout_ms);
 
 /* Descriptors. */
 uint16_t mg_desc(struct mg *g, uint32_t vq, uint64_t addr, uint32_t len,

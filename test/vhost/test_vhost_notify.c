@@ -30,7 +30,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -282,18 +281,6 @@ test_polling(struct mg *g, const char *what, uint32_t total)
 
 static struct tvh_dev *new_dev(bool discard);
 
-/* Is fd readable within timeout_ms? Reads (resets) it if so. */
-static bool
-woken(int fd, int timeout_ms)
-{
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	uint64_t v;
-
-	if (poll(&p, 1, timeout_ms) != 1)
-		return false;
-	return read(fd, &v, sizeof(v)) == sizeof(v) && v > 0;
-}
-
 /* k packets of 100 bytes into TX ring 1, published the driver's way;
  * returns whether it kicked. */
 static int
@@ -341,11 +328,11 @@ test_wake(bool event_idx, uint64_t features)
 	CHECK(tvh_vq_notify_arm(dev, 1, true) == 0, "arm before any ring");
 	mg_init(&g);
 	mg_setup(&g, path, features, 2, RING);
-	CHECK(woken(wake, 2000), "ring start did not wake (event_idx %d)",
+	CHECK(mg_fd_woken(wake, 2000), "ring start did not wake (event_idx %d)",
 	      event_idx);
 	/* Not armed: the ring asks for no kicks, as in poll mode. */
 	CHECK(post_tx(&g, 3, 1, pkt) == 0, "kicked while not armed");
-	CHECK(!woken(wake, 100), "woken while not armed");
+	CHECK(!mg_fd_woken(wake, 100), "woken while not armed");
 	/* Buffers already published: arming says so (no kick will come). */
 	CHECK(tvh_vq_notify_arm(dev, 1, true) == 1, "pending not reported");
 	take_tx(&g, 3, pkt);
@@ -361,7 +348,7 @@ test_wake(bool event_idx, uint64_t features)
 		r = post_tx(&g, (uint32_t)(1 + round), 10 + round, pkt);
 		CHECK(r == 1, "no kick while armed (round %d)", round);
 		kicks += (uint64_t)r;
-		CHECK(woken(wake, 2000), "kick did not wake (round %d)", round);
+		CHECK(mg_fd_woken(wake, 2000), "kick did not wake (round %d)", round);
 		CHECK(tvh_vq_notify_arm(dev, 1, false) == 0, "disarm");
 		take_tx(&g, (uint32_t)(1 + round), pkt);
 	}
@@ -369,7 +356,7 @@ test_wake(bool event_idx, uint64_t features)
 		CHECK(g.vq[1].ring.used->flags & TV_USED_F_NO_NOTIFY,
 		      "NO_NOTIFY not back after disarming");
 	CHECK(post_tx(&g, 2, 40, pkt) == 0, "kicked after disarming");
-	CHECK(!woken(wake, 100), "woken after disarming");
+	CHECK(!mg_fd_woken(wake, 100), "woken after disarming");
 	take_tx(&g, 2, pkt);
 	CHECK(tvh_vq_extra_stats_get(dev, 1, &xs) == 0 && xs.kicks == kicks,
 	      "kicks counted %" PRIu64 ", sent %" PRIu64, xs.kicks, kicks);
@@ -386,7 +373,7 @@ test_wake(bool event_idx, uint64_t features)
 		CHECK(write(kfd, &one, sizeof(one)) == sizeof(one), "kick");
 		CHECK(read(kfd, &v, sizeof(v)) == sizeof(v), "own read");
 		/* (A kick it took back itself may wake or not.) */
-		(void)woken(wake, 200);
+		(void)mg_fd_woken(wake, 200);
 		CHECK(tvh_vq_extra_stats_get(dev, 1, &xs) == 0,
 		      "control thread stuck");
 		kicks = xs.kicks; /* that kick may or may not be counted */
@@ -394,7 +381,7 @@ test_wake(bool event_idx, uint64_t features)
 		r = post_tx(&g, 2, 70, pkt);
 		CHECK(r == 1, "no kick while armed");
 		kicks += (uint64_t)r;
-		CHECK(woken(wake, 2000),
+		CHECK(mg_fd_woken(wake, 2000),
 		      "kick on the blocking fd did not wake");
 		CHECK(tvh_vq_extra_stats_get(dev, 1, &xs) == 0,
 		      "control thread stuck");
@@ -407,7 +394,7 @@ test_wake(bool event_idx, uint64_t features)
 	 * same eventfd sent again is not counted twice. */
 	CHECK(tvh_vq_notify_arm(dev, 1, true) == 0, "arm");
 	rebase(&g, 0x100);
-	CHECK(woken(wake, 2000), "ring restart did not wake");
+	CHECK(mg_fd_woken(wake, 2000), "ring restart did not wake");
 	CHECK(post_tx(&g, 1, 50, pkt) == 0, "restarted ring still armed");
 	take_tx(&g, 1, pkt);
 	CHECK(tvh_vq_extra_stats_get(dev, 1, &xs) == 0 && xs.kicks == kicks,
@@ -419,7 +406,7 @@ test_wake(bool event_idx, uint64_t features)
 	CHECK(tvh_vq_set_wake_fd(dev, 1, -1) == 0, "set_wake_fd -1");
 	CHECK(tvh_vq_notify_arm(dev, 1, true) == 1, "arm without a relay");
 	CHECK(post_tx(&g, 1, 60, pkt) == 1, "no kick");
-	CHECK(!woken(wake, 100), "woken without a wake fd");
+	CHECK(!mg_fd_woken(wake, 100), "woken without a wake fd");
 	CHECK(tvh_vq_notify_arm(dev, 1, false) == 0, "disarm");
 	take_tx(&g, 1, pkt);
 	CHECK(tvh_vq_extra_stats_get(dev, 1, &xs) == 0 && xs.kicks == kicks + 1,

@@ -8,7 +8,6 @@
  * while polling, ENABLE while armed by tvh_vq_notify_arm).
  */
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -140,17 +139,6 @@ test_calls(struct mg *g)
 	       "wrap\n");
 }
 
-static bool
-woken(int fd, int timeout_ms)
-{
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	uint64_t v;
-
-	if (poll(&p, 1, timeout_ms) != 1)
-		return false;
-	return read(fd, &v, sizeof(v)) == sizeof(v) && v > 0;
-}
-
 /* The driver's side of making a buffer available (section 2.8.10):
  * kick unless the device's structure says DISABLE. */
 static bool
@@ -192,7 +180,7 @@ test_arm(struct mg *g)
 
 	CHECK(wake >= 0, "eventfd");
 	CHECK(tvh_vq_set_wake_fd(dev, 1, wake) == 0, "set_wake_fd");
-	(void)woken(wake, 10);
+	(void)mg_fd_woken(wake, 10);
 	CHECK(*dflags == TV_PACKED_EVENT_FLAG_DISABLE, "device area 0x%x",
 	      *dflags);
 	/* Nothing available: the caller may sleep; the front-end is asked
@@ -200,14 +188,14 @@ test_arm(struct mg *g)
 	CHECK(tvh_vq_notify_arm(dev, 1, true) == 0, "pending with nothing");
 	CHECK(*dflags == TV_PACKED_EVENT_FLAG_ENABLE, "armed: 0x%x", *dflags);
 	CHECK(post_and_maybe_kick(g, pkt, &id), "no kick while armed");
-	CHECK(woken(wake, 2000), "kick did not wake");
+	CHECK(mg_fd_woken(wake, 2000), "kick did not wake");
 	CHECK(tvh_vq_notify_arm(dev, 1, false) == 0, "disarm");
 	CHECK(*dflags == TV_PACKED_EVENT_FLAG_DISABLE, "disarmed: 0x%x",
 	      *dflags);
 	take_one(g, pkt, id);
 	/* Disarmed: no kick. A buffer already there: arming says so. */
 	CHECK(!post_and_maybe_kick(g, pkt, &id), "kicked while disarmed");
-	CHECK(!woken(wake, 50), "woken while disarmed");
+	CHECK(!mg_fd_woken(wake, 50), "woken while disarmed");
 	CHECK(tvh_vq_notify_arm(dev, 1, true) == 1, "pending not reported");
 	CHECK(*dflags == TV_PACKED_EVENT_FLAG_ENABLE, "armed: 0x%x", *dflags);
 	CHECK(tvh_vq_notify_arm(dev, 1, false) == 0, "disarm");
