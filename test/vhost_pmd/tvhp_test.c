@@ -14,10 +14,14 @@
  * counters of every queue match what was sent on it; a full guest ring
  * leaves unsent mbufs with the caller and counts no_room; a stopped port
  * moves nothing and loses nothing; link events on guest attach/detach; a
- * guest restart brings traffic back; after close every mbuf is back in
+ * guest restart brings traffic back; QUEUE_STATE events and
+ * rte_eth_tandem_vhost_get_queue_event report every virtqueue enabled when
+ * the guest comes and disabled when it goes, and refuse ports that are not
+ * net_tandem_vhost's; after close every mbuf is back in
  * its pool and no fd leaked. Exit 77 (skip) when the stock virtio_user is
  * unavailable.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -37,6 +41,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "rte_eth_tandem_vhost.h"
 #include "tv_vring.h"
 #include "tvhp_tc.h"
 
@@ -56,6 +61,10 @@ struct q_count {
 static uint16_t nq = 1;
 static const char *guest_extra = "";
 static unsigned int lsc_events;
+static unsigned int qs_events; /* RTE_ETH_EVENT_QUEUE_STATE callbacks */
+/* The plugin's exported call, looked up in the loaded plugin. */
+static int (*get_queue_event)(uint16_t,
+			      struct rte_eth_tandem_vhost_queue_event *);
 
 /* ---- devargs ---- */
 
@@ -253,6 +262,62 @@ lsc_cb(uint16_t port, enum rte_eth_event_type ev, void *ctx, void *out)
 	RTE_SET_USED(out);
 	__atomic_fetch_add(&lsc_events, 1, __ATOMIC_SEQ_CST);
 	return 0;
+}
+
+static int
+qs_cb(uint16_t port, enum rte_eth_event_type ev, void *ctx, void *out)
+{
+	RTE_SET_USED(port);
+	RTE_SET_USED(ctx);
+	RTE_SET_USED(out);
+	if (ev == RTE_ETH_EVENT_QUEUE_STATE)
+		__atomic_fetch_add(&qs_events, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+/* Take queue events from host port h until every one of its 2 nq
+ * virtqueues has been reported in state `enable` (a virtqueue may first
+ * be reported in the other state, if it changed twice), within 5 s and
+ * after a QUEUE_STATE callback since the count was `ev`. */
+static void
+queue_events_expect(uint16_t h, bool enable, unsigned int ev)
+{
+	uint64_t end = rte_get_timer_cycles() + 5 * rte_get_timer_hz();
+	bool last[2 * MAX_QP], seen[2 * MAX_QP];
+	unsigned int n_ok = 0, taken = 0;
+	struct rte_eth_tandem_vhost_queue_event e;
+
+	memset(seen, 0, sizeof(seen));
+	memset(last, 0, sizeof(last));
+	while (rte_get_timer_cycles() < end) {
+		unsigned int vq;
+
+		if (get_queue_event(h, &e) != 0) {
+			if (n_ok == 2u * nq &&
+			    __atomic_load_n(&qs_events, __ATOMIC_SEQ_CST) > ev)
+				break;
+			rte_delay_ms(1);
+			continue;
+		}
+		taken++;
+		CHECK(e.queue_id < nq, "event for queue %u of %u", e.queue_id,
+		      nq);
+		if (e.queue_id >= nq)
+			continue;
+		vq = 2u * e.queue_id + (e.rx ? 1u : 0u);
+		if (seen[vq] && last[vq] == enable)
+			n_ok--;
+		seen[vq] = true;
+		last[vq] = e.enable;
+		if (e.enable == enable)
+			n_ok++;
+	}
+	CHECK(n_ok == 2u * nq,
+	      "%u of %u virtqueues reported %s (%u events taken)", n_ok,
+	      2u * nq, enable ? "enabled" : "disabled", taken);
+	CHECK(__atomic_load_n(&qs_events, __ATOMIC_SEQ_CST) > ev,
+	      "no QUEUE_STATE callback");
+	CHECK(get_queue_event(h, &e) == -1, "an event left after draining");
 }
 
 /* Has an LSC event come since the count was `ev`? The PMD's alarm sets
@@ -608,27 +673,48 @@ test_pair(void)
 	CHECK(rte_eth_dev_callback_register(h, RTE_ETH_EVENT_INTR_LSC, lsc_cb,
 					    NULL) == 0,
 	      "lsc register");
+	CHECK(rte_eth_dev_callback_register(h, RTE_ETH_EVENT_QUEUE_STATE,
+					    qs_cb, NULL) == 0,
+	      "queue state register");
 	deferred_refused(h);
 	CHECK(port_setup(h, tc_pool_h) == 0, "host setup");
 	CHECK(tc_wait_link(h, RTE_ETH_LINK_DOWN, 5), "link up without a guest");
+	{
+		struct rte_eth_tandem_vhost_queue_event e;
+
+		CHECK(get_queue_event(h, &e) == -1, "an event without a guest");
+		CHECK(get_queue_event(h, NULL) == -EINVAL, "NULL event");
+		CHECK(get_queue_event(RTE_MAX_ETHPORTS, &e) == -EINVAL,
+		      "an invalid port");
+	}
 
 	/* Round 1 is the first guest, round 2 a restarted one. */
 	for (round = 0; round < 2; round++) {
+		struct rte_eth_tandem_vhost_queue_event e;
+		unsigned int qev;
+
 		ev = __atomic_load_n(&lsc_events, __ATOMIC_SEQ_CST);
+		qev = __atomic_load_n(&qs_events, __ATOMIC_SEQ_CST);
 		if (guest_attach(&g) != 0) {
 			CHECK(0, "guest attach (round %d)", round);
 			return;
 		}
 		CHECK(tc_wait_link(h, RTE_ETH_LINK_UP, 5), "link not up");
 		CHECK(lsc_event_since(ev, 5), "no LSC event on guest attach");
+		/* Not a port of ours: the guest's. */
+		CHECK(get_queue_event(g, &e) == -EINVAL,
+		      "queue event from a net_virtio_user port");
+		queue_events_expect(h, true, qev);
 		check_features(h);
 		traffic(h, g);
 		no_room(h, g);
 		stop_start(h, g);
 		ev = __atomic_load_n(&lsc_events, __ATOMIC_SEQ_CST);
+		qev = __atomic_load_n(&qs_events, __ATOMIC_SEQ_CST);
 		guest_detach(g);
 		CHECK(tc_wait_link(h, RTE_ETH_LINK_DOWN, 5), "link not down");
 		CHECK(lsc_event_since(ev, 5), "no LSC event on guest detach");
+		queue_events_expect(h, false, qev);
 		printf("round %d done, %d failures so far\n", round,
 		       tc_failures);
 	}
@@ -679,6 +765,18 @@ main(int argc, char **argv)
 		guest_extra = argv[3];
 	if (tc_init(argv[0], argv[1], "h5t") < 0)
 		return 1;
+	/* EAL loaded the plugin (-d) with local symbols: ask its handle. */
+	{
+		void *so = dlopen(argv[1], RTLD_NOW | RTLD_NOLOAD);
+
+		get_queue_event = so == NULL ? NULL
+				  : dlsym(so, "rte_eth_tandem_vhost_get_queue_event");
+		if (get_queue_event == NULL) {
+			fprintf(stderr, "FAIL: the plugin does not export "
+					"rte_eth_tandem_vhost_get_queue_event\n");
+			return 1;
+		}
+	}
 	test_devargs();
 	/* After one device came and went (lib/vhost may keep a process-wide
 	 * control thread and its fds). */

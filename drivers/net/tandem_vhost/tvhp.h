@@ -104,6 +104,17 @@ struct tvhp_priv {
 	 * scheduled any more, so the cancel that follows catches them all. */
 	pthread_mutex_t lsc_lock;
 	bool lsc_closed;
+	/* Virtqueue states for rte_eth_tandem_vhost_get_queue_event, under
+	 * qs_lock (lib/vhost's control thread writes qs_cur, the
+	 * application's thread takes changes): qs_cur[vq] is whether the
+	 * guest serves vq now, qs_seen[vq] what the application was last
+	 * told; qs_next is where the round robin resumes. qs_alarm: a
+	 * QUEUE_STATE alarm is pending (changes coalesce into it). */
+	pthread_mutex_t qs_lock;
+	bool qs_cur[2 * TVH_MAX_QUEUE_PAIRS];
+	bool qs_seen[2 * TVH_MAX_QUEUE_PAIRS];
+	uint16_t qs_next;
+	bool qs_alarm;
 };
 
 /* tvhp_args.c */

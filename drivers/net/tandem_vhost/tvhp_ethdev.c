@@ -34,6 +34,7 @@
 #include <rte_errno.h>
 #include <rte_malloc.h>
 
+#include "rte_eth_tandem_vhost.h"
 #include "tei.h"
 #include "tvhp.h"
 
@@ -115,14 +116,56 @@ tvhp_device_gone(struct tvh_dev *dev, void *ctx)
 	tvhp_link_event(ctx, false);
 }
 
+/* ---- Queue state events (rte_eth_tandem_vhost.h) ---- */
+
+/* EAL interrupt thread. Like tvhp_lsc_deliver, uses nothing of ours after
+ * the callbacks return (close may run inside them). */
+static void
+tvhp_qstate_deliver(void *arg)
+{
+	struct rte_eth_dev *eth_dev = arg;
+	struct tvhp_priv *priv = eth_dev->data->dev_private;
+
+	/* Changes from now on schedule another alarm: none is lost between
+	 * this and the application's last get_queue_event. */
+	pthread_mutex_lock(&priv->qs_lock);
+	priv->qs_alarm = false;
+	pthread_mutex_unlock(&priv->qs_lock);
+	rte_eth_dev_callback_process(eth_dev, RTE_ETH_EVENT_QUEUE_STATE, NULL);
+}
+
 static void
 tvhp_vring_state(struct tvh_dev *dev, void *ctx, uint16_t vq, bool enabled)
 {
-	const struct tvhp_priv *priv = ctx;
+	struct tvhp_priv *priv = ctx;
+	bool schedule;
+	int ret = 0;
 
 	RTE_SET_USED(dev);
 	TVHP_LOG(DEBUG, "%s: guest %s virtqueue %u", priv->name,
 		 enabled ? "enabled" : "disabled", vq);
+	if (vq >= RTE_DIM(priv->qs_cur))
+		return;
+	/* One alarm for any number of changes: a guest toggling its rings
+	 * cannot make the EAL's alarm list grow. */
+	pthread_mutex_lock(&priv->qs_lock);
+	priv->qs_cur[vq] = enabled;
+	schedule = !priv->qs_alarm;
+	priv->qs_alarm = true;
+	pthread_mutex_unlock(&priv->qs_lock);
+	if (!schedule)
+		return;
+	pthread_mutex_lock(&priv->lsc_lock);
+	if (!priv->lsc_closed)
+		ret = rte_eal_alarm_set(1, tvhp_qstate_deliver, priv->eth_dev);
+	pthread_mutex_unlock(&priv->lsc_lock);
+	if (ret != 0) {
+		TVHP_LOG(ERR, "%s: cannot schedule the queue state event: %s",
+			 priv->name, rte_strerror(-ret));
+		pthread_mutex_lock(&priv->qs_lock);
+		priv->qs_alarm = false;
+		pthread_mutex_unlock(&priv->qs_lock);
+	}
 }
 
 static const struct tvh_ops tvhp_tvh_ops = {
@@ -402,6 +445,7 @@ tvhp_dev_close(struct rte_eth_dev *eth_dev)
 	pthread_mutex_unlock(&priv->lsc_lock);
 	rte_eal_alarm_cancel(tvhp_lsc_up, eth_dev);
 	rte_eal_alarm_cancel(tvhp_lsc_down, eth_dev);
+	rte_eal_alarm_cancel(tvhp_qstate_deliver, eth_dev);
 	if (priv->dev != NULL) {
 		/* Waits for lib/vhost's control thread: no callback runs
 		 * after this returns. */
@@ -417,6 +461,7 @@ tvhp_dev_close(struct rte_eth_dev *eth_dev)
 		tvhp_tx_queue_release(eth_dev, q);
 	tvhp_stats_fini(priv);
 	pthread_mutex_destroy(&priv->lsc_lock);
+	pthread_mutex_destroy(&priv->qs_lock);
 	TVHP_LOG(INFO, "%s: closed", priv->name);
 	return 0;
 }
@@ -520,6 +565,7 @@ tvhp_probe(struct rte_vdev_device *vdev)
 	priv->args = args;
 	strlcpy(priv->name, name, sizeof(priv->name));
 	pthread_mutex_init(&priv->lsc_lock, NULL);
+	pthread_mutex_init(&priv->qs_lock, NULL);
 	ret = tvhp_stats_init(priv, vdev->device.numa_node);
 	if (ret != 0)
 		goto fail;
@@ -576,6 +622,7 @@ fail:
 	/* No tvh_dev: no callback ever ran, no alarm was set. */
 	tvhp_stats_fini(priv);
 	pthread_mutex_destroy(&priv->lsc_lock);
+	pthread_mutex_destroy(&priv->qs_lock);
 	/* Frees data->mac_addrs and dev_private. */
 	rte_eth_dev_release_port(eth_dev);
 	return ret;
@@ -604,6 +651,41 @@ static struct rte_vdev_driver tvhp_vdev_drv = {
 	.probe = tvhp_probe,
 	.remove = tvhp_remove,
 };
+
+/* The application's thread (rte_eth_tandem_vhost.h). */
+__attribute__((visibility("default"))) int
+rte_eth_tandem_vhost_get_queue_event(
+	uint16_t port_id, struct rte_eth_tandem_vhost_queue_event *event)
+{
+	struct rte_eth_dev *eth_dev;
+	struct tvhp_priv *priv;
+	uint16_t n;
+	int ret = -1;
+
+	if (event == NULL || !rte_eth_dev_is_valid_port(port_id))
+		return -EINVAL;
+	eth_dev = &rte_eth_devices[port_id];
+	if (eth_dev->dev_ops != &tvhp_ops)
+		return -EINVAL;
+	priv = eth_dev->data->dev_private;
+	n = (uint16_t)(2 * priv->args.queues);
+	pthread_mutex_lock(&priv->qs_lock);
+	for (uint16_t k = 0; k < n; k++) {
+		uint16_t vq = (uint16_t)((priv->qs_next + k) % n);
+
+		if (priv->qs_cur[vq] == priv->qs_seen[vq])
+			continue;
+		priv->qs_seen[vq] = priv->qs_cur[vq];
+		priv->qs_next = (uint16_t)((vq + 1) % n);
+		event->queue_id = vq / 2;
+		event->rx = (vq & 1) != 0;
+		event->enable = priv->qs_cur[vq];
+		ret = 0;
+		break;
+	}
+	pthread_mutex_unlock(&priv->qs_lock);
+	return ret;
+}
 
 RTE_PMD_REGISTER_VDEV(net_tandem_vhost, tvhp_vdev_drv);
 RTE_PMD_REGISTER_PARAM_STRING(net_tandem_vhost,
