@@ -272,6 +272,13 @@ tvh_packed_dequeue(struct tvh_vq *vq, enum tvh_vq_state state,
 			n_sh = 0;
 			ret = idx;
 		}
+		/* Not past ret + num (tvh_pring_left): on a ring smaller than
+		 * the shadow, positions the burst took and has not returned
+		 * come round again, and a front-end may have marked them
+		 * available for the next lap meanwhile. */
+		k = RTE_MIN(k, (uint32_t)tvh_pring_left(vq, ret, idx));
+		if (k == 0)
+			break;
 		f = tx_fast(vq, idx, pool, pkts + got, k, sh + n_sh, &bytes);
 		idx = (uint16_t)(idx + f); /* one descriptor each */
 		n_sh += f;
@@ -561,6 +568,13 @@ tvh_packed_enqueue(struct tvh_vq *vq, struct rte_mbuf *const *pkts,
 			tvh_packed_flush(vq, sh, n_sh, true);
 			n_sh = 0;
 			ret = idx;
+		}
+		/* Not past ret + num, as in tvh_packed_dequeue: the ring's
+		 * buffers are all taken, no room for this packet. */
+		k = RTE_MIN(k, (uint32_t)tvh_pring_left(vq, ret, idx));
+		if (k == 0) {
+			vq->stats.no_room++;
+			break;
 		}
 		f = rx_fast(vq, idx, pkts + done, k, sh + n_sh, &bytes);
 		idx = (uint16_t)(idx + f); /* one descriptor each */

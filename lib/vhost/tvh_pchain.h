@@ -51,24 +51,38 @@ tvh_pdesc_read(const struct tv_packed_desc *table, uint32_t i,
 	rte_compiler_barrier();
 }
 
+/* Descriptors the front-end owns from free-running index idx on, while
+ * `ret` is the first descriptor the burst has not yet returned (written
+ * used): at most num from ret (virtio 1.2, 2.8: the driver offers at most
+ * the ring's size past the device's used position). A burst never takes
+ * more: the positions after those are ones it took and has not returned,
+ * whatever their flags say now. */
+static inline uint16_t
+tvh_pring_left(const struct tvh_vq *vq, uint16_t ret, uint16_t idx)
+{
+	uint16_t taken = (uint16_t)(idx - ret);
+
+	return taken >= vq->num ? 0 : (uint16_t)(vq->num - taken);
+}
+
 /* Is the descriptor at free-running index `head` available? If so, start
- * a walk there. `ret` is the index of the first descriptor the burst has
- * not yet returned (written used): the front-end owns at most num
- * descriptors from there on, so a list may not run past ret + num. The
- * flags of a list's later descriptors are not judged, so without this
- * bound a list could run on into descriptors this burst already took
- * (read them again, and move the indexes more than a lap). */
+ * a walk there. `ret`: see tvh_pring_left; a list may not run past ret +
+ * num either. The flags of a list's later descriptors are not judged, so
+ * without this bound a list could run on into descriptors this burst
+ * already took (read them again, and move the indexes more than a lap). */
 static inline bool
 tvh_pchain_start(const struct tvh_vq *vq, uint16_t head, uint16_t ret,
 		 struct tvh_pchain *c)
 {
+	uint16_t flags;
+
+	if (tvh_pring_left(vq, ret, head) == 0)
+		return false;
 	/* Acquire: pairs with the front-end's release (write barrier, then
 	 * flags) when it makes the head available; the descriptors read
 	 * after this are the ones it published. */
-	uint16_t flags =
-		__atomic_load_n(&vq->pring.desc[head & (vq->num - 1)].flags,
+	flags = __atomic_load_n(&vq->pring.desc[head & (vq->num - 1)].flags,
 				__ATOMIC_ACQUIRE);
-
 	if (!tv_packed_desc_is_avail(flags, tv_packed_wrap(head, vq->num)))
 		return false;
 	c->itable = NULL;
@@ -79,7 +93,7 @@ tvh_pchain_start(const struct tvh_vq *vq, uint16_t head, uint16_t ret,
 	c->nd = 0;
 	c->id = 0;
 	c->flags = flags;
-	c->max_nd = (uint16_t)(vq->num - (uint16_t)(head - ret));
+	c->max_nd = tvh_pring_left(vq, ret, head);
 	c->more = true;
 	return true;
 }

@@ -772,6 +772,16 @@ tx_is(const struct fp_case *c, const struct tx_seen *x,
 	return true;
 }
 
+/* lib/vhost writes a burst's used descriptors back before the burst ends
+ * only once more than 32 are pending (a shadow of 64, filled a batch of 32
+ * buffers at a time: tvh_packed.c). A burst of at most that many buffers
+ * returns nothing early, so a list of it that read descriptors of the same
+ * burst read ones it had not returned: a bug. In a longer burst the list
+ * may have read ones returned meanwhile, which the front-end owns again
+ * and may have left as lib/vhost wrote them (doc/security.md's residual):
+ * that can look the same, so the burst is only checked loosely. */
+#define RETURNS_EARLY_AFTER 32u
+
 /* A dequeue that is not what the model's reading says (buffers returned
  * at the end of the burst). lib/vhost may return them earlier (its
  * batches): if it did so at once, the burst is that reading, checked as
@@ -799,7 +809,8 @@ tx_other_reading(const struct fp_case *c, const struct fp_state *st, uint16_t n,
 	n_used = tx_used_batches(c, tx_alt.used, tx_alt.n_used, used);
 	memcpy(alt_mem, snap, MEM_SPAN);
 	pm_write_used(&c->q, &alt, used, n_used, false);
-	FUZZ_CHECK(!tx_is(c, x, &tx_alt, alt_mem),
+	FUZZ_CHECK(tx_alt.n_used > RETURNS_EARLY_AFTER ||
+			   !tx_is(c, x, &tx_alt, alt_mem),
 		   "dequeue from %u (wrap %u): %u packets, as if lists ran on "
 		   "into descriptors the burst took and had not returned "
 		   "(the model: %u packets, %s; returning each buffer at "
@@ -1010,7 +1021,8 @@ rx_other_reading(const struct fp_case *c, const struct fp_state *st,
 	pm_rx_burst(&c->q, &alt, PM_RETURN_AT_END_UNBOUNDED, st->next, mp, np,
 		    &rx_alt);
 	pm_write_used(&c->q, &alt, rx_alt.used, rx_alt.n_used, true);
-	FUZZ_CHECK(!rx_is(got, b, a, &rx_alt, mem_diff(c->mem, alt_mem)),
+	FUZZ_CHECK(rx_alt.n_used > RETURNS_EARLY_AFTER ||
+			   !rx_is(got, b, a, &rx_alt, mem_diff(c->mem, alt_mem)),
 		   "enqueue from %u (wrap %u): %u packets, as if lists ran on "
 		   "into descriptors the burst took and had not returned "
 		   "(the model: %u, %s; returning each buffer at once: "

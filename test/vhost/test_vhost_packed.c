@@ -826,6 +826,7 @@ static const struct {
 	{"noind", F_PACKED | TV_BIT(TV_NET_F_MRG_RXBUF), RING, noind_session},
 	{"notify", F_EV, SMALL, notify_session},
 	{"nobase", F_MRG, SMALL, nobase_session},
+	{"lap", F_MRG, 32, lap_session},
 };
 
 /* Arguments: session names to run (all by default). */

@@ -60,5 +60,6 @@ uint32_t stop_expect(struct mg *g, uint32_t vq, const char *what);
 void hostile_session(struct mg *g); /* test_vhost_packed_bad.c */
 void noind_session(struct mg *g);
 void notify_session(struct mg *g); /* test_vhost_packed_notify.c */
+void lap_session(struct mg *g);	   /* test_vhost_packed_lap.c */
 
 #endif /* TEST_VHOST_PACKED_H */
