@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 Tandem developers
+ *
+ * tvhp_qstate.c - net_tandem_vhost's queue state events, one virtqueue at
+ * a time: test/vhost's mock front-end (mock_guest.c) enables and disables
+ * single virtqueues of a two-queue-pair port, which the stock
+ * net_virtio_user (tvhp_test.c) only does a pair at a time.
+ *
+ * Usage: tvhp_qstate <plugin.so>
+ *
+ * Checks: each SET_VRING_ENABLE that changes a virtqueue gives a
+ * RTE_ETH_EVENT_QUEUE_STATE callback and exactly one event naming it
+ * (queue_id = vq / 2, rx for the guest's transmit virtqueues, the new
+ * state); a virtqueue switched off and on again before the application
+ * looked gives no event, one left off gives one; -1 once drained.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+
+#include "mock_guest.h"
+#include "rte_eth_tandem_vhost.h"
+
+static int (*get_queue_event)(uint16_t,
+			      struct rte_eth_tandem_vhost_queue_event *);
+static unsigned int callbacks;
+
+static int
+qs_cb(uint16_t port, enum rte_eth_event_type ev, void *ctx, void *out)
+{
+	RTE_SET_USED(port);
+	RTE_SET_USED(ctx);
+	RTE_SET_USED(out);
+	if (ev == RTE_ETH_EVENT_QUEUE_STATE)
+		__atomic_fetch_add(&callbacks, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+/* Wait (up to 5 s) for a callback after `since`, then for the events to
+ * settle, and take them all into ev[] (at most max); returns how many. */
+static unsigned int
+take_events(uint16_t h, unsigned int since,
+	    struct rte_eth_tandem_vhost_queue_event *ev, unsigned int max)
+{
+	uint64_t end = rte_get_timer_cycles() + 5 * rte_get_timer_hz();
+	unsigned int n = 0;
+
+	while (__atomic_load_n(&callbacks, __ATOMIC_SEQ_CST) == since &&
+	       rte_get_timer_cycles() < end)
+		rte_delay_ms(1);
+	CHECK(__atomic_load_n(&callbacks, __ATOMIC_SEQ_CST) > since,
+	      "no QUEUE_STATE callback");
+	/* The control thread handled the message before the callback ran,
+	 * but a later message may still be on its way: take for 100 ms. */
+	end = rte_get_timer_cycles() + rte_get_timer_hz() / 10;
+	while (rte_get_timer_cycles() < end) {
+		CHECK(n < max, "more than %u events", max);
+		if (get_queue_event(h, &ev[n]) == 0)
+			n++;
+		else
+			rte_delay_ms(1);
+	}
+	return n;
+}
+
+static void
+set_enable(struct mg *g, uint32_t vq, int on)
+{
+	CHECK(tvu_fe_set_vring_state(g->sock, TVU_SET_VRING_ENABLE, vq,
+				     (uint32_t)on, g->reply_ack) == 0,
+	      "SET_VRING_ENABLE %u %d", vq, on);
+}
+
+static void
+expect_one(uint16_t h, unsigned int since, uint16_t q, bool rx, bool on,
+	   const char *what)
+{
+	struct rte_eth_tandem_vhost_queue_event ev[16];
+	unsigned int n = take_events(h, since, ev, RTE_DIM(ev));
+
+	CHECK(n == 1, "%s: %u events, expected 1", what, n);
+	CHECK(ev[0].queue_id == q && ev[0].rx == rx && ev[0].enable == on,
+	      "%s: event queue %u rx %d enable %d, expected %u %d %d", what,
+	      ev[0].queue_id, ev[0].rx, ev[0].enable, q, rx, on);
+	printf("ok %s\n", what);
+}
+
+int
+main(int argc, char **argv)
+{
+	char fp[64], dir[64], path[128], args[192];
+	char *eal[] = {argv[0], "--no-huge", "-m", "256", "--no-pci", "-l", "0",
+		       fp, "-d", argc > 1 ? argv[1] : "", NULL};
+	struct rte_eth_tandem_vhost_queue_event ev[16];
+	const uint64_t features = TV_BIT(TV_F_VERSION_1) |
+				  TV_BIT(TV_F_VHOST_USER_PROTOCOL_FEATURES) |
+				  TV_BIT(TV_NET_F_MQ);
+	unsigned int since, n;
+	struct mg g;
+	uint16_t h;
+	void *so;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s <plugin.so>\n", argv[0]);
+		return 2;
+	}
+	snprintf(fp, sizeof(fp), "--file-prefix=h5q-%d", (int)getpid());
+	CHECK(rte_eal_init((int)RTE_DIM(eal) - 1, eal) >= 0, "EAL init");
+	so = dlopen(argv[1], RTLD_NOW | RTLD_NOLOAD);
+	CHECK(so != NULL, "plugin not loaded");
+	get_queue_event = (int (*)(uint16_t,
+				   struct rte_eth_tandem_vhost_queue_event *))
+		dlsym(so, "rte_eth_tandem_vhost_get_queue_event");
+	CHECK(get_queue_event != NULL, "no rte_eth_tandem_vhost_get_queue_event");
+	snprintf(dir, sizeof(dir), "/tmp/h5q-%d", (int)getpid());
+	mkdir(dir, 0700);
+	snprintf(path, sizeof(path), "%s/q.sock", dir);
+	snprintf(args, sizeof(args), "iface=%s,queues=2", path);
+	CHECK(rte_vdev_init("net_tandem_vhost0", args) == 0, "probe");
+	CHECK(rte_eth_dev_get_port_by_name("net_tandem_vhost0", &h) == 0,
+	      "port");
+	CHECK(rte_eth_dev_callback_register(h, RTE_ETH_EVENT_QUEUE_STATE,
+					    qs_cb, NULL) == 0,
+	      "register");
+
+	/* Four virtqueues set up and enabled: four events, all on. */
+	since = __atomic_load_n(&callbacks, __ATOMIC_SEQ_CST);
+	mg_init(&g);
+	mg_setup(&g, path, features, 4, 64);
+	n = take_events(h, since, ev, RTE_DIM(ev));
+	CHECK(n == 4, "set-up: %u events, expected 4", n);
+	for (unsigned int i = 0; i < n; i++)
+		CHECK(ev[i].enable, "set-up: queue %u rx %d off",
+		      ev[i].queue_id, ev[i].rx);
+	printf("ok set-up: 4 virtqueues on\n");
+
+	/* One at a time: the guest's TX of pair 0 is the port's RX queue
+	 * 0; the guest's RX of pair 1 is its TX queue 1. */
+	since = __atomic_load_n(&callbacks, __ATOMIC_SEQ_CST);
+	set_enable(&g, 1, 0);
+	expect_one(h, since, 0, true, false, "virtqueue 1 off: rx queue 0");
+	since = __atomic_load_n(&callbacks, __ATOMIC_SEQ_CST);
+	set_enable(&g, 2, 0);
+	expect_one(h, since, 1, false, false, "virtqueue 2 off: tx queue 1");
+	since = __atomic_load_n(&callbacks, __ATOMIC_SEQ_CST);
+	set_enable(&g, 1, 1);
+	expect_one(h, since, 0, true, true, "virtqueue 1 on: rx queue 0");
+
+	/* Off and on 50 times, then off and on, then off: what the
+	 * application takes is the latest state of each, once. */
+	since = __atomic_load_n(&callbacks, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < 50; i++) {
+		set_enable(&g, 3, 0);
+		set_enable(&g, 3, 1);
+	}
+	set_enable(&g, 0, 0);
+	expect_one(h, since, 0, false, false,
+		   "virtqueue 3 toggled back on, virtqueue 0 off: one event");
+	CHECK(get_queue_event(h, &ev[0]) == -1, "an event left");
+
+	since = __atomic_load_n(&callbacks, __ATOMIC_SEQ_CST);
+	mg_fini(&g);
+	n = take_events(h, since, ev, RTE_DIM(ev));
+	/* Off now: 1 and 3 (0 and 2 were off already). */
+	CHECK(n == 2, "guest gone: %u events, expected 2", n);
+	for (unsigned int i = 0; i < n; i++)
+		CHECK(!ev[i].enable && ev[i].rx,
+		      "guest gone: queue %u rx %d enable %d", ev[i].queue_id,
+		      ev[i].rx, ev[i].enable);
+	printf("ok guest gone: the 2 virtqueues still on reported off\n");
+	CHECK(rte_eth_dev_close(h) == 0, "close");
+	CHECK(rte_vdev_uninit("net_tandem_vhost0") == 0, "uninit");
+	rmdir(dir);
+	rte_eal_cleanup();
+	printf("PASS\n");
+	return 0;
+}
