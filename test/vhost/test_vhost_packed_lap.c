@@ -107,8 +107,7 @@ lap_session(struct mg *g)
 	CHECK(all_errors(1) == errs, "%s: error counters moved", what);
 	/* The device stands one lap on, where the driver posted up to. */
 	stop_expect(g, 1, what);
-	CHECK(rte_mempool_avail_count(pool) == 511, "%s: mbufs leaked",
-	      what);
+	CHECK(rte_mempool_avail_count(pool) == 511, "%s: mbufs leaked", what);
 	rte_mempool_free(pool);
 	printf("ok %s: %u buffers on a %u-descriptor ring, marked available "
 	       "again mid-burst, taken once\n",

@@ -98,8 +98,10 @@ int
 main(int argc, char **argv)
 {
 	char fp[64], dir[64], path[128], args[192];
-	char *eal[] = {argv[0], "--no-huge", "-m", "256", "--no-pci", "-l", "0",
-		       fp, "-d", argc > 1 ? argv[1] : "", NULL};
+	char *eal[] = {
+		argv[0], "--no-huge", "-m", "256", "--no-pci",
+		"-l",	 "0",	      fp,   "-d",  argc > 1 ? argv[1] : "",
+		NULL};
 	struct rte_eth_tandem_vhost_queue_event ev[16];
 	const uint64_t features = TV_BIT(TV_F_VERSION_1) |
 				  TV_BIT(TV_F_VHOST_USER_PROTOCOL_FEATURES) |
@@ -117,10 +119,11 @@ main(int argc, char **argv)
 	CHECK(rte_eal_init((int)RTE_DIM(eal) - 1, eal) >= 0, "EAL init");
 	so = dlopen(argv[1], RTLD_NOW | RTLD_NOLOAD);
 	CHECK(so != NULL, "plugin not loaded");
-	get_queue_event = (int (*)(uint16_t,
-				   struct rte_eth_tandem_vhost_queue_event *))
-		dlsym(so, "rte_eth_tandem_vhost_get_queue_event");
-	CHECK(get_queue_event != NULL, "no rte_eth_tandem_vhost_get_queue_event");
+	get_queue_event =
+		(int (*)(uint16_t, struct rte_eth_tandem_vhost_queue_event *))
+			dlsym(so, "rte_eth_tandem_vhost_get_queue_event");
+	CHECK(get_queue_event != NULL,
+	      "no rte_eth_tandem_vhost_get_queue_event");
 	snprintf(dir, sizeof(dir), "/tmp/h5q-%d", (int)getpid());
 	mkdir(dir, 0700);
 	snprintf(path, sizeof(path), "%s/q.sock", dir);
@@ -128,8 +131,8 @@ main(int argc, char **argv)
 	CHECK(rte_vdev_init("net_tandem_vhost0", args) == 0, "probe");
 	CHECK(rte_eth_dev_get_port_by_name("net_tandem_vhost0", &h) == 0,
 	      "port");
-	CHECK(rte_eth_dev_callback_register(h, RTE_ETH_EVENT_QUEUE_STATE,
-					    qs_cb, NULL) == 0,
+	CHECK(rte_eth_dev_callback_register(h, RTE_ETH_EVENT_QUEUE_STATE, qs_cb,
+					    NULL) == 0,
 	      "register");
 
 	/* Four virtqueues set up and enabled: four events, all on. */
