@@ -447,6 +447,16 @@ void tvh_vq_error(struct tvh_vq *vq, enum tvh_dp_err cls, const char *fmt, ...)
  * (already stored). */
 void tvh_vq_notify(struct tvh_vq *vq, uint16_t old_used, uint16_t new_used);
 
+/* A packed ring's vring base (position | wrap counter << 15): cfg_base,
+ * or without a SET_VRING_BASE and before the ring ever ran, descriptor 0
+ * on lap 0, whose wrap counter is 1 (virtio 1.2, 2.8.1); cfg_base's reset
+ * value 0 would say wrap 0. Control thread. */
+static inline uint16_t
+tvh_vq_packed_base(const struct tvh_vq *vq)
+{
+	return vq->base_is_ours || vq->base_given ? vq->cfg_base : 0x8000u;
+}
+
 /* Control side of a queue's life cycle (tvh_vq.c). */
 void tvh_vq_init(struct tvh_dev *dev, struct tvh_vq *vq, uint16_t index);
 

@@ -325,11 +325,15 @@ h_get_vring_base(struct tvh_dev *dev, struct tvu_msg *msg, char *why,
 	msg->size = sizeof(msg->payload.state);
 	msg->payload.state.index = index;
 	/* Packed: the used index (bits 16-31) is where the avail index is,
-	 * since every buffer taken was returned (tvh_packed.c). */
-	msg->payload.state.num =
-		packed_negotiated(dev)
-			? (uint32_t)vq->cfg_base | (uint32_t)vq->cfg_base << 16
-			: vq->cfg_base;
+	 * since every buffer taken was returned (tvh_packed.c); a ring that
+	 * never ran nor was given a base stands at its start (wrap 1). */
+	if (packed_negotiated(dev)) {
+		uint32_t b = tvh_vq_packed_base(vq);
+
+		msg->payload.state.num = b | b << 16;
+	} else {
+		msg->payload.state.num = vq->cfg_base;
+	}
 	return TVH_REPLY;
 }
 

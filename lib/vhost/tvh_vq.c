@@ -489,11 +489,7 @@ packed_start(struct tvh_vq *vq)
 {
 	const struct tvu_vring_addr *a = &vq->cfg_addr;
 	uint32_t num = vq->cfg_num;
-	/* Without a SET_VRING_BASE a new ring starts at descriptor 0 on lap
-	 * 0, whose wrap counter is 1 (section 2.8.1); cfg_base's 0 would
-	 * say wrap 0. */
-	uint16_t base = vq->base_is_ours || vq->base_given ? vq->cfg_base
-							   : 0x8000u;
+	uint16_t base = tvh_vq_packed_base(vq);
 	uint32_t pos = base & 0x7fffu;
 	struct tv_packed ring;
 	uint32_t supp;

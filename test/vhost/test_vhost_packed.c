@@ -784,11 +784,38 @@ test_vring_base(struct mg *g)
 	       "halves, fresh ring, used half behind\n");
 }
 
+/* A packed ring that never ran nor was given a base: GET_VRING_BASE
+ * names where it would start, descriptor 0 on wrap 1, in both halves
+ * (review, session 14: it said wrap 0). */
+static void
+test_base_unset(uint64_t features)
+{
+	const char *path = mg_sock_path("nobase-get");
+	struct tvh_config cfg = {.path = path, .n_queue_pairs = 1};
+	struct tvh_dev *d;
+	struct mg g;
+	uint32_t base;
+
+	CHECK(tvh_dev_create(&cfg, NULL, NULL, &d) == 0, "create");
+	mg_init(&g);
+	mg_connect(&g, path);
+	mg_negotiate(&g, features, tvh_default_protocol_features());
+	base = mg_vq_stop(&g, 0);
+	CHECK(base == 0x80008000u,
+	      "GET_VRING_BASE of a ring never set up: 0x%08x, expected "
+	      "0x80008000",
+	      base);
+	mg_fini(&g);
+	tvh_dev_destroy(d);
+	printf("ok GET_VRING_BASE of a ring never set up: 0x80008000\n");
+}
+
 /* Rings set up without SET_VRING_BASE start at descriptor 0 with the
  * wrap counter 1 (virtio 1.2, 2.8.1), across a few laps. */
 static void
 nobase_session(struct mg *g)
 {
+	test_base_unset(g->features);
 	for (uint32_t r = 0; r < 4; r++) {
 		tx_round(g, 11, 20 + r, "no SET_VRING_BASE");
 		rx_round(g, 11, 30 + r, "no SET_VRING_BASE");
