@@ -9,8 +9,8 @@
  * A port raises RTE_ETH_EVENT_QUEUE_STATE (register with
  * rte_eth_dev_callback_register) when the guest starts or stops serving
  * one of its virtqueues: enabled and set up, or disabled, reset or gone
- * with the guest. The callback runs on the EAL interrupt thread; several
- * changes may share one callback, so call
+ * with the guest. The callback runs on the EAL interrupt thread, 10 ms
+ * after the first change; the changes of those 10 ms share it, so call
  * rte_eth_tandem_vhost_get_queue_event() until it returns -1.
  *
  * Threading: any thread; calls for one port are serialised inside.

@@ -118,6 +118,10 @@ tvhp_device_gone(struct tvh_dev *dev, void *ctx)
 
 /* ---- Queue state events (rte_eth_tandem_vhost.h) ---- */
 
+/* How long changes gather before the application is told (the stock
+ * driver tells it at once, from its vhost thread). */
+#define TVHP_QSTATE_DELAY_US 10000u
+
 /* EAL interrupt thread. Like tvhp_lsc_deliver, uses nothing of ours after
  * the callbacks return (close may run inside them). */
 static void
@@ -146,8 +150,10 @@ tvhp_vring_state(struct tvh_dev *dev, void *ctx, uint16_t vq, bool enabled)
 		 enabled ? "enabled" : "disabled", vq);
 	if (vq >= RTE_DIM(priv->qs_cur))
 		return;
-	/* One alarm for any number of changes: a guest toggling its rings
-	 * cannot make the EAL's alarm list grow. */
+	/* One alarm for any number of changes, set TVHP_QSTATE_DELAY_US
+	 * ahead: a guest toggling its rings costs at most one alarm (an
+	 * allocation, a timerfd update, a pass over the callbacks) per
+	 * delay, not one per message. */
 	pthread_mutex_lock(&priv->qs_lock);
 	priv->qs_cur[vq] = enabled;
 	schedule = !priv->qs_alarm;
@@ -157,7 +163,8 @@ tvhp_vring_state(struct tvh_dev *dev, void *ctx, uint16_t vq, bool enabled)
 		return;
 	pthread_mutex_lock(&priv->lsc_lock);
 	if (!priv->lsc_closed)
-		ret = rte_eal_alarm_set(1, tvhp_qstate_deliver, priv->eth_dev);
+		ret = rte_eal_alarm_set(TVHP_QSTATE_DELAY_US,
+					tvhp_qstate_deliver, priv->eth_dev);
 	pthread_mutex_unlock(&priv->lsc_lock);
 	if (ret != 0) {
 		TVHP_LOG(ERR, "%s: cannot schedule the queue state event: %s",
