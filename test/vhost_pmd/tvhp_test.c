@@ -253,25 +253,15 @@ flow(uint16_t tx_port, struct rte_mempool *tx_pool, uint16_t rx_port,
 	rte_pktmbuf_free_bulk(rx, got);
 }
 
+/* Counts the events it is registered for in the unsigned int at ctx
+ * (lsc_events, qs_events). */
 static int
-lsc_cb(uint16_t port, enum rte_eth_event_type ev, void *ctx, void *out)
+count_cb(uint16_t port, enum rte_eth_event_type ev, void *ctx, void *out)
 {
 	RTE_SET_USED(port);
 	RTE_SET_USED(ev);
-	RTE_SET_USED(ctx);
 	RTE_SET_USED(out);
-	__atomic_fetch_add(&lsc_events, 1, __ATOMIC_SEQ_CST);
-	return 0;
-}
-
-static int
-qs_cb(uint16_t port, enum rte_eth_event_type ev, void *ctx, void *out)
-{
-	RTE_SET_USED(port);
-	RTE_SET_USED(ctx);
-	RTE_SET_USED(out);
-	if (ev == RTE_ETH_EVENT_QUEUE_STATE)
-		__atomic_fetch_add(&qs_events, 1, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add((unsigned int *)ctx, 1, __ATOMIC_SEQ_CST);
 	return 0;
 }
 
@@ -670,11 +660,11 @@ test_pair(void)
 		CHECK(0, "no host port");
 		return;
 	}
-	CHECK(rte_eth_dev_callback_register(h, RTE_ETH_EVENT_INTR_LSC, lsc_cb,
-					    NULL) == 0,
+	CHECK(rte_eth_dev_callback_register(h, RTE_ETH_EVENT_INTR_LSC, count_cb,
+					    &lsc_events) == 0,
 	      "lsc register");
 	CHECK(rte_eth_dev_callback_register(h, RTE_ETH_EVENT_QUEUE_STATE,
-					    qs_cb, NULL) == 0,
+					    count_cb, &qs_events) == 0,
 	      "queue state register");
 	deferred_refused(h);
 	CHECK(port_setup(h, tc_pool_h) == 0, "host setup");

@@ -7,14 +7,15 @@
  * Threading:
  *  - ethdev control ops (configure, start, stop, close, stats, ...) run on
  *    the application's control thread, one at a time per port (DPDK rule);
- *  - the tvh_ops callbacks (link up/down) run on lib/vhost's control
- *    thread, with the library's control lock held: they only schedule an
- *    EAL alarm, which sets the link status (atomic in ethdev) and runs
- *    the application's LSC callbacks on the EAL interrupt thread, where
+ *  - the tvh_ops callbacks (link up/down, virtqueue state) run on
+ *    lib/vhost's control thread, with the library's control lock held:
+ *    they only record and schedule an EAL alarm, which sets the link
+ *    status (atomic in ethdev) and runs the application's LSC or
+ *    QUEUE_STATE callbacks on the EAL interrupt thread, where
  *    they may use any ethdev call (xstats take that same lock, close
  *    joins that thread);
  *  - rx/tx bursts run on the datapath lcores, one thread per queue.
- * Close stops new alarms (lsc_lock, lsc_closed), cancels pending ones and
+ * Close stops new alarms (alarm_lock, alarms_closed), cancels pending ones and
  * waits for one being delivered, then destroys the tvh_dev, which waits
  * for lib/vhost's control thread: after that nothing else runs on the
  * private data and it may be freed.
@@ -99,18 +100,18 @@ struct tvhp_priv {
 	 * tvh_vq_stats_reset(). */
 	struct tvhp_vq_snap *vq_base;
 	struct tvh_dev_stats dev_base;
-	/* Orders scheduling an LSC alarm (lib/vhost's control thread)
-	 * against close: once close has set lsc_closed under it, no alarm is
-	 * scheduled any more, so the cancel that follows catches them all. */
-	pthread_mutex_t lsc_lock;
-	bool lsc_closed;
-	/* Virtqueue states for rte_eth_tandem_vhost_get_queue_event, under
-	 * qs_lock (lib/vhost's control thread writes qs_cur, the
-	 * application's thread takes changes): qs_cur[vq] is whether the
-	 * guest serves vq now, qs_seen[vq] what the application was last
+	/* Orders scheduling an alarm (LSC, queue state; lib/vhost's control
+	 * thread) against close: once close has set alarms_closed under it,
+	 * no alarm is scheduled any more, so the cancels that follow catch
+	 * them all. Also guards the queue state below (lib/vhost's control
+	 * thread writes qs_cur, the alarm clears qs_alarm, the application's
+	 * thread takes changes). */
+	pthread_mutex_t alarm_lock;
+	bool alarms_closed;
+	/* For rte_eth_tandem_vhost_get_queue_event: qs_cur[vq] is whether
+	 * the guest serves vq now, qs_seen[vq] what the application was last
 	 * told; qs_next is where the round robin resumes. qs_alarm: a
 	 * QUEUE_STATE alarm is pending (changes coalesce into it). */
-	pthread_mutex_t qs_lock;
 	bool qs_cur[2 * TVH_MAX_QUEUE_PAIRS];
 	bool qs_seen[2 * TVH_MAX_QUEUE_PAIRS];
 	uint16_t qs_next;

@@ -92,11 +92,11 @@ tvhp_link_event(struct tvhp_priv *priv, bool up)
 
 	TVHP_LOG(INFO, "%s: guest %s, link %s", priv->name,
 		 up ? "ready" : "gone", up ? "up" : "down");
-	pthread_mutex_lock(&priv->lsc_lock);
-	if (!priv->lsc_closed)
+	pthread_mutex_lock(&priv->alarm_lock);
+	if (!priv->alarms_closed)
 		ret = rte_eal_alarm_set(1, up ? tvhp_lsc_up : tvhp_lsc_down,
 					priv->eth_dev);
-	pthread_mutex_unlock(&priv->lsc_lock);
+	pthread_mutex_unlock(&priv->alarm_lock);
 	if (ret != 0)
 		TVHP_LOG(ERR, "%s: cannot schedule the link %s event: %s",
 			 priv->name, up ? "up" : "down", rte_strerror(-ret));
@@ -132,9 +132,9 @@ tvhp_qstate_deliver(void *arg)
 
 	/* Changes from now on schedule another alarm: none is lost between
 	 * this and the application's last get_queue_event. */
-	pthread_mutex_lock(&priv->qs_lock);
+	pthread_mutex_lock(&priv->alarm_lock);
 	priv->qs_alarm = false;
-	pthread_mutex_unlock(&priv->qs_lock);
+	pthread_mutex_unlock(&priv->alarm_lock);
 	rte_eth_dev_callback_process(eth_dev, RTE_ETH_EVENT_QUEUE_STATE, NULL);
 }
 
@@ -142,7 +142,6 @@ static void
 tvhp_vring_state(struct tvh_dev *dev, void *ctx, uint16_t vq, bool enabled)
 {
 	struct tvhp_priv *priv = ctx;
-	bool schedule;
 	int ret = 0;
 
 	RTE_SET_USED(dev);
@@ -154,25 +153,17 @@ tvhp_vring_state(struct tvh_dev *dev, void *ctx, uint16_t vq, bool enabled)
 	 * ahead: a guest toggling its rings costs at most one alarm (an
 	 * allocation, a timerfd update, a pass over the callbacks) per
 	 * delay, not one per message. */
-	pthread_mutex_lock(&priv->qs_lock);
+	pthread_mutex_lock(&priv->alarm_lock);
 	priv->qs_cur[vq] = enabled;
-	schedule = !priv->qs_alarm;
-	priv->qs_alarm = true;
-	pthread_mutex_unlock(&priv->qs_lock);
-	if (!schedule)
-		return;
-	pthread_mutex_lock(&priv->lsc_lock);
-	if (!priv->lsc_closed)
+	if (!priv->qs_alarm && !priv->alarms_closed) {
 		ret = rte_eal_alarm_set(TVHP_QSTATE_DELAY_US,
 					tvhp_qstate_deliver, priv->eth_dev);
-	pthread_mutex_unlock(&priv->lsc_lock);
-	if (ret != 0) {
+		priv->qs_alarm = ret == 0;
+	}
+	pthread_mutex_unlock(&priv->alarm_lock);
+	if (ret != 0)
 		TVHP_LOG(ERR, "%s: cannot schedule the queue state event: %s",
 			 priv->name, rte_strerror(-ret));
-		pthread_mutex_lock(&priv->qs_lock);
-		priv->qs_alarm = false;
-		pthread_mutex_unlock(&priv->qs_lock);
-	}
 }
 
 static const struct tvh_ops tvhp_tvh_ops = {
@@ -441,15 +432,15 @@ tvhp_dev_close(struct rte_eth_dev *eth_dev)
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return 0;
 	priv->started = false;
-	/* No new LSC alarm after this (see tvhp_link_event), then none
-	 * pending: the cancel also waits for one being delivered, unless we
+	/* No new alarm after this (see tvhp_link_event, tvhp_vring_state),
+	 * then none pending: the cancel also waits for one being delivered, unless we
 	 * are inside it (the application closes the port from its LSC
 	 * callback), which is fine as tvhp_lsc_deliver uses nothing of ours
 	 * after the callbacks return. Before tvh_dev_destroy, so no callback
 	 * we started reads xstats from a device being freed. */
-	pthread_mutex_lock(&priv->lsc_lock);
-	priv->lsc_closed = true;
-	pthread_mutex_unlock(&priv->lsc_lock);
+	pthread_mutex_lock(&priv->alarm_lock);
+	priv->alarms_closed = true;
+	pthread_mutex_unlock(&priv->alarm_lock);
 	rte_eal_alarm_cancel(tvhp_lsc_up, eth_dev);
 	rte_eal_alarm_cancel(tvhp_lsc_down, eth_dev);
 	rte_eal_alarm_cancel(tvhp_qstate_deliver, eth_dev);
@@ -467,8 +458,7 @@ tvhp_dev_close(struct rte_eth_dev *eth_dev)
 	for (q = 0; q < eth_dev->data->nb_tx_queues; q++)
 		tvhp_tx_queue_release(eth_dev, q);
 	tvhp_stats_fini(priv);
-	pthread_mutex_destroy(&priv->lsc_lock);
-	pthread_mutex_destroy(&priv->qs_lock);
+	pthread_mutex_destroy(&priv->alarm_lock);
 	TVHP_LOG(INFO, "%s: closed", priv->name);
 	return 0;
 }
@@ -571,8 +561,7 @@ tvhp_probe(struct rte_vdev_device *vdev)
 	priv->eth_dev = eth_dev;
 	priv->args = args;
 	strlcpy(priv->name, name, sizeof(priv->name));
-	pthread_mutex_init(&priv->lsc_lock, NULL);
-	pthread_mutex_init(&priv->qs_lock, NULL);
+	pthread_mutex_init(&priv->alarm_lock, NULL);
 	ret = tvhp_stats_init(priv, vdev->device.numa_node);
 	if (ret != 0)
 		goto fail;
@@ -628,8 +617,7 @@ tvhp_probe(struct rte_vdev_device *vdev)
 fail:
 	/* No tvh_dev: no callback ever ran, no alarm was set. */
 	tvhp_stats_fini(priv);
-	pthread_mutex_destroy(&priv->lsc_lock);
-	pthread_mutex_destroy(&priv->qs_lock);
+	pthread_mutex_destroy(&priv->alarm_lock);
 	/* Frees data->mac_addrs and dev_private. */
 	rte_eth_dev_release_port(eth_dev);
 	return ret;
@@ -676,7 +664,7 @@ rte_eth_tandem_vhost_get_queue_event(
 		return -EINVAL;
 	priv = eth_dev->data->dev_private;
 	n = (uint16_t)(2 * priv->args.queues);
-	pthread_mutex_lock(&priv->qs_lock);
+	pthread_mutex_lock(&priv->alarm_lock);
 	for (uint16_t k = 0; k < n; k++) {
 		uint16_t vq = (uint16_t)((priv->qs_next + k) % n);
 
@@ -690,7 +678,7 @@ rte_eth_tandem_vhost_get_queue_event(
 		ret = 0;
 		break;
 	}
-	pthread_mutex_unlock(&priv->qs_lock);
+	pthread_mutex_unlock(&priv->alarm_lock);
 	return ret;
 }
 
