@@ -74,9 +74,10 @@ static inline bool
 tvh_pchain_start(const struct tvh_vq *vq, uint16_t head, uint16_t ret,
 		 struct tvh_pchain *c)
 {
+	const uint16_t left = tvh_pring_left(vq, ret, head);
 	uint16_t flags;
 
-	if (tvh_pring_left(vq, ret, head) == 0)
+	if (left == 0)
 		return false;
 	/* Acquire: pairs with the front-end's release (write barrier, then
 	 * flags) when it makes the head available; the descriptors read
@@ -93,7 +94,7 @@ tvh_pchain_start(const struct tvh_vq *vq, uint16_t head, uint16_t ret,
 	c->nd = 0;
 	c->id = 0;
 	c->flags = flags;
-	c->max_nd = tvh_pring_left(vq, ret, head);
+	c->max_nd = left;
 	c->more = true;
 	return true;
 }
