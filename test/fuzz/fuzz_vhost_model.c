@@ -94,7 +94,6 @@ struct fm_chain {
 	uint32_t idx;
 	bool in_indirect;
 	bool more;
-	bool no_wrap_check; /* FUZZ_TOLERATE=rx-fast-wrap */
 };
 
 static enum fm_err
@@ -108,7 +107,6 @@ chain_start(const struct fm_ring *q, uint16_t head, struct fm_chain *c)
 	c->idx = head;
 	c->in_indirect = false;
 	c->more = true;
-	c->no_wrap_check = false;
 	return FM_OK;
 }
 
@@ -165,8 +163,7 @@ chain_next(const struct fm_ring *q, const struct fm_mem *m, struct fm_chain *c,
 	} else {
 		c->more = false;
 	}
-	if (d->len != 0 && (u128)d->addr + d->len > ((u128)1 << 64) &&
-	    !c->no_wrap_check) {
+	if (d->len != 0 && (u128)d->addr + d->len > ((u128)1 << 64)) {
 		*err = FM_E_WRAP;
 		return -1;
 	}
@@ -308,23 +305,6 @@ dst_write(const struct fm_mem *m, struct rx_dst *dst, const uint8_t *src,
 
 enum rx_res { RX_DONE, RX_TOO_BIG, RX_NO_ROOM, RX_BROKEN };
 
-/* The known deviation of lib/vhost's receive fast path (see
- * fm_ring.tolerate_rx_fast_wrap): would it take this packet into `head`? */
-static bool
-rx_fast_takes(const struct fm_ring *q, const struct fm_mem *m, uint16_t head,
-	      const struct fm_pkt *pkt)
-{
-	uint64_t need = (uint64_t)q->hdr_len + pkt->len, contig = 0;
-	struct tv_desc d;
-
-	if (!q->tolerate_rx_fast_wrap || !pkt->one_seg || head >= q->num)
-		return false;
-	mem_read(m, q->desc_gpa + (uint64_t)head * sizeof(d), &d, sizeof(d));
-	return d.flags == TV_DESC_F_WRITE && d.len >= need &&
-	       (u128)d.addr + need <= ((u128)1 << 64) &&
-	       fm_xlate(m, d.addr, d.len, &contig) != NULL && contig == d.len;
-}
-
 static enum rx_res
 rx_one(const struct fm_ring *q, struct fm_mem *m, uint16_t avail_idx,
        uint16_t *next, const struct fm_pkt *pkt, struct fm_rx_out *out)
@@ -356,8 +336,6 @@ rx_one(const struct fm_ring *q, struct fm_mem *m, uint16_t avail_idx,
 		out->err = chain_start(q, head, &dst.c);
 		if (out->err != FM_OK)
 			goto broken;
-		dst.c.no_wrap_check =
-			heads == 0 && rx_fast_takes(q, m, head, pkt);
 		for (uint32_t off = 0; heads == 0 && off < q->hdr_len;) {
 			uint32_t n;
 

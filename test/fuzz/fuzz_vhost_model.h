@@ -60,11 +60,6 @@ struct fm_ring {
 	bool indirect_ok;
 	bool mrg_rxbuf;
 	uint32_t hdr_len;
-	/* Accept what lib/vhost's receive fast path is known to accept: a
-	 * one-descriptor chain whose addr + len wraps but whose first
-	 * header + packet bytes do not (FUZZ_TOLERATE=rx-fast-wrap, for
-	 * local runs until tvh_split_rx.c is fixed). */
-	bool tolerate_rx_fast_wrap;
 };
 
 /* Why the model refused a chain (for the failure messages). */
@@ -101,7 +96,6 @@ enum fm_err fm_tx_chain(const struct fm_ring *q, const struct fm_mem *m,
 struct fm_pkt {
 	const uint8_t *data;
 	uint32_t len;
-	bool one_seg; /* one mbuf segment */
 };
 
 struct fm_used {

@@ -89,11 +89,6 @@ static uint8_t pkt_data[MAX_BURST][MAX_RX_LEN];
 static uint8_t tx_buf[FM_MAX_PKT_LEN];
 static struct fm_rx_out rx_out;
 static struct fm_ranges writable, metas;
-/* Known bugs to step around in local runs until they are fixed (each has
- * a regress-* input that still fails): FUZZ_TOLERATE=rx-fast-wrap (see
- * fm_ring in fuzz_vhost_model.h), indirect-misaligned (indirect tables
- * are placed 16-byte aligned). */
-static bool tolerate_rx_fast_wrap, tolerate_indirect_misaligned;
 
 static void
 setup(void)
@@ -105,13 +100,6 @@ setup(void)
 	const uint64_t ev = TV_BIT(TV_F_RING_EVENT_IDX);
 
 	fz_env_init("fuzz_vhost_split", "fuzz", 12345, devs, N_DEVS);
-	if (getenv("FUZZ_TOLERATE") != NULL) {
-		const char *t = getenv("FUZZ_TOLERATE");
-
-		tolerate_rx_fast_wrap = strstr(t, "rx-fast-wrap") != NULL;
-		tolerate_indirect_misaligned =
-			strstr(t, "indirect-misaligned") != NULL;
-	}
 	fz_dev_setup(&devs[0], 0,
 		     v1 | pf | ind | mrg | ev | TV_BIT(TV_F_IN_ORDER), true,
 		     true);
@@ -201,8 +189,6 @@ read_desc(struct fuzz_in *in, struct tv_desc *d)
 	d->flags = fl & 7;
 	if (fl & 8)
 		d->flags |= 0x10 | (uint16_t)((fl & 0xf0) << 8);
-	if (tolerate_indirect_misaligned && (d->flags & TV_DESC_F_INDIRECT))
-		d->addr &= ~(uint64_t)15;
 }
 
 static uint16_t
@@ -238,7 +224,6 @@ build_memory(struct fv_case *c, struct fuzz_in *in, uint32_t used_align)
 			tv_has_feature(c->d->features, TV_F_RING_INDIRECT_DESC),
 		.mrg_rxbuf = tv_has_feature(c->d->features, TV_NET_F_MRG_RXBUF),
 		.hdr_len = tv_net_hdr_len(c->d->features),
-		.tolerate_rx_fast_wrap = tolerate_rx_fast_wrap,
 	};
 	desc = c->ring.desc;
 	n = fuzz_u8(in);
@@ -572,9 +557,7 @@ rx_burst(const struct fv_case *c, struct fv_state *st, struct fuzz_in *in,
 		pkts[np] = fz_build_mbuf(c->pool, pkt_data[np], len, nseg);
 		if (pkts[np] == NULL)
 			break;
-		fp[np] = (struct fm_pkt){.data = pkt_data[np],
-					 .len = len,
-					 .one_seg = pkts[np]->nb_segs == 1};
+		fp[np] = (struct fm_pkt){.data = pkt_data[np], .len = len};
 		np++;
 	}
 	if (np == 0)
