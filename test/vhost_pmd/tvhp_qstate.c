@@ -13,6 +13,12 @@
  * (queue_id = vq / 2, rx for the guest's transmit virtqueues, the new
  * state); a virtqueue switched off and on again before the application
  * looked gives no event, one left off gives one; -1 once drained.
+ *
+ * And link state events (RTE_ETH_EVENT_INTR_LSC) while the application's
+ * callback is busy: 101 changes of the first queue pair that end in the
+ * other state give one event, 100 that end where they began give a
+ * bounce (two events), each callback seeing its own status; one event
+ * per change would give 101 and 100.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -42,6 +48,38 @@ qs_cb(uint16_t port, enum rte_eth_event_type ev, void *ctx, void *out)
 	RTE_SET_USED(out);
 	if (ev == RTE_ETH_EVENT_QUEUE_STATE)
 		__atomic_fetch_add(&callbacks, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+/* LSC callbacks: the link status each one saw, in order. While lsc_hold
+ * is set, a callback waits (up to 10 s) for it to clear, as a slow
+ * application would, and sets lsc_held. */
+static unsigned int lsc_calls, lsc_hold, lsc_held;
+static uint16_t lsc_seen[256];
+
+static int
+lsc_cb(uint16_t port, enum rte_eth_event_type ev, void *ctx, void *out)
+{
+	struct rte_eth_link link;
+	unsigned int i = __atomic_load_n(&lsc_calls, __ATOMIC_SEQ_CST);
+	uint64_t end = rte_get_timer_cycles() + 10 * rte_get_timer_hz();
+
+	RTE_SET_USED(ctx);
+	RTE_SET_USED(out);
+	if (ev != RTE_ETH_EVENT_INTR_LSC)
+		return 0;
+	memset(&link, 0, sizeof(link));
+	rte_eth_link_get_nowait(port, &link);
+	if (i < RTE_DIM(lsc_seen))
+		lsc_seen[i] = link.link_status;
+	/* Only this (the interrupt) thread writes it. */
+	__atomic_store_n(&lsc_calls, i + 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&lsc_hold, __ATOMIC_SEQ_CST))
+		return 0;
+	__atomic_store_n(&lsc_held, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&lsc_hold, __ATOMIC_SEQ_CST) &&
+	       rte_get_timer_cycles() < end)
+		rte_delay_ms(1);
 	return 0;
 }
 
@@ -78,6 +116,65 @@ set_enable(struct mg *g, uint32_t vq, int on)
 	CHECK(tvu_fe_set_vring_state(g->sock, TVU_SET_VRING_ENABLE, vq,
 				     (uint32_t)on, g->reply_ack) == 0,
 	      "SET_VRING_ENABLE %u %d", vq, on);
+}
+
+/* Wait (up to 5 s) for `calls` LSC callbacks in all, then 100 ms for
+ * any more. */
+static unsigned int
+lsc_settle(unsigned int calls)
+{
+	uint64_t end = rte_get_timer_cycles() + 5 * rte_get_timer_hz();
+
+	while (__atomic_load_n(&lsc_calls, __ATOMIC_SEQ_CST) < calls &&
+	       rte_get_timer_cycles() < end)
+		rte_delay_ms(1);
+	rte_delay_ms(100);
+	return __atomic_load_n(&lsc_calls, __ATOMIC_SEQ_CST);
+}
+
+/* Virtqueue 0 (off, so the link is down) is enabled, which brings the link
+ * up; while the application's callback for that holds the interrupt
+ * thread, it is switched `pairs` times off and on, then off once more if
+ * `end_off`. Expected: the up event, then `expect` events with the
+ * statuses in want[], then nothing. */
+static void
+lsc_busy(struct mg *g, uint16_t h, int pairs, bool end_off,
+	 const uint16_t *want, unsigned int expect, const char *what)
+{
+	unsigned int c0 = lsc_settle(0), got;
+	uint64_t end = rte_get_timer_cycles() + 5 * rte_get_timer_hz();
+	struct rte_eth_link link;
+
+	__atomic_store_n(&lsc_held, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&lsc_hold, 1, __ATOMIC_SEQ_CST);
+	set_enable(g, 0, 1);
+	while (!__atomic_load_n(&lsc_held, __ATOMIC_SEQ_CST) &&
+	       rte_get_timer_cycles() < end)
+		rte_delay_ms(1);
+	CHECK(__atomic_load_n(&lsc_held, __ATOMIC_SEQ_CST),
+	      "%s: no LSC callback for the link coming up", what);
+	for (int i = 0; i < pairs; i++) {
+		set_enable(g, 0, 0);
+		set_enable(g, 0, 1);
+	}
+	if (end_off)
+		set_enable(g, 0, 0);
+	__atomic_store_n(&lsc_hold, 0, __ATOMIC_SEQ_CST);
+	got = lsc_settle(c0 + 1 + expect) - c0;
+	CHECK(got == 1 + expect, "%s: %u LSC events, expected %u", what, got,
+	      1 + expect);
+	CHECK(lsc_seen[c0] == RTE_ETH_LINK_UP, "%s: first event saw %u", what,
+	      lsc_seen[c0]);
+	for (unsigned int i = 0; i < expect; i++)
+		CHECK(lsc_seen[c0 + 1 + i] == want[i],
+		      "%s: event %u saw link %u, expected %u", what, i + 1,
+		      lsc_seen[c0 + 1 + i], want[i]);
+	memset(&link, 0, sizeof(link));
+	CHECK(rte_eth_link_get_nowait(h, &link) == 0, "link get");
+	CHECK(link.link_status ==
+		      (end_off ? RTE_ETH_LINK_DOWN : RTE_ETH_LINK_UP),
+	      "%s: link %u at the end", what, link.link_status);
+	printf("ok %s: %u LSC events\n", what, got);
 }
 
 static void
@@ -134,6 +231,9 @@ main(int argc, char **argv)
 	CHECK(rte_eth_dev_callback_register(h, RTE_ETH_EVENT_QUEUE_STATE, qs_cb,
 					    NULL) == 0,
 	      "register");
+	CHECK(rte_eth_dev_callback_register(h, RTE_ETH_EVENT_INTR_LSC, lsc_cb,
+					    NULL) == 0,
+	      "register LSC");
 
 	/* Four virtqueues set up and enabled: four events, all on. */
 	since = __atomic_load_n(&callbacks, __ATOMIC_SEQ_CST);
@@ -169,6 +269,26 @@ main(int argc, char **argv)
 	expect_one(h, since, 0, false, false,
 		   "virtqueue 3 toggled back on, virtqueue 0 off: one event");
 	CHECK(get_queue_event(h, &ev[0]) == -1, "an event left");
+
+	/* LSC under a busy application (virtqueue 0 is off: link down). */
+	{
+		static const uint16_t down[] = {RTE_ETH_LINK_DOWN};
+		static const uint16_t bounce[] = {RTE_ETH_LINK_DOWN,
+						  RTE_ETH_LINK_UP};
+
+		lsc_busy(&g, h, 50, true, down, 1,
+			 "link up, then 101 changes ending down");
+		lsc_busy(&g, h, 50, false, bounce, 2,
+			 "link up, then 100 changes ending up");
+	}
+	set_enable(&g, 0, 0);
+	CHECK(lsc_settle(0) > 0, "LSC");
+	/* Virtqueue 0 is off again, as the application was last told: once
+	 * its queue state alarms (10 ms) have passed, nothing to take. */
+	rte_delay_ms(50);
+	CHECK(get_queue_event(h, &ev[0]) == -1,
+	      "queue event for queue %u rx %d enable %d after the LSC cases",
+	      ev[0].queue_id, ev[0].rx, ev[0].enable);
 
 	since = __atomic_load_n(&callbacks, __ATOMIC_SEQ_CST);
 	mg_fini(&g);

@@ -13,7 +13,8 @@
  * after the first change; the changes of those 10 ms share it, so call
  * rte_eth_tandem_vhost_get_queue_event() until it returns -1.
  *
- * Threading: any thread; calls for one port are serialised inside.
+ * Threading: any thread; calls for one port are serialised inside. Not
+ * concurrently with the close of that port (it frees what they read).
  */
 #ifndef RTE_ETH_TANDEM_VHOST_H
 #define RTE_ETH_TANDEM_VHOST_H

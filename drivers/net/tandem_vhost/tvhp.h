@@ -108,6 +108,12 @@ struct tvhp_priv {
 	 * thread takes changes). */
 	pthread_mutex_t alarm_lock;
 	bool alarms_closed;
+	/* LSC (tvhp_lsc_deliver): lsc_up is the guest's latest state,
+	 * lsc_changes the changes since the state the application was last
+	 * told, lsc_alarm whether an LSC alarm is pending. */
+	bool lsc_up;
+	bool lsc_alarm;
+	uint32_t lsc_changes;
 	/* For rte_eth_tandem_vhost_get_queue_event: qs_cur[vq] is whether
 	 * the guest serves vq now, qs_seen[vq] what the application was last
 	 * told; qs_next is where the round robin resumes. qs_alarm: a

@@ -17,8 +17,10 @@
  * change schedules an EAL alarm, which sets the link status and runs the
  * callbacks on the interrupt thread, like a hardware PMD's interrupt. The
  * status changes only there (link_update reads it, never the library), so
- * an application sees up/down exactly as the events tell it, in order,
- * one event per change, and a callback finds the status of its own event.
+ * an application sees up/down exactly as the events tell it, in order, and
+ * a callback finds the status of its own event. Changes that come while
+ * an event is pending coalesce: to one event when the state changed, to
+ * a down-up (or up-down) pair when it came back (tvhp_lsc_deliver).
  *
  * Close first stops and drains those alarms, then destroys the tvh_dev
  * (which waits for lib/vhost's control thread): no callback of ours and
@@ -53,38 +55,60 @@ tvhp_link_fill(struct rte_eth_link *link, bool up)
 
 /* ---- LSC delivery (EAL interrupt thread) ---- */
 
-/* The argument is the ethdev (an entry of rte_eth_devices[], never freed),
- * not the private data: an application callback may close the port, and
- * nothing here may be used after it returns. rte_eth_linkstatus_set() is
- * an atomic exchange: safe against readers on any thread. */
 static void
-tvhp_lsc_deliver(struct rte_eth_dev *eth_dev, bool up)
+tvhp_link_set(struct rte_eth_dev *eth_dev, bool up)
 {
 	struct rte_eth_link link;
 
 	tvhp_link_fill(&link, up);
+	/* An atomic exchange: safe against readers on any thread. */
 	rte_eth_linkstatus_set(eth_dev, &link);
+}
+
+/* The LSC alarm. Its argument is the ethdev (an entry of rte_eth_devices[],
+ * never freed): an application callback may close the port, so the
+ * private data is used only before the callbacks run, under alarm_lock.
+ *
+ * Changes coalesce (one alarm pending at a time, as for queue states):
+ * lsc_changes counts the changes since the state the application was last
+ * told. An odd count is one event, to the latest state; an even one is a
+ * bounce (the link went away and came back, or the reverse) and gives two
+ * events, the opposite state now and the latest in an alarm set before the
+ * callbacks run. Changes spaced further apart than a delivery are one
+ * event each, as before. */
+static void
+tvhp_lsc_deliver(void *arg)
+{
+	struct rte_eth_dev *eth_dev = arg;
+	struct tvhp_priv *priv = eth_dev->data->dev_private;
+	uint32_t n;
+	bool up;
+
+	pthread_mutex_lock(&priv->alarm_lock);
+	n = priv->lsc_changes;
+	up = priv->lsc_up;
+	priv->lsc_changes = 0;
+	priv->lsc_alarm = false;
+	if (n != 0 && n % 2 == 0 && !priv->alarms_closed &&
+	    rte_eal_alarm_set(1, tvhp_lsc_deliver, eth_dev) == 0) {
+		/* A bounce: tell the opposite state now, the latest next. */
+		priv->lsc_changes = 1;
+		priv->lsc_alarm = true;
+		up = !up;
+	}
+	pthread_mutex_unlock(&priv->alarm_lock);
+	if (n == 0)
+		return;
+	tvhp_link_set(eth_dev, up);
 	rte_eth_dev_callback_process(eth_dev, RTE_ETH_EVENT_INTR_LSC, NULL);
-}
-
-/* One function per direction: the alarm carries the status of its own
- * change, and alarms due at once run in the order they were set. */
-static void
-tvhp_lsc_up(void *eth_dev)
-{
-	tvhp_lsc_deliver(eth_dev, true);
-}
-
-static void
-tvhp_lsc_down(void *eth_dev)
-{
-	tvhp_lsc_deliver(eth_dev, false);
 }
 
 /* ---- lib/vhost callbacks (its control thread, control lock held) ---- */
 
 /* The library reports changes only (up, down, up, ...), so every call is
- * an event. */
+ * a change. A guest that toggles its first queue pair faster than the
+ * application's LSC callbacks return costs one pending alarm, not one per
+ * change (tvhp_lsc_deliver). */
 static void
 tvhp_link_event(struct tvhp_priv *priv, bool up)
 {
@@ -93,13 +117,20 @@ tvhp_link_event(struct tvhp_priv *priv, bool up)
 	TVHP_LOG(INFO, "%s: guest %s, link %s", priv->name,
 		 up ? "ready" : "gone", up ? "up" : "down");
 	pthread_mutex_lock(&priv->alarm_lock);
-	if (!priv->alarms_closed)
-		ret = rte_eal_alarm_set(1, up ? tvhp_lsc_up : tvhp_lsc_down,
-					priv->eth_dev);
+	priv->lsc_up = up;
+	priv->lsc_changes++;
+	if (!priv->lsc_alarm && !priv->alarms_closed) {
+		ret = rte_eal_alarm_set(1, tvhp_lsc_deliver, priv->eth_dev);
+		priv->lsc_alarm = ret == 0;
+	}
 	pthread_mutex_unlock(&priv->alarm_lock);
-	if (ret != 0)
+	if (ret != 0) {
+		/* No event, but the status is right; the next change
+		 * schedules again. */
+		tvhp_link_set(priv->eth_dev, up);
 		TVHP_LOG(ERR, "%s: cannot schedule the link %s event: %s",
 			 priv->name, up ? "up" : "down", rte_strerror(-ret));
+	}
 }
 
 static void
@@ -433,16 +464,17 @@ tvhp_dev_close(struct rte_eth_dev *eth_dev)
 		return 0;
 	priv->started = false;
 	/* No new alarm after this (see tvhp_link_event, tvhp_vring_state),
-	 * then none pending: the cancel also waits for one being delivered, unless we
-	 * are inside it (the application closes the port from its LSC
-	 * callback), which is fine as tvhp_lsc_deliver uses nothing of ours
-	 * after the callbacks return. Before tvh_dev_destroy, so no callback
-	 * we started reads xstats from a device being freed. */
+	 * then none pending: the cancel also waits for one being delivered,
+	 * unless we are inside it (the application closes the port from its
+	 * LSC callback), which is fine as tvhp_lsc_deliver uses nothing of
+	 * ours after the callbacks return (ethdev itself then hands any later
+	 * callback of that event the released port's zeroed data). Before
+	 * tvh_dev_destroy, so no callback we started reads xstats from a
+	 * device being freed. */
 	pthread_mutex_lock(&priv->alarm_lock);
 	priv->alarms_closed = true;
 	pthread_mutex_unlock(&priv->alarm_lock);
-	rte_eal_alarm_cancel(tvhp_lsc_up, eth_dev);
-	rte_eal_alarm_cancel(tvhp_lsc_down, eth_dev);
+	rte_eal_alarm_cancel(tvhp_lsc_deliver, eth_dev);
 	rte_eal_alarm_cancel(tvhp_qstate_deliver, eth_dev);
 	if (priv->dev != NULL) {
 		/* Waits for lib/vhost's control thread: no callback runs
