@@ -17,11 +17,14 @@
  * And link state events (RTE_ETH_EVENT_INTR_LSC) while the application's
  * callback is busy: 101 changes of the first queue pair that end in the
  * other state give one event, 100 that end where they began give a
- * bounce (two events), each callback seeing its own status; one event
- * per change would give 101 and 100.
+ * bounce (two events), each callback seeing its own status (one event
+ * per change would give 101 and 100); a change while a bounce is told
+ * gives another bounce; a port closed from the first event of a bounce
+ * gets no second (its alarm would run on the released port).
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,10 +54,13 @@ qs_cb(uint16_t port, enum rte_eth_event_type ev, void *ctx, void *out)
 	return 0;
 }
 
-/* LSC callbacks: the link status each one saw, in order. While lsc_hold
- * is set, a callback waits (up to 10 s) for it to clear, as a slow
- * application would, and sets lsc_held. */
-static unsigned int lsc_calls, lsc_hold, lsc_held;
+/* LSC callbacks: the link status each one saw, in order. Callback number
+ * i (from 0) waits while i >= lsc_open (up to 10 s), as a slow
+ * application would, with lsc_waiting = i + 1; callback number
+ * lsc_close_at closes the port (lsc_close_rc: its return, 1 until then). */
+static unsigned int lsc_calls, lsc_waiting;
+static unsigned int lsc_open = UINT_MAX, lsc_close_at = UINT_MAX;
+static int lsc_close_rc = 1;
 static uint16_t lsc_seen[256];
 
 static int
@@ -74,12 +80,15 @@ lsc_cb(uint16_t port, enum rte_eth_event_type ev, void *ctx, void *out)
 		lsc_seen[i] = link.link_status;
 	/* Only this (the interrupt) thread writes it. */
 	__atomic_store_n(&lsc_calls, i + 1, __ATOMIC_SEQ_CST);
-	if (!__atomic_load_n(&lsc_hold, __ATOMIC_SEQ_CST))
-		return 0;
-	__atomic_store_n(&lsc_held, 1, __ATOMIC_SEQ_CST);
-	while (__atomic_load_n(&lsc_hold, __ATOMIC_SEQ_CST) &&
-	       rte_get_timer_cycles() < end)
-		rte_delay_ms(1);
+	if (i >= __atomic_load_n(&lsc_open, __ATOMIC_SEQ_CST)) {
+		__atomic_store_n(&lsc_waiting, i + 1, __ATOMIC_SEQ_CST);
+		while (i >= __atomic_load_n(&lsc_open, __ATOMIC_SEQ_CST) &&
+		       rte_get_timer_cycles() < end)
+			rte_delay_ms(1);
+	}
+	if (i == __atomic_load_n(&lsc_close_at, __ATOMIC_SEQ_CST))
+		__atomic_store_n(&lsc_close_rc, rte_eth_dev_close(port),
+				 __ATOMIC_SEQ_CST);
 	return 0;
 }
 
@@ -132,49 +141,131 @@ lsc_settle(unsigned int calls)
 	return __atomic_load_n(&lsc_calls, __ATOMIC_SEQ_CST);
 }
 
+/* Wait (up to 5 s) until LSC callback number i is held. */
+static void
+lsc_wait_held(unsigned int i, const char *what)
+{
+	uint64_t end = rte_get_timer_cycles() + 5 * rte_get_timer_hz();
+
+	while (__atomic_load_n(&lsc_waiting, __ATOMIC_SEQ_CST) != i + 1 &&
+	       rte_get_timer_cycles() < end)
+		rte_delay_ms(1);
+	CHECK(__atomic_load_n(&lsc_waiting, __ATOMIC_SEQ_CST) == i + 1,
+	      "%s: LSC callback %u never came", what, i);
+}
+
+static void
+toggle(struct mg *g, uint32_t vq, int pairs, int first)
+{
+	for (int i = 0; i < pairs; i++) {
+		set_enable(g, vq, first);
+		set_enable(g, vq, !first);
+	}
+}
+
+/* Since callback c0, exactly `n` LSC events with the statuses in want[],
+ * and the port's status `last` at the end. */
+static void
+lsc_expect(uint16_t h, unsigned int c0, const uint16_t *want, unsigned int n,
+	   uint16_t last, const char *what)
+{
+	unsigned int got = lsc_settle(c0 + n) - c0;
+	struct rte_eth_link link;
+
+	CHECK(got == n, "%s: %u LSC events, expected %u", what, got, n);
+	for (unsigned int i = 0; i < n; i++)
+		CHECK(lsc_seen[c0 + i] == want[i],
+		      "%s: event %u saw link %u, expected %u", what, i,
+		      lsc_seen[c0 + i], want[i]);
+	memset(&link, 0, sizeof(link));
+	CHECK(rte_eth_link_get_nowait(h, &link) == 0, "link get");
+	CHECK(link.link_status == last, "%s: link %u at the end", what,
+	      link.link_status);
+	printf("ok %s: %u LSC events\n", what, got);
+}
+
 /* Virtqueue 0 (off, so the link is down) is enabled, which brings the link
  * up; while the application's callback for that holds the interrupt
  * thread, it is switched `pairs` times off and on, then off once more if
  * `end_off`. Expected: the up event, then `expect` events with the
- * statuses in want[], then nothing. */
+ * statuses in want[] (want[0] is the up event's). */
 static void
 lsc_busy(struct mg *g, uint16_t h, int pairs, bool end_off,
 	 const uint16_t *want, unsigned int expect, const char *what)
 {
-	unsigned int c0 = lsc_settle(0), got;
-	uint64_t end = rte_get_timer_cycles() + 5 * rte_get_timer_hz();
-	struct rte_eth_link link;
+	unsigned int c0 = lsc_settle(0);
 
-	__atomic_store_n(&lsc_held, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&lsc_hold, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&lsc_open, c0, __ATOMIC_SEQ_CST);
 	set_enable(g, 0, 1);
-	while (!__atomic_load_n(&lsc_held, __ATOMIC_SEQ_CST) &&
-	       rte_get_timer_cycles() < end)
-		rte_delay_ms(1);
-	CHECK(__atomic_load_n(&lsc_held, __ATOMIC_SEQ_CST),
-	      "%s: no LSC callback for the link coming up", what);
-	for (int i = 0; i < pairs; i++) {
-		set_enable(g, 0, 0);
-		set_enable(g, 0, 1);
-	}
+	lsc_wait_held(c0, what);
+	toggle(g, 0, pairs, 0);
 	if (end_off)
 		set_enable(g, 0, 0);
-	__atomic_store_n(&lsc_hold, 0, __ATOMIC_SEQ_CST);
-	got = lsc_settle(c0 + 1 + expect) - c0;
-	CHECK(got == 1 + expect, "%s: %u LSC events, expected %u", what, got,
-	      1 + expect);
-	CHECK(lsc_seen[c0] == RTE_ETH_LINK_UP, "%s: first event saw %u", what,
-	      lsc_seen[c0]);
-	for (unsigned int i = 0; i < expect; i++)
-		CHECK(lsc_seen[c0 + 1 + i] == want[i],
-		      "%s: event %u saw link %u, expected %u", what, i + 1,
-		      lsc_seen[c0 + 1 + i], want[i]);
-	memset(&link, 0, sizeof(link));
-	CHECK(rte_eth_link_get_nowait(h, &link) == 0, "link get");
-	CHECK(link.link_status ==
-		      (end_off ? RTE_ETH_LINK_DOWN : RTE_ETH_LINK_UP),
-	      "%s: link %u at the end", what, link.link_status);
-	printf("ok %s: %u LSC events\n", what, got);
+	__atomic_store_n(&lsc_open, UINT_MAX, __ATOMIC_SEQ_CST);
+	lsc_expect(h, c0, want, 1 + expect,
+		   end_off ? RTE_ETH_LINK_DOWN : RTE_ETH_LINK_UP, what);
+}
+
+/* A change while a bounce's first event is being delivered (its second
+ * is an alarm set already): link down, up (held), 100 changes back to
+ * up, the bounce's down event held, then down. The guest ended down, the
+ * application was last told down: a bounce again. */
+static void
+lsc_change_in_bounce(struct mg *g, uint16_t h)
+{
+	static const uint16_t want[] = {RTE_ETH_LINK_UP, RTE_ETH_LINK_DOWN,
+					RTE_ETH_LINK_UP, RTE_ETH_LINK_DOWN};
+	const char *what = "a change while a bounce is told";
+	unsigned int c0 = lsc_settle(0);
+
+	__atomic_store_n(&lsc_open, c0, __ATOMIC_SEQ_CST);
+	set_enable(g, 0, 1);
+	lsc_wait_held(c0, what);
+	toggle(g, 0, 50, 0);
+	__atomic_store_n(&lsc_open, c0 + 1, __ATOMIC_SEQ_CST);
+	lsc_wait_held(c0 + 1, what);
+	set_enable(g, 0, 0);
+	__atomic_store_n(&lsc_open, UINT_MAX, __ATOMIC_SEQ_CST);
+	lsc_expect(h, c0, want, RTE_DIM(want), RTE_ETH_LINK_DOWN, what);
+}
+
+/* A new guest (link up); its first pair's guest RX switched off (held),
+ * then 100 changes back to off: a bounce, whose first (up) event closes
+ * the port from its callback. Its second must not come (close cancels
+ * the alarm set for it; without that it would run on a released port). */
+static void
+lsc_close_in_bounce(uint16_t h, const char *path, uint64_t features)
+{
+	const char *what = "port closed by the first event of a bounce";
+	uint64_t end = rte_get_timer_cycles() + 5 * rte_get_timer_hz();
+	struct mg g;
+	unsigned int c0;
+
+	mg_init(&g);
+	mg_setup(&g, path, features, 4, 64);
+	c0 = lsc_settle(0);
+	CHECK(c0 > 0 && lsc_seen[c0 - 1] == RTE_ETH_LINK_UP,
+	      "%s: no link up for the new guest", what);
+	__atomic_store_n(&lsc_open, c0, __ATOMIC_SEQ_CST);
+	set_enable(&g, 0, 0);
+	lsc_wait_held(c0, what);
+	toggle(&g, 0, 50, 1);
+	__atomic_store_n(&lsc_close_at, c0 + 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&lsc_open, UINT_MAX, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&lsc_close_rc, __ATOMIC_SEQ_CST) == 1 &&
+	       rte_get_timer_cycles() < end)
+		rte_delay_ms(1);
+	CHECK(__atomic_load_n(&lsc_close_rc, __ATOMIC_SEQ_CST) == 0,
+	      "%s: close from the callback gave %d", what,
+	      __atomic_load_n(&lsc_close_rc, __ATOMIC_SEQ_CST));
+	CHECK(lsc_settle(c0 + 2) == c0 + 2 &&
+		      lsc_seen[c0] == RTE_ETH_LINK_DOWN &&
+		      lsc_seen[c0 + 1] == RTE_ETH_LINK_UP,
+	      "%s: %u LSC events, expected down and up", what,
+	      lsc_settle(0) - c0);
+	mg_fini(&g);
+	printf("ok %s: down, up, nothing after the close\n", what);
+	RTE_SET_USED(h);
 }
 
 static void
@@ -272,17 +363,22 @@ main(int argc, char **argv)
 
 	/* LSC under a busy application (virtqueue 0 is off: link down). */
 	{
-		static const uint16_t down[] = {RTE_ETH_LINK_DOWN};
-		static const uint16_t bounce[] = {RTE_ETH_LINK_DOWN,
-						  RTE_ETH_LINK_UP};
+		static const uint16_t down[] = {RTE_ETH_LINK_UP,
+						RTE_ETH_LINK_DOWN};
+		static const uint16_t bounce[] = {
+			RTE_ETH_LINK_UP, RTE_ETH_LINK_DOWN, RTE_ETH_LINK_UP};
+		static const uint16_t off[] = {RTE_ETH_LINK_DOWN};
+		unsigned int c0;
 
 		lsc_busy(&g, h, 50, true, down, 1,
 			 "link up, then 101 changes ending down");
 		lsc_busy(&g, h, 50, false, bounce, 2,
 			 "link up, then 100 changes ending up");
+		c0 = lsc_settle(0);
+		set_enable(&g, 0, 0);
+		lsc_expect(h, c0, off, 1, RTE_ETH_LINK_DOWN, "virtqueue 0 off");
+		lsc_change_in_bounce(&g, h);
 	}
-	set_enable(&g, 0, 0);
-	CHECK(lsc_settle(0) > 0, "LSC");
 	/* Virtqueue 0 is off again, as the application was last told: once
 	 * its queue state alarms (10 ms) have passed, nothing to take. */
 	rte_delay_ms(50);
@@ -300,7 +396,7 @@ main(int argc, char **argv)
 		      "guest gone: queue %u rx %d enable %d", ev[i].queue_id,
 		      ev[i].rx, ev[i].enable);
 	printf("ok guest gone: the 2 virtqueues still on reported off\n");
-	CHECK(rte_eth_dev_close(h) == 0, "close");
+	lsc_close_in_bounce(h, path, features);
 	CHECK(rte_vdev_uninit("net_tandem_vhost0") == 0, "uninit");
 	rmdir(dir);
 	rte_eal_cleanup();

@@ -75,32 +75,48 @@ tvhp_link_set(struct rte_eth_dev *eth_dev, bool up)
  * bounce (the link went away and came back, or the reverse) and gives two
  * events, the opposite state now and the latest in an alarm set before the
  * callbacks run. Changes spaced further apart than a delivery are one
- * event each, as before. */
+ * event each, as before.
+ *
+ * The status is written under alarm_lock, here and in tvhp_link_event
+ * (only when it cannot schedule an alarm), so the last writer always
+ * writes the latest state, and a callback finds its own event's status
+ * unless such a failure wrote a newer one meanwhile. */
 static void
 tvhp_lsc_deliver(void *arg)
 {
 	struct rte_eth_dev *eth_dev = arg;
 	struct tvhp_priv *priv = eth_dev->data->dev_private;
-	uint32_t n;
-	bool up;
+	bool tell = false;
+	int ret = 0;
 
 	pthread_mutex_lock(&priv->alarm_lock);
-	n = priv->lsc_changes;
-	up = priv->lsc_up;
-	priv->lsc_changes = 0;
 	priv->lsc_alarm = false;
-	if (n != 0 && n % 2 == 0 && !priv->alarms_closed &&
-	    rte_eal_alarm_set(1, tvhp_lsc_deliver, eth_dev) == 0) {
-		/* A bounce: tell the opposite state now, the latest next. */
-		priv->lsc_changes = 1;
-		priv->lsc_alarm = true;
-		up = !up;
+	if (priv->lsc_changes % 2 == 1) {
+		tell = true;
+		priv->lsc_changes = 0;
+		tvhp_link_set(eth_dev, priv->lsc_up);
+	} else if (priv->lsc_changes != 0 && !priv->alarms_closed) {
+		/* A bounce: the opposite state now, the latest next. */
+		ret = rte_eal_alarm_set(1, tvhp_lsc_deliver, eth_dev);
+		tell = ret == 0;
+		priv->lsc_alarm = tell;
+		priv->lsc_changes = tell ? 1 : 0;
+		if (tell)
+			tvhp_link_set(eth_dev, !priv->lsc_up);
+	} else {
+		/* Nothing, or a bounce while close runs: the status is the
+		 * latest already, and close sets it down. */
+		priv->lsc_changes = 0;
 	}
 	pthread_mutex_unlock(&priv->alarm_lock);
-	if (n == 0)
-		return;
-	tvhp_link_set(eth_dev, up);
-	rte_eth_dev_callback_process(eth_dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+	if (ret != 0)
+		TVHP_LOG(ERR,
+			 "%s: cannot schedule the second event of a link "
+			 "bounce (%s): not told",
+			 priv->name, rte_strerror(-ret));
+	if (tell)
+		rte_eth_dev_callback_process(eth_dev, RTE_ETH_EVENT_INTR_LSC,
+					     NULL);
 }
 
 /* ---- lib/vhost callbacks (its control thread, control lock held) ---- */
@@ -122,15 +138,15 @@ tvhp_link_event(struct tvhp_priv *priv, bool up)
 	if (!priv->lsc_alarm && !priv->alarms_closed) {
 		ret = rte_eal_alarm_set(1, tvhp_lsc_deliver, priv->eth_dev);
 		priv->lsc_alarm = ret == 0;
-	}
-	pthread_mutex_unlock(&priv->alarm_lock);
-	if (ret != 0) {
 		/* No event, but the status is right; the next change
 		 * schedules again. */
-		tvhp_link_set(priv->eth_dev, up);
+		if (ret != 0)
+			tvhp_link_set(priv->eth_dev, up);
+	}
+	pthread_mutex_unlock(&priv->alarm_lock);
+	if (ret != 0)
 		TVHP_LOG(ERR, "%s: cannot schedule the link %s event: %s",
 			 priv->name, up ? "up" : "down", rte_strerror(-ret));
-	}
 }
 
 static void
