@@ -258,8 +258,9 @@ int tvu_listen(const char *path);
 /* Accept one connection (close-on-exec). Returns the fd or -errno. */
 int tvu_accept(int listen_fd);
 
-/* One connection attempt to `path` (close-on-exec). Returns the fd or
- * -errno (-ENOENT / -ECONNREFUSED while no server listens). */
+/* One connection attempt to `path` (close-on-exec, blocking). Returns the
+ * fd or -errno (-ENOENT / -ECONNREFUSED while no server listens, -EAGAIN
+ * at once when its listen queue is full: it does not accept). */
 int tvu_connect(const char *path);
 
 /* ---- Front-end requests (blocking round trips) ----

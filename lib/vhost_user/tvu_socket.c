@@ -11,6 +11,7 @@
 #include "tvu.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <string.h>
@@ -259,10 +260,22 @@ tvu_connect(const char *path)
 	ret = fill_addr(&sun, path);
 	if (ret < 0)
 		return ret;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: a server that is alive but no longer accepts
+	 * (its listen queue full) makes a blocking AF_UNIX connect wait for
+	 * room without limit, and the guest connects from EAL's interrupt
+	 * thread with its locks held. Non-blocking, Linux answers EAGAIN at
+	 * once (EINPROGRESS is for other families; taken the same way). */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		ret = errno == EINPROGRESS ? -EAGAIN : -errno;
+		close(fd);
+		return ret;
+	}
+	/* Blocking again: callers read and write with timeouts. */
+	ret = fcntl(fd, F_GETFL);
+	if (ret < 0 || fcntl(fd, F_SETFL, ret & ~O_NONBLOCK) < 0) {
 		ret = -errno;
 		close(fd);
 		return ret;

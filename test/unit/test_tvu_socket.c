@@ -355,6 +355,29 @@ test_listen_connect(void)
 	close(cfd);
 	close(afd);
 
+	/* A live server that does not accept: once its listen queue is
+	 * full, a connect fails at once with -EAGAIN (a blocking connect
+	 * would wait for room for ever; SIGALRM ends the test if it does).
+	 * Connections it queued are blocking sockets. */
+	{
+		int queued[64], nq = 0, r = 0;
+
+		alarm(10);
+		while (nq < (int)(sizeof(queued) / sizeof(queued[0]))) {
+			r = tvu_connect(path);
+			if (r < 0)
+				break;
+			TU_CHECK((fcntl(r, F_GETFL) & O_NONBLOCK) == 0);
+			queued[nq++] = r;
+		}
+		alarm(0);
+		TU_EQ(r, -EAGAIN);
+		TU_CHECK(nq >= 1 &&
+			 nq < (int)(sizeof(queued) / sizeof(queued[0])));
+		while (nq > 0)
+			close(queued[--nq]);
+	}
+
 	/* server gone, socket file left behind: stale, removed, re-bound */
 	close(lfd);
 	TU_EQ(access(path, F_OK), 0);
