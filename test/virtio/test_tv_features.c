@@ -13,8 +13,10 @@
  * setup's rxconf/txconf checks, ring sizes rounded to powers of two, the
  * rxq/txq info, and MTUs whose frames do not fit the mbufs without the
  * scatter offload. After them: a port closed while the application's
- * callback still handles the link-down event of a back-end hang-up. At
- * the end every mbuf is back in the pool.
+ * callback still handles the link-down event of a back-end hang-up, and
+ * a port closed from the callback of the link-up event a back-end's
+ * connection (server mode) gave. At the end every mbuf is back in the
+ * pool.
  *
  * usage: test_tv_features <librte_net_tandem_virtio.so>
  * Exit 0 on success, 1 on failure. Never skipped: EAL runs without
@@ -388,6 +390,83 @@ check_lsc_close(const char *dir, struct rte_mempool *mp)
 	unlink(sock);
 }
 
+/* Closes the port from the LSC callback of its link-up event. */
+static struct {
+	uint16_t port;
+	bool armed; /* main: close on the next link-up event */
+	int rc;	    /* the close's return, once closed is set */
+	bool closed;
+} lsc_up;
+
+static int
+lsc_up_cb(uint16_t port, enum rte_eth_event_type ev, void *ctx, void *out)
+{
+	struct rte_eth_link link;
+
+	RTE_SET_USED(ev);
+	RTE_SET_USED(ctx);
+	RTE_SET_USED(out);
+	if (port != __atomic_load_n(&lsc_up.port, __ATOMIC_SEQ_CST) ||
+	    !__atomic_load_n(&lsc_up.armed, __ATOMIC_SEQ_CST) ||
+	    rte_eth_link_get_nowait(port, &link) != 0 ||
+	    link.link_status != RTE_ETH_LINK_UP)
+		return 0;
+	__atomic_store_n(&lsc_up.armed, false, __ATOMIC_SEQ_CST);
+	rte_eth_dev_stop(port);
+	__atomic_store_n(&lsc_up.rc, rte_eth_dev_close(port), __ATOMIC_SEQ_CST);
+	__atomic_store_n(&lsc_up.closed, true, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+/* A started server-mode port, then a back-end connects: the application
+ * closes the port from the link-up event's callback. That event must not
+ * come from the listen socket's own callback, whose unregistration close
+ * waits for (it spun for ever there). */
+static void
+check_lsc_close_on_up(const char *dir, struct rte_mempool *mp)
+{
+	const char *gname = "net_tandem_virtio_lscup";
+	const char *hname = "net_vhost_lscup";
+	char sock[256], args[400];
+	uint16_t gport, hport;
+
+	snprintf(sock, sizeof(sock), "%s/lscup.sock", dir);
+	snprintf(args, sizeof(args), "path=%s,server=1", sock);
+	if (rte_vdev_init(gname, args) != 0 ||
+	    rte_eth_dev_get_port_by_name(gname, &gport) != 0) {
+		CHECK(false, "cannot create %s,%s", gname, args);
+		return;
+	}
+	__atomic_store_n(&lsc_up.port, gport, __ATOMIC_SEQ_CST);
+	CHECK(rte_eth_dev_callback_register(RTE_ETH_ALL, RTE_ETH_EVENT_INTR_LSC,
+					    lsc_up_cb, NULL) == 0,
+	      "LSC callback register");
+	CHECK(port_up(gport, 1, mp) == 0, "lsc-up: guest port setup failed");
+	__atomic_store_n(&lsc_up.armed, true, __ATOMIC_SEQ_CST);
+	snprintf(args, sizeof(args), "iface=%s,client=1", sock);
+	if (rte_vdev_init(hname, args) != 0 ||
+	    rte_eth_dev_get_port_by_name(hname, &hport) != 0) {
+		CHECK(false, "cannot create stock %s", hname);
+		return;
+	}
+	CHECK(port_up(hport, 1, mp) == 0, "lsc-up: host port setup failed");
+	CHECK(wait_flag(&lsc_up.closed),
+	      "lsc-up: the guest port was not closed from its link-up "
+	      "callback within 10 s");
+	CHECK(__atomic_load_n(&lsc_up.rc, __ATOMIC_SEQ_CST) == 0,
+	      "lsc-up: close from the callback gave %d",
+	      __atomic_load_n(&lsc_up.rc, __ATOMIC_SEQ_CST));
+	rte_eth_dev_stop(hport);
+	rte_eth_dev_close(hport);
+	rte_vdev_uninit(hname);
+	rte_vdev_uninit(gname);
+	CHECK(rte_eth_dev_callback_unregister(RTE_ETH_ALL,
+					      RTE_ETH_EVENT_INTR_LSC, lsc_up_cb,
+					      NULL) == 0,
+	      "LSC callback unregister");
+	unlink(sock);
+}
+
 /* Queue setup honours rx_free_thresh and refuses what the driver cannot
  * do (a threshold beyond the ring, deferred start); rxq/txq info report
  * what was set up. No back-end needed. */
@@ -575,5 +654,6 @@ main(int argc, char **argv)
 		}
 	}
 	check_lsc_close(dir, mp);
+	check_lsc_close_on_up(dir, mp);
 	return tt_end(dir, mp, fds_before, failures, RTE_DIM(cases));
 }

@@ -495,12 +495,14 @@ vu_sock_closed(struct rte_intr_handle *intr_handle, void *arg)
 		close(fd);
 }
 
-/* Interrupt thread (an EAL alarm vu_sock_event set): deliver the link
- * change it saw. Not from vu_sock_event itself: that callback has
- * unregistered itself (sock_intr_on false), so tv_vu_fini would not wait
- * for it, and a close racing the hang-up would free the port under the
- * application's callback. tv_vu_fini cancels this alarm, which waits for a
- * running one. */
+/* Interrupt thread (an EAL alarm vu_sock_event or vu_listen_event set):
+ * deliver the link change it saw. Not from vu_sock_event itself: that
+ * callback has unregistered itself (sock_intr_on false), so tv_vu_fini
+ * would not wait for it, and a close racing the hang-up would free the
+ * port under the application's callback. Not from vu_listen_event: an
+ * application closing the port from its callback would make tv_vu_fini
+ * wait there for that very callback's unregistration, for ever.
+ * tv_vu_fini cancels this alarm, which waits for a running one. */
 static void
 vu_lsc_alarm(void *arg)
 {
@@ -569,7 +571,6 @@ static void
 vu_listen_event(void *arg)
 {
 	struct tv_dev *dev = arg;
-	bool lsc = false;
 	int fd;
 
 	dev_lock_with_mem(dev);
@@ -590,11 +591,13 @@ vu_listen_event(void *arg)
 		close(fd);
 		goto out;
 	}
-	lsc = tv_link_refresh(dev);
+	/* Under the lock, closing false: set before tv_vu_fini cancels. */
+	if (tv_link_refresh(dev) &&
+	    rte_eal_alarm_set(1, vu_lsc_alarm, dev) != 0)
+		TV_LOG(ERR, "%s: cannot schedule the link-up event",
+		       dev->eth_dev->data->name);
 out:
 	dev_unlock_with_mem(dev);
-	if (lsc)
-		tv_raise_lsc(dev);
 }
 
 /* EAL allocated or freed memory (any thread, EAL's memory hotplug lock
@@ -712,7 +715,9 @@ tv_vu_init(struct tv_dev *dev)
 		       "%s: cannot connect to the vhost-user back-end at "
 		       "%s: %s%s",
 		       dev->eth_dev->data->name, dev->cfg.path, strerror(-fd),
-		       path_hint(dev->cfg.path, false));
+		       fd == -EAGAIN ? " (it listens but accepts no "
+				       "connection: its listen queue is full)"
+				     : path_hint(dev->cfg.path, false));
 		return fd;
 	}
 	dev_lock_with_mem(dev);
