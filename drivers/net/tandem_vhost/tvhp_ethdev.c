@@ -65,6 +65,23 @@ tvhp_link_set(struct rte_eth_dev *eth_dev, bool up)
 	rte_eth_linkstatus_set(eth_dev, &link);
 }
 
+/* Under alarm_lock: have one alarm `cb` pending (*pending says whether
+ * one is), unless close began. Returns rte_eal_alarm_set's error, or 0. */
+static int
+tvhp_alarm_once(struct tvhp_priv *priv, bool *pending, uint64_t us,
+		rte_eal_alarm_callback cb)
+{
+	int ret;
+
+	if (*pending || priv->alarms_closed)
+		return 0;
+	ret = rte_eal_alarm_set(us, cb, priv->eth_dev);
+	*pending = ret == 0;
+	return ret;
+}
+
+static void tvhp_lsc_deliver(void *arg);
+
 /* The LSC alarm. Its argument is the ethdev (an entry of rte_eth_devices[],
  * never freed): an application callback may close the port, so the
  * private data is used only before the callbacks run, under alarm_lock.
@@ -95,18 +112,16 @@ tvhp_lsc_deliver(void *arg)
 		tell = true;
 		priv->lsc_changes = 0;
 		tvhp_link_set(eth_dev, priv->lsc_up);
-	} else if (priv->lsc_changes != 0 && !priv->alarms_closed) {
-		/* A bounce: the opposite state now, the latest next. */
-		ret = rte_eal_alarm_set(1, tvhp_lsc_deliver, eth_dev);
-		tell = ret == 0;
-		priv->lsc_alarm = tell;
+	} else if (priv->lsc_changes != 0) {
+		/* A bounce: the opposite state now, the latest next. Not
+		 * told when close runs (the status is the latest already,
+		 * and close sets it down) or no alarm can be set. */
+		ret = tvhp_alarm_once(priv, &priv->lsc_alarm, 1,
+				      tvhp_lsc_deliver);
+		tell = priv->lsc_alarm;
 		priv->lsc_changes = tell ? 1 : 0;
 		if (tell)
 			tvhp_link_set(eth_dev, !priv->lsc_up);
-	} else {
-		/* Nothing, or a bounce while close runs: the status is the
-		 * latest already, and close sets it down. */
-		priv->lsc_changes = 0;
 	}
 	pthread_mutex_unlock(&priv->alarm_lock);
 	if (ret != 0)
@@ -128,21 +143,18 @@ tvhp_lsc_deliver(void *arg)
 static void
 tvhp_link_event(struct tvhp_priv *priv, bool up)
 {
-	int ret = 0;
+	int ret;
 
 	TVHP_LOG(INFO, "%s: guest %s, link %s", priv->name,
 		 up ? "ready" : "gone", up ? "up" : "down");
 	pthread_mutex_lock(&priv->alarm_lock);
 	priv->lsc_up = up;
 	priv->lsc_changes++;
-	if (!priv->lsc_alarm && !priv->alarms_closed) {
-		ret = rte_eal_alarm_set(1, tvhp_lsc_deliver, priv->eth_dev);
-		priv->lsc_alarm = ret == 0;
-		/* No event, but the status is right; the next change
-		 * schedules again. */
-		if (ret != 0)
-			tvhp_link_set(priv->eth_dev, up);
-	}
+	ret = tvhp_alarm_once(priv, &priv->lsc_alarm, 1, tvhp_lsc_deliver);
+	/* No event, but the status is right; the next change schedules
+	 * again. */
+	if (ret != 0)
+		tvhp_link_set(priv->eth_dev, up);
 	pthread_mutex_unlock(&priv->alarm_lock);
 	if (ret != 0)
 		TVHP_LOG(ERR, "%s: cannot schedule the link %s event: %s",
@@ -189,7 +201,7 @@ static void
 tvhp_vring_state(struct tvh_dev *dev, void *ctx, uint16_t vq, bool enabled)
 {
 	struct tvhp_priv *priv = ctx;
-	int ret = 0;
+	int ret;
 
 	RTE_SET_USED(dev);
 	TVHP_LOG(DEBUG, "%s: guest %s virtqueue %u", priv->name,
@@ -202,11 +214,8 @@ tvhp_vring_state(struct tvh_dev *dev, void *ctx, uint16_t vq, bool enabled)
 	 * delay, not one per message. */
 	pthread_mutex_lock(&priv->alarm_lock);
 	priv->qs_cur[vq] = enabled;
-	if (!priv->qs_alarm && !priv->alarms_closed) {
-		ret = rte_eal_alarm_set(TVHP_QSTATE_DELAY_US,
-					tvhp_qstate_deliver, priv->eth_dev);
-		priv->qs_alarm = ret == 0;
-	}
+	ret = tvhp_alarm_once(priv, &priv->qs_alarm, TVHP_QSTATE_DELAY_US,
+			      tvhp_qstate_deliver);
 	pthread_mutex_unlock(&priv->alarm_lock);
 	if (ret != 0)
 		TVHP_LOG(ERR, "%s: cannot schedule the queue state event: %s",
