@@ -284,7 +284,8 @@ tvu_connect(const char *path)
 }
 
 /* A socket file nobody listens on is what a dead server leaves behind;
- * anything else at `path` (a live server, a regular file) is kept. */
+ * anything else at `path` (a live server, also one whose listen queue is
+ * full, a regular file) is kept. */
 static int
 remove_stale(const char *path)
 {
@@ -296,8 +297,9 @@ remove_stale(const char *path)
 	if (!S_ISSOCK(st.st_mode))
 		return -EADDRINUSE;
 	fd = tvu_connect(path);
-	if (fd >= 0) {
-		close(fd);
+	if (fd >= 0 || fd == -EAGAIN) {
+		if (fd >= 0)
+			close(fd);
 		return -EADDRINUSE;
 	}
 	if (fd != -ECONNREFUSED)

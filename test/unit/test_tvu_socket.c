@@ -372,6 +372,8 @@ test_listen_connect(void)
 		}
 		alarm(0);
 		TU_EQ(r, -EAGAIN);
+		/* still a live server: not taken over */
+		TU_EQ(tvu_listen(path), -EADDRINUSE);
 		TU_CHECK(nq >= 1 &&
 			 nq < (int)(sizeof(queued) / sizeof(queued[0])));
 		while (nq > 0)
