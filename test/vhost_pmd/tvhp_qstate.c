@@ -22,7 +22,6 @@
  * gives another bounce; a port closed from the first event of a bounce
  * gets no second (its alarm would run on the released port).
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -37,22 +36,10 @@
 #include <rte_ethdev.h>
 
 #include "mock_guest.h"
-#include "rte_eth_tandem_vhost.h"
+#include "tvhp_qev.h"
 
-static int (*get_queue_event)(uint16_t,
-			      struct rte_eth_tandem_vhost_queue_event *);
-static unsigned int callbacks;
-
-static int
-qs_cb(uint16_t port, enum rte_eth_event_type ev, void *ctx, void *out)
-{
-	RTE_SET_USED(port);
-	RTE_SET_USED(ctx);
-	RTE_SET_USED(out);
-	if (ev == RTE_ETH_EVENT_QUEUE_STATE)
-		__atomic_fetch_add(&callbacks, 1, __ATOMIC_SEQ_CST);
-	return 0;
-}
+static tvhp_get_queue_event_t get_queue_event;
+static unsigned int callbacks; /* QUEUE_STATE callbacks */
 
 /* LSC callbacks: the link status each one saw, in order. Callback number
  * i (from 0) waits while i >= lsc_open (up to 10 s), as a slow
@@ -295,7 +282,6 @@ main(int argc, char **argv)
 	unsigned int since, n;
 	struct mg g;
 	uint16_t h;
-	void *so;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s <plugin.so>\n", argv[0]);
@@ -303,13 +289,9 @@ main(int argc, char **argv)
 	}
 	snprintf(fp, sizeof(fp), "--file-prefix=h5q-%d", (int)getpid());
 	CHECK(rte_eal_init((int)RTE_DIM(eal) - 1, eal) >= 0, "EAL init");
-	so = dlopen(argv[1], RTLD_NOW | RTLD_NOLOAD);
-	CHECK(so != NULL, "plugin not loaded");
-	get_queue_event =
-		(int (*)(uint16_t, struct rte_eth_tandem_vhost_queue_event *))
-			dlsym(so, "rte_eth_tandem_vhost_get_queue_event");
+	get_queue_event = tvhp_find_get_queue_event(argv[1]);
 	CHECK(get_queue_event != NULL,
-	      "no rte_eth_tandem_vhost_get_queue_event");
+	      "plugin not loaded, or no rte_eth_tandem_vhost_get_queue_event");
 	snprintf(dir, sizeof(dir), "/tmp/h5q-%d", (int)getpid());
 	mkdir(dir, 0700);
 	snprintf(path, sizeof(path), "%s/q.sock", dir);
@@ -317,8 +299,8 @@ main(int argc, char **argv)
 	CHECK(rte_vdev_init("net_tandem_vhost0", args) == 0, "probe");
 	CHECK(rte_eth_dev_get_port_by_name("net_tandem_vhost0", &h) == 0,
 	      "port");
-	CHECK(rte_eth_dev_callback_register(h, RTE_ETH_EVENT_QUEUE_STATE, qs_cb,
-					    NULL) == 0,
+	CHECK(rte_eth_dev_callback_register(h, RTE_ETH_EVENT_QUEUE_STATE,
+					    tvhp_count_cb, &callbacks) == 0,
 	      "register");
 	CHECK(rte_eth_dev_callback_register(h, RTE_ETH_EVENT_INTR_LSC, lsc_cb,
 					    NULL) == 0,

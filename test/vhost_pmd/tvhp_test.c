@@ -21,7 +21,6 @@
  * its pool and no fd leaked. Exit 77 (skip) when the stock virtio_user is
  * unavailable.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -41,7 +40,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
-#include "rte_eth_tandem_vhost.h"
+#include "tvhp_qev.h"
 #include "tv_vring.h"
 #include "tvhp_tc.h"
 
@@ -63,8 +62,7 @@ static const char *guest_extra = "";
 static unsigned int lsc_events;
 static unsigned int qs_events; /* RTE_ETH_EVENT_QUEUE_STATE callbacks */
 /* The plugin's exported call, looked up in the loaded plugin. */
-static int (*get_queue_event)(uint16_t,
-			      struct rte_eth_tandem_vhost_queue_event *);
+static tvhp_get_queue_event_t get_queue_event;
 
 /* ---- devargs ---- */
 
@@ -251,18 +249,6 @@ flow(uint16_t tx_port, struct rte_mempool *tx_pool, uint16_t rx_port,
 		cnt->bytes += len_of(seed + i);
 	}
 	rte_pktmbuf_free_bulk(rx, got);
-}
-
-/* Counts the events it is registered for in the unsigned int at ctx
- * (lsc_events, qs_events). */
-static int
-count_cb(uint16_t port, enum rte_eth_event_type ev, void *ctx, void *out)
-{
-	RTE_SET_USED(port);
-	RTE_SET_USED(ev);
-	RTE_SET_USED(out);
-	__atomic_fetch_add((unsigned int *)ctx, 1, __ATOMIC_SEQ_CST);
-	return 0;
 }
 
 /* Take queue events from host port h until every one of its 2 nq
@@ -660,11 +646,11 @@ test_pair(void)
 		CHECK(0, "no host port");
 		return;
 	}
-	CHECK(rte_eth_dev_callback_register(h, RTE_ETH_EVENT_INTR_LSC, count_cb,
-					    &lsc_events) == 0,
+	CHECK(rte_eth_dev_callback_register(h, RTE_ETH_EVENT_INTR_LSC,
+					    tvhp_count_cb, &lsc_events) == 0,
 	      "lsc register");
 	CHECK(rte_eth_dev_callback_register(h, RTE_ETH_EVENT_QUEUE_STATE,
-					    count_cb, &qs_events) == 0,
+					    tvhp_count_cb, &qs_events) == 0,
 	      "queue state register");
 	deferred_refused(h);
 	CHECK(port_setup(h, tc_pool_h) == 0, "host setup");
@@ -755,17 +741,11 @@ main(int argc, char **argv)
 		guest_extra = argv[3];
 	if (tc_init(argv[0], argv[1], "h5t") < 0)
 		return 1;
-	/* EAL loaded the plugin (-d) with local symbols: ask its handle. */
-	{
-		void *so = dlopen(argv[1], RTLD_NOW | RTLD_NOLOAD);
-
-		get_queue_event = so == NULL ? NULL
-				  : dlsym(so, "rte_eth_tandem_vhost_get_queue_event");
-		if (get_queue_event == NULL) {
-			fprintf(stderr, "FAIL: the plugin does not export "
-					"rte_eth_tandem_vhost_get_queue_event\n");
-			return 1;
-		}
+	get_queue_event = tvhp_find_get_queue_event(argv[1]);
+	if (get_queue_event == NULL) {
+		fprintf(stderr, "FAIL: the plugin does not export "
+				"rte_eth_tandem_vhost_get_queue_event\n");
+		return 1;
 	}
 	test_devargs();
 	/* After one device came and went (lib/vhost may keep a process-wide
