@@ -242,13 +242,18 @@ void tvu_msg_close_fds(struct tvu_msg *msg);
  * connection. More than TVU_MAX_FDS fds is -EBADMSG (the message is
  * consumed, the stream stays in step). Returns 0, -ECONNRESET on EOF (also
  * in mid-message), or -errno. On failure no fd is left open. Blocks until
- * the whole message is read; on a non-blocking socket returns -EAGAIN if
- * no byte is waiting, and once a message has begun waits at most 1 s for
- * each further chunk (-ETIMEDOUT). Received fds are close-on-exec. */
+ * the first byte (on a blocking socket, as long as its SO_RCVTIMEO lets
+ * it, then -EAGAIN; on a non-blocking socket -EAGAIN at once if no byte is
+ * waiting). Once the message has begun, all of it must arrive within 1 s
+ * of its first byte, however it is split (-ETIMEDOUT): a peer trickling
+ * it cannot hold the caller longer. Received fds are close-on-exec. */
 int tvu_recv(int sock, struct tvu_msg *msg);
 
 /* Write one message with msg->fds[0..n_fds). Returns 0 or -errno
- * (MSG_NOSIGNAL: a closed peer gives -EPIPE, never SIGPIPE). */
+ * (MSG_NOSIGNAL: a closed peer gives -EPIPE, never SIGPIPE). Once the
+ * message is partly written, or the socket first says it is full, the
+ * rest must go within 1 s (-ETIMEDOUT); a blocking socket's first write
+ * may wait as long as its SO_SNDTIMEO first. */
 int tvu_send(int sock, const struct tvu_msg *msg);
 
 /* Create a listening socket at `path` (a stale socket file left by a dead

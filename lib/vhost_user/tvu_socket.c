@@ -18,11 +18,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
-/* How long a message already begun may take to arrive in full on a
- * non-blocking socket before tvu_recv gives up (a stalled peer must not
- * hold the control thread forever). */
+/* How long a message already begun may take to arrive in full before
+ * tvu_recv gives up, counted from its first byte: a stalled peer, or one
+ * that trickles a byte at a time, must not hold the control thread for
+ * long. On a blocking socket only the first byte waits longer (for as
+ * long as the socket's SO_RCVTIMEO lets it). */
 #define TVU_MIDMSG_TIMEOUT_MS 1000
 
 /* Fds received so far for the message being read. */
@@ -70,15 +73,29 @@ fd_acc_collect(struct fd_acc *acc, struct msghdr *mh)
 	}
 }
 
-/* Wait for the rest of a message on a non-blocking socket. */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait until `sock` is ready for `events`, at most until `deadline`
+ * (now_ms's clock). */
 static int
-wait_fd(int sock, short events)
+wait_fd(int sock, short events, int64_t deadline)
 {
 	struct pollfd pfd = {.fd = sock, .events = events};
+	int64_t left;
 	int ret;
 
 	do {
-		ret = poll(&pfd, 1, TVU_MIDMSG_TIMEOUT_MS);
+		left = deadline - now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		ret = poll(&pfd, 1, (int)left);
 	} while (ret < 0 && errno == EINTR);
 	if (ret < 0)
 		return -errno;
@@ -88,10 +105,14 @@ wait_fd(int sock, short events)
 }
 
 /* Read exactly `len` bytes, collecting fds that come with any of them.
- * `started`: bytes of this message were already read (EAGAIN then means
- * "wait", not "nothing to do"). Returns 0, -ECONNRESET on EOF or -errno. */
+ * *deadline is 0 until the message has begun (EAGAIN then means "nothing
+ * to read", or on a blocking socket that SO_RCVTIMEO ran out); its first
+ * byte sets it, and the rest of the message must arrive by then (the
+ * reads no longer block: they wait in poll, bounded). Returns 0,
+ * -ECONNRESET on EOF or -errno. */
 static int
-read_full(int sock, void *buf, size_t len, bool started, struct fd_acc *acc)
+read_full(int sock, void *buf, size_t len, int64_t *deadline,
+	  struct fd_acc *acc)
 {
 	/* Room for one more fd than allowed, so a sender of too many is
 	 * seen as such even on kernels that do not set MSG_CTRUNC. */
@@ -114,15 +135,18 @@ read_full(int sock, void *buf, size_t len, bool started, struct fd_acc *acc)
 			.msg_control = ctrl.buf,
 			.msg_controllen = sizeof(ctrl.buf),
 		};
+		int flags = MSG_CMSG_CLOEXEC;
 
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+		if (*deadline != 0)
+			flags |= MSG_DONTWAIT;
+		n = recvmsg(sock, &mh, flags);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				if (!started && done == 0)
+				if (*deadline == 0)
 					return -EAGAIN;
-				ret = wait_fd(sock, POLLIN);
+				ret = wait_fd(sock, POLLIN, *deadline);
 				if (ret < 0)
 					return ret;
 				continue;
@@ -132,6 +156,8 @@ read_full(int sock, void *buf, size_t len, bool started, struct fd_acc *acc)
 		fd_acc_collect(acc, &mh);
 		if (n == 0)
 			return -ECONNRESET;
+		if (*deadline == 0)
+			*deadline = now_ms() + TVU_MIDMSG_TIMEOUT_MS;
 		done += (size_t)n;
 	}
 	return 0;
@@ -141,11 +167,12 @@ int
 tvu_recv(int sock, struct tvu_msg *msg)
 {
 	struct fd_acc acc = {.n = 0, .overflow = false};
+	int64_t deadline = 0;
 	uint32_t i;
 	int ret;
 
 	msg->n_fds = 0;
-	ret = read_full(sock, msg, TVU_HDR_SIZE, false, &acc);
+	ret = read_full(sock, msg, TVU_HDR_SIZE, &deadline, &acc);
 	if (ret < 0)
 		goto fail;
 	if (msg->size > TVU_PAYLOAD_MAX) {
@@ -153,7 +180,7 @@ tvu_recv(int sock, struct tvu_msg *msg)
 		ret = -EMSGSIZE;
 		goto fail;
 	}
-	ret = read_full(sock, &msg->payload, msg->size, true, &acc);
+	ret = read_full(sock, &msg->payload, msg->size, &deadline, &acc);
 	if (ret < 0)
 		goto fail;
 	if (acc.overflow) {
@@ -186,6 +213,7 @@ tvu_send(int sock, const struct tvu_msg *msg)
 	char wire[TVU_HDR_SIZE + TVU_PAYLOAD_MAX];
 	size_t len, done = 0;
 	bool fds_sent = false;
+	int64_t deadline = 0;
 	struct cmsghdr *cm;
 	ssize_t n;
 	int ret;
@@ -217,12 +245,19 @@ tvu_send(int sock, const struct tvu_msg *msg)
 			memcpy(CMSG_DATA(cm), msg->fds,
 			       msg->n_fds * sizeof(int));
 		}
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+		/* Once the message is partly out, the rest waits in poll,
+		 * bounded by the deadline as tvu_recv's reads are: a peer
+		 * that reads a byte at a time cannot stretch it. */
+		n = sendmsg(sock, &mh,
+			    MSG_NOSIGNAL | (done > 0 ? MSG_DONTWAIT : 0));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				ret = wait_fd(sock, POLLOUT);
+				if (deadline == 0)
+					deadline = now_ms() +
+						   TVU_MIDMSG_TIMEOUT_MS;
+				ret = wait_fd(sock, POLLOUT, deadline);
 				if (ret < 0)
 					return ret;
 				continue;
@@ -231,6 +266,8 @@ tvu_send(int sock, const struct tvu_msg *msg)
 		}
 		fds_sent = true;
 		done += (size_t)n;
+		if (done < len && deadline == 0)
+			deadline = now_ms() + TVU_MIDMSG_TIMEOUT_MS;
 	}
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 static void
@@ -294,6 +295,73 @@ test_short_reads(void)
 	close(sv[1]);
 }
 
+/* A peer that writes a byte every 100 ms, until told to stop. */
+struct slow_peer {
+	int sock;
+	uint8_t buf[TVU_HDR_SIZE + 40];
+	volatile bool stop;
+};
+
+static void *
+slow_peer_thread(void *arg)
+{
+	struct slow_peer *p = arg;
+	size_t i;
+
+	for (i = 0; i < sizeof(p->buf) && !p->stop; i++) {
+		raw_send(p->sock, &p->buf[i], 1, NULL, 0);
+		usleep(100 * 1000);
+	}
+	return NULL;
+}
+
+static double
+elapsed_s(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* A blocking socket with a 5 s SO_RCVTIMEO, as the front-end reads its
+ * replies: a peer trickling a 52-byte message (5.2 s) is given up 1 s
+ * after its first byte, not served a byte at a time for as long as each
+ * byte comes within the timeout. */
+static void
+test_trickle_deadline(void)
+{
+	struct timeval tv = {.tv_sec = 5};
+	struct slow_peer p = {.stop = false};
+	struct timespec t0;
+	struct tvu_msg in;
+	pthread_t th;
+	double took;
+	int sv[2];
+
+	make_pair(sv);
+	TU_REQUIRE(setsockopt(sv[1], SOL_SOCKET, SO_RCVTIMEO, &tv,
+			      sizeof(tv)) == 0);
+	p.sock = sv[0];
+	make_hdr(p.buf, TVU_GET_FEATURES, TVU_FLAG_VERSION | TVU_FLAG_REPLY,
+		 40);
+	memset(p.buf + TVU_HDR_SIZE, 0x5a, 40);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	TU_REQUIRE(pthread_create(&th, NULL, slow_peer_thread, &p) == 0);
+	TU_EQ(tvu_recv(sv[1], &in), -ETIMEDOUT);
+	took = elapsed_s(&t0);
+	p.stop = true;
+	pthread_join(th, NULL);
+	TU_CHECK(took > 0.9 && took < 2.5);
+	if (!(took > 0.9 && took < 2.5))
+		fprintf(stderr, "trickled message given up after %.2f s\n",
+			took);
+	TU_EQ(in.n_fds, 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void
 test_nonblocking_and_epipe(void)
 {
@@ -429,6 +497,7 @@ main(void)
 	test_oversized();
 	test_truncated();
 	test_short_reads();
+	test_trickle_deadline();
 	test_nonblocking_and_epipe();
 	test_listen_connect();
 	TU_EQ(tu_count_fds(), before);
