@@ -283,6 +283,10 @@ struct tvh_dev_stats {
 	 * TVH_MSG_DEADLINE_MS; each ends the session (counted in
 	 * err_msg). */
 	uint64_t msg_stalls;
+	/* Added: a server's accept failed with the connection still
+	 * queued (no fd or memory left, e.g. EMFILE); each stops listening
+	 * for a second instead of retrying at once. */
+	uint64_t accept_fails;
 };
 
 /* How long a message may take to arrive in full (header, payload and fds)

@@ -55,6 +55,8 @@
 
 /* Reconnect period of a client while nobody listens. */
 #define TVH_RECONNECT_MS 200
+/* How long a server stops listening after accept found no fd or memory. */
+#define TVH_LISTEN_PAUSE_MS 1000
 /* A front-end that never reads our replies must not block the thread all
  * devices share for long (receiving never waits: see above). */
 #define TVH_SOCK_TIMEOUT_MS 1000
@@ -322,14 +324,59 @@ try_connect(struct tvh_dev *dev)
 		conn_setup(dev, fd);
 }
 
+/* accept failed with the connection still queued (no fd or memory left):
+ * the listen socket, level-triggered, would wake the thread again at
+ * once, for as long as the shortage lasts. It leaves the epoll set for
+ * TVH_LISTEN_PAUSE_MS instead (listen_resume_due puts it back). */
+static void
+listen_pause(struct tvh_dev *dev, int err)
+{
+	uint32_t supp;
+
+	ev_del(dev->listen_fd);
+	dev->listen_resume = now_ns() + TVH_LISTEN_PAUSE_MS * 1000000ull;
+	dev->stats.accept_fails++;
+	if (tvh_ratelimit_ok(&dev->rl_msg, &supp))
+		TVH_LOG_CTRL(ERR, dev,
+			     "cannot accept a front-end: %s; listening again "
+			     "in %u ms (%u similar suppressed)",
+			     strerror(-err), TVH_LISTEN_PAUSE_MS, supp);
+}
+
+/* Watch the listen sockets whose pause is over again. */
+static void
+listen_resume_due(void)
+{
+	uint64_t now = now_ns();
+	struct tvh_dev *dev;
+
+	TAILQ_FOREACH(dev, &ctl.devs, link)
+	{
+		if (dev->listen_fd < 0 || dev->listen_resume == 0 ||
+		    now < dev->listen_resume)
+			continue;
+		if (ev_add(dev->listen_fd,
+			   ev_data(dev->id, TVH_EV_LISTEN, 0)) == 0)
+			dev->listen_resume = 0;
+		else
+			dev->listen_resume =
+				now + TVH_LISTEN_PAUSE_MS * 1000000ull;
+	}
+}
+
 static void
 on_listen(struct tvh_dev *dev)
 {
 	int fd = tvu_accept(dev->listen_fd);
 	uint32_t supp;
 
-	if (fd < 0)
+	/* EAGAIN: nothing queued after all; ECONNABORTED: the one queued
+	 * went away. Anything else leaves it queued. */
+	if (fd < 0) {
+		if (fd != -EAGAIN && fd != -ECONNABORTED)
+			listen_pause(dev, fd);
 		return;
+	}
 	if (dev->conn_fd >= 0) {
 		/* One front-end per device, as with any vhost-user socket. */
 		if (tvh_ratelimit_ok(&dev->rl_msg, &supp))
@@ -552,9 +599,14 @@ next_timeout_ms(void)
 	struct tvh_dev *dev;
 
 	TAILQ_FOREACH(dev, &ctl.devs, link)
-	if (dev->conn_fd >= 0 && dev->msg_deadline != 0 &&
-	    dev->msg_deadline < first)
-		first = dev->msg_deadline;
+	{
+		if (dev->conn_fd >= 0 && dev->msg_deadline != 0 &&
+		    dev->msg_deadline < first)
+			first = dev->msg_deadline;
+		if (dev->listen_fd >= 0 && dev->listen_resume != 0 &&
+		    dev->listen_resume < first)
+			first = dev->listen_resume;
+	}
 	if (first == UINT64_MAX)
 		return -1;
 	if (first <= now)
@@ -676,6 +728,7 @@ ctl_main(void *arg)
 		for (int i = 0; i < n; i++)
 			dispatch(&evs[i]);
 		expire_partial();
+		listen_resume_due();
 		/* A handler may have left a queue stuck: start sweeping. */
 		sweep();
 		pthread_mutex_unlock(&ctl.lock);

@@ -545,6 +545,9 @@ struct tvh_dev {
 
 	/* control thread (under the control lock) */
 	int listen_fd;
+	/* accept failed for want of fds or memory: the listen socket is out
+	 * of the epoll set until then (CLOCK_MONOTONIC ns; 0: watched). */
+	uint64_t listen_resume;
 	int conn_fd;
 	/* The message being received is incomplete since msg_deadline
 	 * minus TVH_MSG_DEADLINE_MS (CLOCK_MONOTONIC ns; 0: none): the

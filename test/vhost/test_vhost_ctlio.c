@@ -16,15 +16,22 @@
  *    without an error; a header announcing an oversized payload ends the
  *    session with one;
  *  - oob: a message whose last byte is sent with MSG_OOB is read in full
- *    at once (out-of-band data stays inline), not after the timeouts.
+ *    at once (out-of-band data stays inline), not after the timeouts;
+ *  - emfile: a front-end that connects while the process has no fd left
+ *    does not make the control thread spin on the listen socket
+ *    (accept_fails), and is served once fds are back.
  * fds and mappings return to their base.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -410,6 +417,78 @@ test_oob(void)
 	       (unsigned long)dt);
 }
 
+/* ---- accept without a free fd ---- */
+
+static double
+cpu_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A front-end connects while the process has no fd left (RLIMIT_NOFILE
+ * at the lowest free fd): accept fails with EMFILE and the connection
+ * stays queued. The control thread must not spin on the listen socket
+ * meanwhile (before: a core at 100%, silently), and must serve the
+ * connection once fds are back. */
+static void
+test_accept_emfile(void)
+{
+	const char *path = mg_sock_path("emfile");
+	struct tvh_config cfg = {.path = path, .n_queue_pairs = 1};
+	struct timeval tmo = {.tv_sec = 5};
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct rlimit old, low;
+	struct tvh_dev_stats st;
+	struct tvh_dev *dev;
+	int sock, next, rc;
+	double cpu;
+	uint64_t v = 0;
+
+	CHECK(tvh_dev_create(&cfg, NULL, NULL, &dev) == 0, "create");
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(sock >= 0, "socket");
+	CHECK(setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) ==
+		      0,
+	      "SO_RCVTIMEO");
+	next = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	CHECK(next >= 0, "open");
+	close(next);
+	CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0, "getrlimit");
+	low = old;
+	low.rlim_cur = (rlim_t)next;
+	CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0, "setrlimit");
+	rc = connect(sock, (struct sockaddr *)&sun, sizeof(sun));
+	usleep(100000);
+	cpu = cpu_s();
+	usleep(1000000);
+	cpu = cpu_s() - cpu;
+	st = mg_dev_stats(dev);
+	CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0, "setrlimit back");
+	CHECK(rc == 0, "connect: %s", strerror(errno));
+	CHECK(cpu < 0.3, "%.2f s of CPU in 1 s while accept had no fd", cpu);
+	CHECK(st.accept_fails >= 1 && st.accept_fails <= 3 && st.connects == 0,
+	      "accept_fails %lu connects %lu", (unsigned long)st.accept_fails,
+	      (unsigned long)st.connects);
+	/* The queued connection is served once fds are back (the listen
+	 * socket is watched again after a second). */
+	CHECK(tvu_fe_get_u64(sock, TVU_GET_FEATURES, &v) == 0 &&
+		      (v & feat) == feat,
+	      "not served after the fd limit was raised (features 0x%lx)",
+	      (unsigned long)v);
+	CHECK(mg_dev_stats(dev).connects == 1, "connects %lu",
+	      (unsigned long)mg_dev_stats(dev).connects);
+	printf("ok accept without an fd: %u failure(s), %.3f s of CPU in "
+	       "1 s; served once the limit was raised\n",
+	       (unsigned int)st.accept_fails, cpu);
+	close(sock);
+	CHECK(mg_wait(disconnected, dev, BOUND_MS), "not disconnected");
+	tvh_dev_destroy(dev);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -441,6 +520,7 @@ main(int argc, char **argv)
 	test_stall();
 	test_split();
 	test_oob();
+	test_accept_emfile();
 	CHECK(mg_count_fds() == fds0 && mg_count_maps_stable() == maps0,
 	      "leak: fds %d -> %d, maps %d -> %d", fds0, mg_count_fds(), maps0,
 	      mg_count_maps_stable());

@@ -15,8 +15,9 @@
  * scatter offload. After them: a port closed while the application's
  * callback still handles the link-down event of a back-end hang-up, and
  * a port closed from the callback of the link-up event a back-end's
- * connection (server mode) gave. At the end every mbuf is back in the
- * pool.
+ * connection (server mode) gave, and a back-end that connects while the
+ * process has no fd to accept it with. At the end every mbuf is back in
+ * the pool.
  *
  * usage: test_tv_features <librte_net_tandem_virtio.so>
  * Exit 0 on success, 1 on failure. Never skipped: EAL runs without
@@ -24,11 +25,16 @@
  * against (Debian's dpdk package), so neither missing is a reason.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_bus_vdev.h>
@@ -40,6 +46,7 @@
 
 #include "../common/tt_eal.h"
 #include "tv_vring.h"
+#include "tvu.h"
 
 #define XSTAT "negotiated_features"
 
@@ -604,6 +611,80 @@ check_queue_conf(const char *dir, struct rte_mempool *mp)
 	      rte_mempool_avail_count(mp), mp->size);
 }
 
+static double
+cpu_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Server mode: a back-end connects while the process has no fd left
+ * (RLIMIT_NOFILE at the lowest free fd), so accept fails with EMFILE and
+ * the connection stays queued. The interrupt thread must not spin on the
+ * listen socket meanwhile (before: a core at 100%, without a word), and
+ * the connection must be taken (SET_OWNER comes) once fds are back. */
+static void
+check_accept_emfile(const char *dir)
+{
+	const char *gname = "net_tandem_virtio_emfile";
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct timeval tmo = {.tv_sec = 5};
+	struct rlimit old, low;
+	struct tvu_msg msg;
+	int sock, next, rc, got;
+	char args[300];
+	double cpu;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/emfile.sock", dir);
+	snprintf(args, sizeof(args), "path=%s,server=1", sun.sun_path);
+	if (rte_vdev_init(gname, args) != 0) {
+		CHECK(false, "cannot create %s,%s", gname, args);
+		return;
+	}
+	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	next = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (sock < 0 || next < 0 ||
+	    setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) < 0 ||
+	    getrlimit(RLIMIT_NOFILE, &old) < 0) {
+		CHECK(false, "emfile: set-up failed: %s", strerror(errno));
+		if (sock >= 0)
+			close(sock);
+		if (next >= 0)
+			close(next);
+		rte_vdev_uninit(gname);
+		return;
+	}
+	close(next);
+	low = old;
+	low.rlim_cur = (rlim_t)next;
+	CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0, "setrlimit");
+	rc = connect(sock, (struct sockaddr *)&sun, sizeof(sun));
+	got = errno;
+	usleep(100000);
+	cpu = cpu_s();
+	usleep(1000000);
+	cpu = cpu_s() - cpu;
+	CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0, "setrlimit back");
+	CHECK(rc == 0, "emfile: connect: %s", strerror(got));
+	CHECK(cpu < 0.3, "emfile: %.2f s of CPU in 1 s while accept had no fd",
+	      cpu);
+	/* Taken within a second of the limit being raised: the first
+	 * request of a negotiation comes. */
+	rc = tvu_recv(sock, &msg);
+	CHECK(rc == 0 && msg.request == TVU_SET_OWNER,
+	      "emfile: no SET_OWNER once fds were back (%d, request %u)", rc,
+	      rc == 0 ? msg.request : 0);
+	if (rc == 0)
+		tvu_msg_close_fds(&msg);
+	printf("ok accept without an fd: %.3f s of CPU in 1 s, the back-end "
+	       "taken once the limit was raised\n",
+	       cpu);
+	close(sock);
+	rte_vdev_uninit(gname);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -655,5 +736,6 @@ main(int argc, char **argv)
 	}
 	check_lsc_close(dir, mp);
 	check_lsc_close_on_up(dir, mp);
+	check_accept_emfile(dir);
 	return tt_end(dir, mp, fds_before, failures, RTE_DIM(cases));
 }

@@ -94,6 +94,7 @@ static const struct tvhp_field tvhp_dev_fields[] = {
 	DEV_FIELD(unsealed_regions),
 	DEV_FIELD(mem_faults),
 	DEV_FIELD(msg_stalls),
+	DEV_FIELD(accept_fails),
 };
 
 /* Device xstats that are values, not counters (not relative to a reset),

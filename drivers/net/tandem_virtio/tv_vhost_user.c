@@ -566,6 +566,57 @@ vu_sock_event(void *arg)
 	pthread_mutex_unlock(&dev->lock);
 }
 
+static void vu_listen_event(void *arg);
+
+/* Interrupt thread (EAL alarm): watch the listen socket again after
+ * listen_pause. */
+static void
+vu_relisten_alarm(void *arg)
+{
+	struct tv_dev *dev = arg;
+
+	pthread_mutex_lock(&dev->lock);
+	if (!dev->closing && !dev->listen_intr_on) {
+		if (rte_intr_callback_register(dev->listen_intr,
+					       vu_listen_event, dev) == 0)
+			dev->listen_intr_on = true;
+		else if (rte_eal_alarm_set(TV_RECONNECT_US, vu_relisten_alarm,
+					   dev) != 0)
+			TV_LOG(ERR,
+			       "%s: cannot watch %s again; no back-end can "
+			       "connect to this port any more",
+			       dev->eth_dev->data->name, dev->cfg.path);
+	}
+	pthread_mutex_unlock(&dev->lock);
+}
+
+/* Inside vu_listen_event, lock held: accept failed and left the back-end's
+ * connection queued (no fd or memory: EMFILE, ENFILE, ENOBUFS, ENOMEM).
+ * The listen socket stays readable, so EAL would call us again at once,
+ * for as long as that lasts, a core spinning on the interrupt thread. Stop
+ * watching it for a second instead (vu_relisten_alarm); tv_vu_fini
+ * cancels that alarm, and does not unregister what is not registered. */
+static void
+listen_pause(struct tv_dev *dev, int err)
+{
+	TV_LOG(ERR,
+	       "%s: cannot accept the back-end connecting to %s: %s; trying "
+	       "again in a second",
+	       dev->eth_dev->data->name, dev->cfg.path, strerror(-err));
+	/* EAL removes the callback when it returns. Its rebuild of the wait
+	 * list closes its epoll fd before it makes a new one, so it finds
+	 * that fd even while the process has none to spare. */
+	if (rte_intr_callback_unregister_pending(
+		    dev->listen_intr, vu_listen_event, dev, NULL) < 0)
+		return;
+	dev->listen_intr_on = false;
+	if (rte_eal_alarm_set(TV_RECONNECT_US, vu_relisten_alarm, dev) != 0)
+		TV_LOG(ERR,
+		       "%s: cannot arm the timer to watch %s again; no "
+		       "back-end can connect to this port any more",
+		       dev->eth_dev->data->name, dev->cfg.path);
+}
+
 /* Interrupt thread, server mode: a back-end connects. */
 static void
 vu_listen_event(void *arg)
@@ -577,8 +628,13 @@ vu_listen_event(void *arg)
 	if (dev->closing)
 		goto out;
 	fd = tvu_accept(dev->listen_fd);
-	if (fd < 0)
+	if (fd < 0) {
+		/* EAGAIN: nothing queued after all; ECONNABORTED: the one
+		 * queued went away. Anything else leaves it queued. */
+		if (fd != -EAGAIN && fd != -ECONNABORTED)
+			listen_pause(dev, fd);
 		goto out;
+	}
 	if (dev->sock >= 0) {
 		TV_LOG(WARNING,
 		       "%s: a second back-end connected to %s; "
@@ -759,6 +815,7 @@ tv_vu_fini(struct tv_dev *dev)
 						  vu_listen_event, dev);
 	rte_eal_alarm_cancel(vu_reconnect_alarm, dev);
 	rte_eal_alarm_cancel(vu_lsc_alarm, dev);
+	rte_eal_alarm_cancel(vu_relisten_alarm, dev);
 
 	pthread_mutex_lock(&dev->lock);
 	dev->sock_intr_on = false;
