@@ -22,31 +22,49 @@
 #include "tmb.h"
 #include "tv_pmd.h"
 
-bool
+void
 tv_link_refresh(struct tv_dev *dev)
 {
 	uint8_t up = dev->connected && dev->started;
 
-	if (up == __atomic_load_n(&dev->link_up, __ATOMIC_RELAXED))
-		return false;
-	__atomic_store_n(&dev->link_up, up, __ATOMIC_RELAXED);
-	return true;
+	if (up == dev->link_up)
+		return;
+	dev->link_up = up;
+	dev->lsc_changes++;
 }
 
+static void
+link_fill(const struct tv_dev *dev, uint8_t up, struct rte_eth_link *link)
+{
+	memset(link, 0, sizeof(*link));
+	link->link_speed = dev->cfg.speed;
+	link->link_duplex = RTE_ETH_LINK_FULL_DUPLEX;
+	link->link_autoneg = RTE_ETH_LINK_FIXED;
+	link->link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+}
+
+void
+tv_link_tell(struct tv_dev *dev, uint8_t up)
+{
+	struct rte_eth_link link;
+
+	/* Relaxed: a byte read on its own by link_update. */
+	__atomic_store_n(&dev->link_told, up, __ATOMIC_RELAXED);
+	link_fill(dev, up, &link);
+	rte_eth_linkstatus_set(dev->eth_dev, &link);
+}
+
+/* The state the application was last told, so that an LSC callback finds
+ * its own event's state, also in a bounce (tv_vhost_user.c, lsc_take). */
 static int
 tv_link_update(struct rte_eth_dev *eth_dev, int wait_to_complete)
 {
 	struct tv_dev *dev = eth_dev->data->dev_private;
-	struct rte_eth_link link = {
-		.link_speed = dev->cfg.speed,
-		.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
-		.link_autoneg = RTE_ETH_LINK_FIXED,
-		.link_status = __atomic_load_n(&dev->link_up, __ATOMIC_RELAXED)
-				       ? RTE_ETH_LINK_UP
-				       : RTE_ETH_LINK_DOWN,
-	};
+	struct rte_eth_link link;
 
 	RTE_SET_USED(wait_to_complete);
+	link_fill(dev, __atomic_load_n(&dev->link_told, __ATOMIC_RELAXED),
+		  &link);
 	return rte_eth_linkstatus_set(eth_dev, &link);
 }
 
@@ -55,7 +73,6 @@ tv_raise_lsc(struct tv_dev *dev)
 {
 	struct rte_eth_dev *eth_dev = dev->eth_dev;
 
-	tv_link_update(eth_dev, 0);
 	if (eth_dev->data->dev_conf.intr_conf.lsc)
 		rte_eth_dev_callback_process(eth_dev, RTE_ETH_EVENT_INTR_LSC,
 					     NULL);

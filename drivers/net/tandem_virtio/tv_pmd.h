@@ -13,7 +13,7 @@
  *   offer the datapath takes up itself).
  * - struct tv_dev is shared by the application thread (ethdev ops) and the
  *   EAL interrupt thread (socket hang-up, accept, reconnect alarm); both
- *   take tv_dev.lock. link_up is read without the lock (link_update).
+ *   take tv_dev.lock. link_told is read without the lock (link_update).
  */
 #ifndef TV_PMD_H
 #define TV_PMD_H
@@ -427,6 +427,10 @@ struct tv_dev {
 	struct rte_intr_handle *listen_intr;
 	bool sock_intr_on;
 	bool listen_intr_on;
+	/* accept failures in a row (server mode), and when the last was
+	 * logged (timer cycles): vu_listen_event backs off meanwhile. */
+	uint64_t accept_fails;
+	uint64_t accept_logged;
 	bool alarm_on;
 	bool mem_event_on; /* EAL memory event callback registered */
 	bool closing;
@@ -442,7 +446,15 @@ struct tv_dev {
 	enum tv_simd rx_simd; /* RX path of the started port (split) */
 	bool rx_packed;	      /* the started port runs packed rings */
 
-	uint8_t link_up; /* read lock-free by link_update */
+	/* Link state events (tv_vhost_user.c, lsc_take): link_up is the
+	 * state now (a back-end attached and the port started), link_told
+	 * the one the application was last told, which link_update reports
+	 * (read lock-free); lsc_changes counts the changes of link_up since
+	 * then; lsc_alarm says vu_lsc_alarm is pending. */
+	uint8_t link_up;
+	uint8_t link_told;
+	uint32_t lsc_changes;
+	bool lsc_alarm;
 	/* The negotiated_features xstat: `features` while connected, 0
 	 * otherwise. Written under the lock (vu_set_connected), read
 	 * lock-free by xstats_get, which must not wait behind a back-end
@@ -458,9 +470,12 @@ int tv_vu_start(struct tv_dev *dev); /* dev_start */
 void tv_vu_stop(struct tv_dev *dev); /* dev_stop */
 void tv_vu_features_wanted(const struct tv_config *cfg, uint64_t *features);
 
-/* Called with dev->lock held, from tv_vhost_user.c: recompute link state and
- * report whether it changed (the caller raises LSC after unlocking). */
-bool tv_link_refresh(struct tv_dev *dev);
+/* Called with dev->lock held, from tv_vhost_user.c: recompute the link
+ * state, counting a change for the next event (lsc_changes). */
+void tv_link_refresh(struct tv_dev *dev);
+/* Lock held: set the state the application sees (link_told). */
+void tv_link_tell(struct tv_dev *dev, uint8_t up);
+/* Without the lock: run the application's LSC callbacks. */
 void tv_raise_lsc(struct tv_dev *dev);
 
 /* Stats (tv_stats.c) */

@@ -33,6 +33,7 @@
 
 #include <ethdev_driver.h>
 #include <rte_alarm.h>
+#include <rte_cycles.h>
 #include <rte_eal_memconfig.h>
 #include <rte_errno.h>
 #include <rte_interrupts.h>
@@ -442,6 +443,87 @@ fail:
 	return ret;
 }
 
+static void vu_lsc_alarm(void *arg);
+
+/* Lock held: have vu_lsc_alarm pending, once, unless close began (which
+ * cancels it). False if it is not. */
+static bool
+lsc_schedule(struct tv_dev *dev)
+{
+	if (dev->lsc_alarm)
+		return true;
+	if (dev->closing)
+		return false;
+	if (rte_eal_alarm_set(1, vu_lsc_alarm, dev) != 0) {
+		TV_LOG(ERR, "%s: cannot schedule a link state event",
+		       dev->eth_dev->data->name);
+		return false;
+	}
+	dev->lsc_alarm = true;
+	return true;
+}
+
+/* Lock held: the link event that is due, if any. Sets the state the
+ * application sees and returns true: the caller runs the callbacks
+ * (tv_raise_lsc) once it has dropped the lock.
+ *
+ * Changes coalesce. lsc_changes counts those since the state last told:
+ * an odd count is one event, to the state now; an even one is a bounce
+ * (the back-end went and the next one came, or the port stopped and
+ * started again, before the application was told) and gives two events,
+ * the opposite state now and the state now from vu_lsc_alarm, so that the
+ * application sees down, up and not up, up. Without an alarm (close began,
+ * or none can be set) the status is still set, and nothing told. */
+static bool
+lsc_take(struct tv_dev *dev)
+{
+	uint8_t tell = dev->link_up;
+
+	if (dev->lsc_changes == 0)
+		return false;
+	if (dev->lsc_changes % 2 == 1) {
+		dev->lsc_changes = 0;
+	} else if (lsc_schedule(dev)) {
+		tell = !dev->link_up;
+		dev->lsc_changes = 1;
+	} else {
+		tv_link_tell(dev, dev->link_up);
+		dev->lsc_changes = 0;
+		return false;
+	}
+	tv_link_tell(dev, tell);
+	return true;
+}
+
+/* Lock held, on the application thread (dev_start, dev_stop): the state
+ * now, told at once if it differs from what the application was last
+ * told. A bounce still pending (the application stops the port while
+ * the event of a back-end's arrival waits for the interrupt thread) is
+ * not told: the application made the last change itself, and the link
+ * must read as it left it when start or stop returns. The pending alarm
+ * then finds nothing. A callback still running on the interrupt thread
+ * for an earlier event may read the state start or stop set. */
+static bool
+lsc_take_now(struct tv_dev *dev)
+{
+	dev->lsc_changes = 0;
+	if (dev->link_told == dev->link_up)
+		return false;
+	tv_link_tell(dev, dev->link_up);
+	return true;
+}
+
+/* Lock held, in an interrupt callback of the socket or the listen socket:
+ * a change there is told from vu_lsc_alarm (see there). */
+static void
+lsc_post(struct tv_dev *dev)
+{
+	if (dev->lsc_changes != 0 && !lsc_schedule(dev)) {
+		tv_link_tell(dev, dev->link_up);
+		dev->lsc_changes = 0;
+	}
+}
+
 static void vu_reconnect_alarm(void *arg);
 
 static void
@@ -477,7 +559,8 @@ vu_reconnect_alarm(void *arg)
 		arm_reconnect(dev);
 		goto out;
 	}
-	lsc = tv_link_refresh(dev);
+	tv_link_refresh(dev);
+	lsc = lsc_take(dev);
 out:
 	dev_unlock_with_mem(dev);
 	if (lsc)
@@ -495,8 +578,9 @@ vu_sock_closed(struct rte_intr_handle *intr_handle, void *arg)
 		close(fd);
 }
 
-/* Interrupt thread (an EAL alarm vu_sock_event or vu_listen_event set):
- * deliver the link change it saw. Not from vu_sock_event itself: that
+/* Interrupt thread (an EAL alarm lsc_schedule set: for a change
+ * vu_sock_event or vu_listen_event saw, or the second event of a bounce):
+ * deliver what lsc_take says is due. Not from vu_sock_event itself: that
  * callback has unregistered itself (sock_intr_on false), so tv_vu_fini
  * would not wait for it, and a close racing the hang-up would free the
  * port under the application's callback. Not from vu_listen_event: an
@@ -507,39 +591,43 @@ static void
 vu_lsc_alarm(void *arg)
 {
 	struct tv_dev *dev = arg;
-	bool closing;
+	bool tell;
 
 	pthread_mutex_lock(&dev->lock);
-	closing = dev->closing;
+	dev->lsc_alarm = false;
+	tell = !dev->closing && lsc_take(dev);
 	pthread_mutex_unlock(&dev->lock);
-	if (!closing)
+	/* Nothing of dev after the callbacks: one may close the port. */
+	if (tell)
 		tv_raise_lsc(dev);
 }
 
-/* Interrupt thread: the socket is readable. A back-end sends nothing
- * unsolicited on this socket (we negotiate no back-end requests), so this
- * is a hang-up, or a protocol error we treat as one. */
-static void
-vu_sock_event(void *arg)
+/* Lock held, a back-end attached: what its socket holds, without waiting.
+ * 0: nothing (it is alive), 1: bytes (an unsolicited message), -1: EOF or
+ * an error (it is gone). */
+static int
+vu_sock_peek(const struct tv_dev *dev)
 {
-	struct tv_dev *dev = arg;
-	bool lsc;
-	char c;
 	ssize_t r;
+	char c;
 
-	pthread_mutex_lock(&dev->lock);
-	if (dev->closing || dev->sock < 0) {
-		pthread_mutex_unlock(&dev->lock);
-		return;
-	}
 	r = recv(dev->sock, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (r < 0 &&
-	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-		/* Woken by a reply an ethdev op has consumed meanwhile. */
-		pthread_mutex_unlock(&dev->lock);
-		return;
-	}
-	if (r > 0)
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	return r > 0 ? 1 : -1;
+}
+
+/* Lock held, on the interrupt thread: the attached back-end is gone, or is
+ * dropped for sending what it may not: let it go and count the link
+ * change (the caller tells it, lsc_post). `in_sock_cb`: called from
+ * vu_sock_event, the socket's own callback, which can only be removed
+ * once it returns; else from another callback (vu_listen_event), while
+ * vu_sock_event cannot be running. */
+static int
+vu_detach(struct tv_dev *dev, int peeked, bool in_sock_cb)
+{
+	if (peeked > 0)
 		TV_LOG(ERR,
 		       "%s: back-end at %s sent an unsolicited message; "
 		       "closing the connection",
@@ -549,72 +637,88 @@ vu_sock_event(void *arg)
 		       dev->eth_dev->data->name, dev->cfg.path,
 		       dev->cfg.server ? "; waiting for the next one"
 				       : "; reconnecting");
-	/* We are inside this very callback: unregister after it returns,
-	 * and close the fd only then. */
-	if (rte_intr_callback_unregister_pending(dev->sock_intr, vu_sock_event,
-						 dev, vu_sock_closed) < 0)
+	if (in_sock_cb) {
+		/* Unregistered after the callback returns, the fd closed
+		 * only then. */
+		if (rte_intr_callback_unregister_pending(dev->sock_intr,
+							 vu_sock_event, dev,
+							 vu_sock_closed) < 0)
+			close(dev->sock);
+	} else if (rte_intr_callback_unregister(dev->sock_intr, vu_sock_event,
+						dev) < 0) {
+		/* Cannot happen (its callback is not running: we are in
+		 * another one on the same thread). Keep the fd, so that no
+		 * later fd of the same number wakes a stale callback. */
+		TV_LOG(ERR, "%s: cannot stop watching the back-end's socket",
+		       dev->eth_dev->data->name);
+		return -1;
+	} else {
 		close(dev->sock);
+	}
 	dev->sock_intr_on = false;
 	dev->sock = -1;
 	vu_set_connected(dev, false);
-	lsc = tv_link_refresh(dev);
+	tv_link_refresh(dev);
 	arm_reconnect(dev);
-	/* Under the lock, closing false: set before tv_vu_fini cancels. */
-	if (lsc && rte_eal_alarm_set(1, vu_lsc_alarm, dev) != 0)
-		TV_LOG(ERR, "%s: cannot schedule the link-down event",
-		       dev->eth_dev->data->name);
-	pthread_mutex_unlock(&dev->lock);
+	return 0;
 }
 
-static void vu_listen_event(void *arg);
-
-/* Interrupt thread (EAL alarm): watch the listen socket again after
- * listen_pause. */
+/* Interrupt thread: the socket is readable. A back-end sends nothing
+ * unsolicited on this socket (we negotiate no back-end requests), so this
+ * is a hang-up, or a protocol error we treat as one. */
 static void
-vu_relisten_alarm(void *arg)
+vu_sock_event(void *arg)
 {
 	struct tv_dev *dev = arg;
+	int peeked;
 
 	pthread_mutex_lock(&dev->lock);
-	if (!dev->closing && !dev->listen_intr_on) {
-		if (rte_intr_callback_register(dev->listen_intr,
-					       vu_listen_event, dev) == 0)
-			dev->listen_intr_on = true;
-		else if (rte_eal_alarm_set(TV_RECONNECT_US, vu_relisten_alarm,
-					   dev) != 0)
-			TV_LOG(ERR,
-			       "%s: cannot watch %s again; no back-end can "
-			       "connect to this port any more",
-			       dev->eth_dev->data->name, dev->cfg.path);
+	if (dev->closing || dev->sock < 0) {
+		pthread_mutex_unlock(&dev->lock);
+		return;
+	}
+	/* 0: woken by a reply an ethdev op has consumed meanwhile. */
+	peeked = vu_sock_peek(dev);
+	if (peeked != 0) {
+		(void)vu_detach(dev, peeked, true); /* never fails here */
+		/* Under the lock, closing false: set before tv_vu_fini
+		 * cancels. */
+		lsc_post(dev);
 	}
 	pthread_mutex_unlock(&dev->lock);
 }
 
-/* Inside vu_listen_event, lock held: accept failed and left the back-end's
- * connection queued (no fd or memory: EMFILE, ENFILE, ENOBUFS, ENOMEM).
- * The listen socket stays readable, so EAL would call us again at once,
- * for as long as that lasts, a core spinning on the interrupt thread. Stop
- * watching it for a second instead (vu_relisten_alarm); tv_vu_fini
- * cancels that alarm, and does not unregister what is not registered. */
-static void
-listen_pause(struct tv_dev *dev, int err)
+/* accept failed and left the back-end's connection queued (no fd or
+ * memory: EMFILE, ENFILE, ENOBUFS, ENOMEM). The listen socket stays
+ * readable, so EAL calls vu_listen_event again at once, for as long as
+ * that lasts. It cannot be taken out of EAL's epoll set meanwhile: EAL
+ * then rebuilds that set with a new epoll fd and panics if it gets none,
+ * which is just what is short. So each failure logs (once a second) and
+ * the callback sleeps TV_ACCEPT_BACKOFF_US, without our locks, before it
+ * returns: a few wake-ups a second instead of a core, while every other
+ * ready source is still served in each pass of the interrupt thread. */
+#define TV_ACCEPT_BACKOFF_US 10000
+
+/* Lock held. Returns whether the caller must back off. */
+static bool
+accept_failed(struct tv_dev *dev, int err)
 {
-	TV_LOG(ERR,
-	       "%s: cannot accept the back-end connecting to %s: %s; trying "
-	       "again in a second",
-	       dev->eth_dev->data->name, dev->cfg.path, strerror(-err));
-	/* EAL removes the callback when it returns. Its rebuild of the wait
-	 * list closes its epoll fd before it makes a new one, so it finds
-	 * that fd even while the process has none to spare. */
-	if (rte_intr_callback_unregister_pending(
-		    dev->listen_intr, vu_listen_event, dev, NULL) < 0)
-		return;
-	dev->listen_intr_on = false;
-	if (rte_eal_alarm_set(TV_RECONNECT_US, vu_relisten_alarm, dev) != 0)
+	uint64_t now = rte_get_timer_cycles();
+
+	/* EAGAIN: nothing queued after all; ECONNABORTED: the one queued
+	 * went away. */
+	if (err == -EAGAIN || err == -ECONNABORTED)
+		return false;
+	if (dev->accept_fails++ == 0 ||
+	    now - dev->accept_logged >= rte_get_timer_hz()) {
 		TV_LOG(ERR,
-		       "%s: cannot arm the timer to watch %s again; no "
-		       "back-end can connect to this port any more",
-		       dev->eth_dev->data->name, dev->cfg.path);
+		       "%s: cannot accept the back-end connecting to %s: %s "
+		       "(%" PRIu64 " times); trying again every %u ms",
+		       dev->eth_dev->data->name, dev->cfg.path, strerror(-err),
+		       dev->accept_fails, TV_ACCEPT_BACKOFF_US / 1000);
+		dev->accept_logged = now;
+	}
+	return true;
 }
 
 /* Interrupt thread, server mode: a back-end connects. */
@@ -622,19 +726,25 @@ static void
 vu_listen_event(void *arg)
 {
 	struct tv_dev *dev = arg;
+	bool backoff = false;
 	int fd;
 
 	dev_lock_with_mem(dev);
 	if (dev->closing)
 		goto out;
+	/* The attached back-end may have hung up with its event still to
+	 * come in this pass of the interrupt thread (EAL calls the ready
+	 * callbacks in the order epoll lists them): take the hang-up first,
+	 * rather than refuse its successor (and before accept, whose fd that
+	 * frees). */
+	if (dev->sock >= 0 && vu_sock_peek(dev) < 0)
+		vu_detach(dev, -1, false);
 	fd = tvu_accept(dev->listen_fd);
 	if (fd < 0) {
-		/* EAGAIN: nothing queued after all; ECONNABORTED: the one
-		 * queued went away. Anything else leaves it queued. */
-		if (fd != -EAGAIN && fd != -ECONNABORTED)
-			listen_pause(dev, fd);
+		backoff = accept_failed(dev, fd);
 		goto out;
 	}
+	dev->accept_fails = 0;
 	if (dev->sock >= 0) {
 		TV_LOG(WARNING,
 		       "%s: a second back-end connected to %s; "
@@ -643,17 +753,19 @@ vu_listen_event(void *arg)
 		close(fd);
 		goto out;
 	}
-	if (vu_attach(dev, fd) < 0) {
+	if (vu_attach(dev, fd) < 0)
 		close(fd);
-		goto out;
-	}
-	/* Under the lock, closing false: set before tv_vu_fini cancels. */
-	if (tv_link_refresh(dev) &&
-	    rte_eal_alarm_set(1, vu_lsc_alarm, dev) != 0)
-		TV_LOG(ERR, "%s: cannot schedule the link-up event",
-		       dev->eth_dev->data->name);
+	else
+		tv_link_refresh(dev);
 out:
+	/* Under the lock, closing false: set before tv_vu_fini cancels. A
+	 * hang-up taken above and this attach can make a bounce, which
+	 * lsc_take tells as such. */
+	if (!dev->closing)
+		lsc_post(dev);
 	dev_unlock_with_mem(dev);
+	if (backoff)
+		rte_delay_us_sleep(TV_ACCEPT_BACKOFF_US);
 }
 
 /* EAL allocated or freed memory (any thread, EAL's memory hotplug lock
@@ -815,7 +927,6 @@ tv_vu_fini(struct tv_dev *dev)
 						  vu_listen_event, dev);
 	rte_eal_alarm_cancel(vu_reconnect_alarm, dev);
 	rte_eal_alarm_cancel(vu_lsc_alarm, dev);
-	rte_eal_alarm_cancel(vu_relisten_alarm, dev);
 
 	pthread_mutex_lock(&dev->lock);
 	dev->sock_intr_on = false;
@@ -889,7 +1000,8 @@ tv_vu_start(struct tv_dev *dev)
 		       data->name, dev->cfg.path, err);
 		vu_drop(dev);
 	}
-	lsc = tv_link_refresh(dev);
+	tv_link_refresh(dev);
+	lsc = lsc_take_now(dev);
 	dev_unlock_with_mem(dev);
 	if (lsc)
 		tv_raise_lsc(dev);
@@ -915,7 +1027,8 @@ tv_vu_stop(struct tv_dev *dev)
 		if (data->tx_queues[q] != NULL)
 			tv_txq_drain(data->tx_queues[q]);
 	}
-	lsc = tv_link_refresh(dev);
+	tv_link_refresh(dev);
+	lsc = lsc_take_now(dev);
 	pthread_mutex_unlock(&dev->lock);
 	if (lsc)
 		tv_raise_lsc(dev);
