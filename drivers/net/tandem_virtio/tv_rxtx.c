@@ -562,7 +562,7 @@ tx_burst_body(struct tv_txq *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	const bool bulk = txq->bulk;
 	const bool fixed_avail = txq->fixed_avail;
 	const uint16_t old_idx = txq->avail_idx;
-	uint16_t avail_idx, desc_head, nb_free;
+	uint16_t avail_idx, desc_head, nb_free, synced;
 	uint16_t nb_tx;
 	uint64_t bytes = 0;
 
@@ -572,7 +572,9 @@ tx_burst_body(struct tv_txq *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	if (unlikely(txq_is_broken(txq)))
 		return 0;
 
-	avail_idx = old_idx;
+	/* txq's indices and n_inflight account for the packets up to
+	 * `synced`; the locals run ahead of them. */
+	avail_idx = synced = old_idx;
 	desc_head = txq->desc_head;
 	nb_free = txq->nb_free;
 	for (nb_tx = 0; nb_tx < nb_pkts; nb_tx++) {
@@ -585,10 +587,13 @@ tx_burst_body(struct tv_txq *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			txq->avail_idx = avail_idx;
 			txq->desc_head = desc_head;
 			txq->nb_free = nb_free;
-			txq->n_inflight += (uint16_t)(avail_idx - old_idx);
+			txq->n_inflight += (uint16_t)(avail_idx - synced);
+			/* Its reclaim may stop the queue (release store of
+			 * broken), after which an IN_ORDER handoff reads
+			 * avail_idx and n_inflight on the control thread: they
+			 * are whole now and no store below changes them. */
 			r = tx_queue_general(txq, m, &bytes);
-			txq->n_inflight -= (uint16_t)(txq->avail_idx - old_idx);
-			avail_idx = txq->avail_idx;
+			avail_idx = synced = txq->avail_idx;
 			desc_head = txq->desc_head;
 			nb_free = txq->nb_free;
 			if (r < 0)
@@ -619,11 +624,13 @@ tx_burst_body(struct tv_txq *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		desc_head++;
 		nb_free--;
 	}
-	txq->desc_head = desc_head;
-	txq->nb_free = nb_free;
-	if (avail_idx != old_idx) {
+	if (avail_idx != synced) {
+		txq->desc_head = desc_head;
+		txq->nb_free = nb_free;
 		txq->avail_idx = avail_idx;
-		txq->n_inflight += (uint16_t)(avail_idx - old_idx);
+		txq->n_inflight += (uint16_t)(avail_idx - synced);
+	}
+	if (avail_idx != old_idx) {
 		publish_avail_idx(&txq->ring, avail_idx);
 		if (need_kick(&txq->ring, txq->event_idx, old_idx, avail_idx))
 			kick(txq->kick_fd, &txq->stats.kicks);
