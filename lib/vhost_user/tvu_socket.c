@@ -245,11 +245,13 @@ tvu_send(int sock, const struct tvu_msg *msg)
 			memcpy(CMSG_DATA(cm), msg->fds,
 			       msg->n_fds * sizeof(int));
 		}
-		/* Once the message is partly out, the rest waits in poll,
-		 * bounded by the deadline as tvu_recv's reads are: a peer
-		 * that reads a byte at a time cannot stretch it. */
+		/* Once the message is partly out or the socket said it is
+		 * full, the rest waits in poll, bounded by the deadline as
+		 * tvu_recv's reads are: a peer that reads a byte at a time
+		 * cannot stretch it, nor can a blocking socket's
+		 * SO_SNDTIMEO. */
 		n = sendmsg(sock, &mh,
-			    MSG_NOSIGNAL | (done > 0 ? MSG_DONTWAIT : 0));
+			    MSG_NOSIGNAL | (deadline != 0 ? MSG_DONTWAIT : 0));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
