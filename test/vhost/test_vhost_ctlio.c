@@ -37,6 +37,7 @@
 
 #include <rte_eal.h>
 
+#include "../common/tt_cpu.h"
 #include "mock_guest.h"
 
 #define BOUND_MS 5000
@@ -419,15 +420,6 @@ test_oob(void)
 
 /* ---- accept without a free fd ---- */
 
-static double
-cpu_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* A front-end connects while the process has no fd left (RLIMIT_NOFILE
  * at the lowest free fd): accept fails with EMFILE and the connection
  * stays queued. The control thread must not spin on the listen socket
@@ -463,9 +455,9 @@ test_accept_emfile(void)
 	CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0, "setrlimit");
 	rc = connect(sock, (struct sockaddr *)&sun, sizeof(sun));
 	usleep(100000);
-	cpu = cpu_s();
+	cpu = tt_cpu_s();
 	usleep(1000000);
-	cpu = cpu_s() - cpu;
+	cpu = tt_cpu_s() - cpu;
 	st = mg_dev_stats(dev);
 	CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0, "setrlimit back");
 	CHECK(rc == 0, "connect: %s", strerror(errno));

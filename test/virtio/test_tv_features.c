@@ -44,23 +44,12 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "../common/tt_cpu.h"
 #include "../common/tt_eal.h"
 #include "tv_vring.h"
 #include "tvu.h"
 
 #define XSTAT "negotiated_features"
-
-static unsigned int failures;
-
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			failures++;                                            \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);   \
-			fprintf(stderr, __VA_ARGS__);                          \
-			fputc('\n', stderr);                                   \
-		}                                                              \
-	} while (0)
 
 struct tcase {
 	bool mrg_rxbuf;
@@ -611,15 +600,6 @@ check_queue_conf(const char *dir, struct rte_mempool *mp)
 	      rte_mempool_avail_count(mp), mp->size);
 }
 
-static double
-cpu_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* Server mode: a back-end connects while the process has no fd left
  * (RLIMIT_NOFILE at the lowest free fd), so accept fails with EMFILE and
  * the connection stays queued. The interrupt thread must not spin on the
@@ -663,9 +643,9 @@ check_accept_emfile(const char *dir)
 	rc = connect(sock, (struct sockaddr *)&sun, sizeof(sun));
 	got = errno;
 	usleep(100000);
-	cpu = cpu_s();
+	cpu = tt_cpu_s();
 	usleep(1000000);
-	cpu = cpu_s() - cpu;
+	cpu = tt_cpu_s() - cpu;
 	CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0, "setrlimit back");
 	CHECK(rc == 0, "emfile: connect: %s", strerror(got));
 	CHECK(cpu < 0.3, "emfile: %.2f s of CPU in 1 s while accept had no fd",
@@ -693,28 +673,15 @@ main(int argc, char **argv)
 	int fds_before = 0, fds_after;
 	unsigned int i;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s <librte_net_tandem_virtio.so>\n",
-			argv[0]);
+	if (tt_start(argc, argv, 1, "<librte_net_tandem_virtio.so>", "tvfeat",
+		     dir) != 0)
 		return 1;
-	}
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
-	if (tt_eal_init(argv[0], "tvfeat", (const char *const *)&argv[1], 1) <
-	    0) {
-		fprintf(stderr, "FAIL: EAL does not start with -d%s (%s)\n",
-			argv[1], rte_strerror(rte_errno));
-		rmdir(dir);
-		return 1;
-	}
 	mp = rte_pktmbuf_pool_create("feat", 4095, 256, 0,
 				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (mp == NULL) {
 		/* Counted: the exit code comes from `failures` alone. */
 		CHECK(false, "no mempool");
-		return tt_end(dir, NULL, 0, failures, 0);
+		return tt_end(dir, NULL, 0, 0);
 	}
 	fds_before = tt_count_fds();
 	check_queue_conf(dir, mp);
@@ -737,5 +704,5 @@ main(int argc, char **argv)
 	check_lsc_close(dir, mp);
 	check_lsc_close_on_up(dir, mp);
 	check_accept_emfile(dir);
-	return tt_end(dir, mp, fds_before, failures, RTE_DIM(cases));
+	return tt_end(dir, mp, fds_before, RTE_DIM(cases));
 }

@@ -9,9 +9,9 @@
  * net_tandem_vhost (client=1) as its back-end, split rings with and
  * without EVENT_IDX and packed rings; or net_tandem_vhost, with the
  * stock net_virtio_user or net_tandem_virtio (EVENT_IDX on and off) as
- * its guest, split and packed rings. The peer sends; the tested port's fds go into this thread's
- * epoll set (RTE_EPOLL_PER_THREAD), each with its queue's number as
- * data. Checked:
+ * its guest, split and packed rings. The peer sends; the tested port's fds go
+ * into this thread's epoll set (RTE_EPOLL_PER_THREAD), each with its queue's
+ * number as data. Checked:
  *
  * - armed and idle: no wake-up (a host's sleepers are woken once when
  *   its rings start, to arm them);
@@ -52,18 +52,6 @@
 
 #define NQ     2
 #define MAX_EV 8
-
-static unsigned int failures;
-
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			failures++;                                            \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);   \
-			fprintf(stderr, __VA_ARGS__);                          \
-			fputc('\n', stderr);                                   \
-		}                                                              \
-	} while (0)
 
 /* The device under test (dut) is the port with interrupts: Tandem's
  * guest, or Tandem's host; the peer sends. */
@@ -318,8 +306,8 @@ peer_up(struct env *e)
 			 e->sock, NQ);
 	else if (e->c->tandem_peer)
 		snprintf(args, sizeof(args),
-			 "path=%s,queues=%u,event_idx=%d,packed_vq=%d",
-			 e->sock, NQ, e->c->event_idx, e->c->packed_vq);
+			 "path=%s,queues=%u,event_idx=%d,packed_vq=%d", e->sock,
+			 NQ, e->c->event_idx, e->c->packed_vq);
 	else /* stock virtio-user turns its control queue on for MQ */
 		snprintf(args, sizeof(args), "path=%s,queues=%u,packed_vq=%d",
 			 e->sock, NQ, e->c->packed_vq);
@@ -608,30 +596,16 @@ main(int argc, char **argv)
 	int fds_before = 0;
 	unsigned int i;
 
-	if (argc != 3) {
-		fprintf(stderr,
-			"usage: %s <librte_net_tandem_virtio.so> "
-			"<librte_net_tandem_vhost.so>\n",
-			argv[0]);
+	if (tt_start(argc, argv, 2,
+		     "<librte_net_tandem_virtio.so> "
+		     "<librte_net_tandem_vhost.so>",
+		     "tvintr", dir) != 0)
 		return 1;
-	}
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
-	if (tt_eal_init(argv[0], "tvintr", (const char *const *)&argv[1], 2) <
-	    0) {
-		fprintf(stderr,
-			"FAIL: EAL does not start with -d%s -d%s (%s)\n",
-			argv[1], argv[2], rte_strerror(rte_errno));
-		rmdir(dir);
-		return 1;
-	}
 	mp = rte_pktmbuf_pool_create("intr", 4095, 0, 0,
 				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (mp == NULL) {
 		CHECK(false, "no mempool");
-		return tt_end(dir, NULL, 0, failures, 0);
+		return tt_end(dir, NULL, 0, 0);
 	}
 	for (i = 0; i < RTE_DIM(cases); i++) {
 		/* After the first case: the vhost libraries and the
@@ -645,5 +619,5 @@ main(int argc, char **argv)
 	}
 	check_refusals(dir, mp, false);
 	check_refusals(dir, mp, true);
-	return tt_end(dir, mp, fds_before, failures, RTE_DIM(cases));
+	return tt_end(dir, mp, fds_before, RTE_DIM(cases));
 }

@@ -43,18 +43,6 @@
 
 #include "../common/tt_eal.h"
 
-static unsigned int failures;
-
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			failures++;                                            \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);   \
-			fprintf(stderr, __VA_ARGS__);                          \
-			fputc('\n', stderr);                                   \
-		}                                                              \
-	} while (0)
-
 /* The callback's record: the status each event found; event `hold_at`
  * waits (up to 10 s) until `release`. */
 static struct {
@@ -293,30 +281,16 @@ main(int argc, char **argv)
 	struct rte_mempool *mp;
 	int fds_before;
 
-	if (argc != 3) {
-		fprintf(stderr,
-			"usage: %s <librte_net_tandem_virtio.so> "
-			"<librte_net_tandem_vhost.so>\n",
-			argv[0]);
+	if (tt_start(argc, argv, 2,
+		     "<librte_net_tandem_virtio.so> "
+		     "<librte_net_tandem_vhost.so>",
+		     "tvlsc", dir) != 0)
 		return 1;
-	}
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
-	if (tt_eal_init(argv[0], "tvlsc", (const char *const *)&argv[1], 2) <
-	    0) {
-		fprintf(stderr,
-			"FAIL: EAL does not start with -d%s -d%s (%s)\n",
-			argv[1], argv[2], rte_strerror(rte_errno));
-		rmdir(dir);
-		return 1;
-	}
 	mp = rte_pktmbuf_pool_create("lsc", 2047, 256, 0,
 				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (mp == NULL) {
 		CHECK(false, "no mempool");
-		return tt_end(dir, NULL, 0, failures, 0);
+		return tt_end(dir, NULL, 0, 0);
 	}
 	/* fds: counted after the first run, once EAL's interrupt thread and
 	 * the back-end's control thread opened what they keep. */
@@ -325,5 +299,5 @@ main(int argc, char **argv)
 	memset(&ev, 0, sizeof(ev));
 	ev.hold_at = UINT32_MAX;
 	run(dir, mp, true);
-	return tt_end(dir, mp, fds_before, failures, 2);
+	return tt_end(dir, mp, fds_before, 2);
 }
