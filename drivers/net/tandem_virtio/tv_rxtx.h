@@ -403,7 +403,10 @@ rx_one(struct tv_rxq *rxq, uint16_t *n_used, struct rte_mbuf **out,
 		struct rte_mbuf *seg;
 
 		if (rx_read_used(rxq, &e, false, packed) < 0) {
-			/* Frees the segments linked so far (next-walk). */
+			/* Frees the segments linked so far (next-walk), the
+			 * head saying how many (mbuf sanity checks). */
+			m->nb_segs = k;
+			m->pkt_len = pkt_len;
 			rte_pktmbuf_free(m);
 			return -1;
 		}
