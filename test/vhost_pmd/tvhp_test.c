@@ -561,6 +561,20 @@ no_room(uint16_t h, uint16_t g)
 		got += n;
 	} while (n > 0 && got < total);
 	CHECK(got == total, "guest got %u of %u", got, total);
+	/* The count outlives the queue being set up again, as the other
+	 * per-queue counters do (it was the queue's own and went with it). */
+	CHECK(rte_eth_dev_stop(h) == 0 &&
+		      rte_eth_tx_queue_setup(h, 0, 256, 0, NULL) == 0 &&
+		      rte_eth_dev_start(h) == 0,
+	      "tx queue 0 set up again");
+	CHECK(rte_eth_stats_get(h, &st) == 0 &&
+		      st.oerrors == (uint64_t)(BURST - sent) &&
+		      st.opackets == total,
+	      "after the queue's set-up: oerrors %" PRIu64 " (want %u), "
+	      "opackets %" PRIu64 " (want %u)",
+	      st.oerrors, BURST - sent, st.opackets, total);
+	CHECK(tc_xstat(h, "tx_q0_unsent_packets") == (uint64_t)(BURST - sent),
+	      "tx_q0_unsent_packets after the queue's set-up");
 }
 
 /* A stopped port moves nothing; started again, nothing was lost. */

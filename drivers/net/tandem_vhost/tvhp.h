@@ -80,9 +80,11 @@ struct tvhp_txq {
 	uint16_t qid;
 	/* Packets the burst could not send (no room in the guest's ring),
 	 * left to the caller: lib/vhost counts such bursts (no_room), ethdev
-	 * wants packets. Written only by the queue's datapath thread. */
+	 * wants packets. Written only by the queue's datapath thread; added
+	 * to the port's unsent_gone[] when the queue is released, so that
+	 * the count outlives a new set-up of the queue, as lib/vhost's
+	 * per-virtqueue counters do. */
 	uint64_t unsent;
-	uint64_t unsent_base; /* at the last stats reset; control thread */
 } __rte_cache_aligned;
 
 /* The ethdev's dev_private. */
@@ -100,6 +102,10 @@ struct tvhp_priv {
 	 * tvh_vq_stats_reset(). */
 	struct tvhp_vq_snap *vq_base;
 	struct tvh_dev_stats dev_base;
+	/* Per tx queue index (args.queues): unsent packets of the queue's
+	 * released set-ups, and the total at the last stats reset. */
+	uint64_t *unsent_gone;
+	uint64_t *unsent_base;
 	/* Orders scheduling an alarm (LSC, queue state; lib/vhost's control
 	 * thread) against close: once close has set alarms_closed under it,
 	 * no alarm is scheduled any more, so the cancels that follow catch

@@ -401,7 +401,12 @@ tvhp_rx_queue_release(struct rte_eth_dev *eth_dev, uint16_t qid)
 static void
 tvhp_tx_queue_release(struct rte_eth_dev *eth_dev, uint16_t qid)
 {
-	rte_free(eth_dev->data->tx_queues[qid]);
+	struct tvhp_priv *priv = eth_dev->data->dev_private;
+	struct tvhp_txq *txq = eth_dev->data->tx_queues[qid];
+
+	if (txq != NULL && priv->unsent_gone != NULL)
+		priv->unsent_gone[qid] += txq->unsent;
+	rte_free(txq);
 	eth_dev->data->tx_queues[qid] = NULL;
 }
 

@@ -182,15 +182,23 @@ dev_since_reset(const struct tvhp_priv *priv, uint64_t *out)
 #define IDX_NO_ROOM  3
 #define IDX_TOO_BIG  4
 
-/* Unsent packets of tx queue q since the last reset (0: not set up). */
+/* Unsent packets of tx queue index q, over all its set-ups. */
+static uint64_t
+unsent_total(const struct rte_eth_dev *eth_dev, uint16_t q)
+{
+	const struct tvhp_priv *priv = eth_dev->data->dev_private;
+	const struct tvhp_txq *txq = eth_dev->data->tx_queues[q];
+
+	return priv->unsent_gone[q] + (txq != NULL ? txq->unsent : 0);
+}
+
+/* ... since the last reset. */
 static uint64_t
 unsent_since_reset(const struct rte_eth_dev *eth_dev, uint16_t q)
 {
-	const struct tvhp_txq *txq = eth_dev->data->tx_queues[q];
+	const struct tvhp_priv *priv = eth_dev->data->dev_private;
 
-	if (txq == NULL)
-		return 0;
-	return since_base(txq->unsent, txq->unsent_base);
+	return since_base(unsent_total(eth_dev, q), priv->unsent_base[q]);
 }
 
 static uint64_t
@@ -261,8 +269,16 @@ tvhp_stats_init(struct tvhp_priv *priv, int socket)
 	priv->vq_base = rte_zmalloc_socket("tvhp_stats_base",
 					   sizeof(*priv->vq_base) * n_vqs(priv),
 					   RTE_CACHE_LINE_SIZE, socket);
+	priv->unsent_gone = rte_zmalloc_socket(
+		"tvhp_unsent", 2 * sizeof(uint64_t) * priv->args.queues, 0,
+		socket);
 	memset(&priv->dev_base, 0, sizeof(priv->dev_base));
-	return priv->vq_base == NULL ? -ENOMEM : 0;
+	if (priv->vq_base == NULL || priv->unsent_gone == NULL) {
+		tvhp_stats_fini(priv);
+		return -ENOMEM;
+	}
+	priv->unsent_base = priv->unsent_gone + priv->args.queues;
+	return 0;
 }
 
 void
@@ -270,6 +286,9 @@ tvhp_stats_fini(struct tvhp_priv *priv)
 {
 	rte_free(priv->vq_base);
 	priv->vq_base = NULL;
+	rte_free(priv->unsent_gone);
+	priv->unsent_gone = NULL;
+	priv->unsent_base = NULL;
 }
 
 int
@@ -325,12 +344,8 @@ tvhp_stats_reset(struct rte_eth_dev *eth_dev)
 	memset(&priv->dev_base, 0, sizeof(priv->dev_base));
 	if (priv->dev != NULL)
 		tvh_dev_stats_get(priv->dev, &priv->dev_base);
-	for (q = 0; q < eth_dev->data->nb_tx_queues; q++) {
-		struct tvhp_txq *txq = eth_dev->data->tx_queues[q];
-
-		if (txq != NULL)
-			txq->unsent_base = txq->unsent;
-	}
+	for (q = 0; q < eth_dev->data->nb_tx_queues; q++)
+		priv->unsent_base[q] = unsent_total(eth_dev, q);
 	return 0;
 }
 
