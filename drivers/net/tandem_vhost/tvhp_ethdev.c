@@ -752,4 +752,4 @@ RTE_PMD_REGISTER_PARAM_STRING(net_tandem_vhost,
 			      "copy=<auto|sse|avx2|avx512> "
 			      "tso=0 linear-buffer=0 ext-buffer=0 "
 			      "iommu-support=0 postcopy-support=0 "
-			      "legacy-ol-flags=0");
+			      "dequeue-zero-copy=0 legacy-ol-flags=0");
