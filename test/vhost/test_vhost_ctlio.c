@@ -23,15 +23,12 @@
  * fds and mappings return to their base.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -430,44 +427,30 @@ test_accept_emfile(void)
 {
 	const char *path = mg_sock_path("emfile");
 	struct tvh_config cfg = {.path = path, .n_queue_pairs = 1};
-	struct timeval tmo = {.tv_sec = 5};
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	struct rlimit old, low;
 	struct tvh_dev_stats st;
+	struct tt_starve sv;
 	struct tvh_dev *dev;
-	int sock, next, rc;
-	double cpu;
 	uint64_t v = 0;
+	int rc;
 
 	CHECK(tvh_dev_create(&cfg, NULL, NULL, &dev) == 0, "create");
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	CHECK(sock >= 0, "socket");
-	CHECK(setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) ==
-		      0,
-	      "SO_RCVTIMEO");
-	next = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	CHECK(next >= 0, "open");
-	close(next);
-	CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0, "getrlimit");
-	low = old;
-	low.rlim_cur = (rlim_t)next;
-	CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0, "setrlimit");
-	rc = connect(sock, (struct sockaddr *)&sun, sizeof(sun));
-	usleep(100000);
-	cpu = tt_cpu_s();
-	usleep(1000000);
-	cpu = tt_cpu_s() - cpu;
+	rc = tt_starve_begin(&sv, path);
+	CHECK(rc == 0, "set-up of the fd shortage: %s", strerror(-rc));
+	if (rc != 0) {
+		tvh_dev_destroy(dev);
+		return;
+	}
 	st = mg_dev_stats(dev);
-	CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0, "setrlimit back");
-	CHECK(rc == 0, "connect: %s", strerror(errno));
-	CHECK(cpu < 0.3, "%.2f s of CPU in 1 s while accept had no fd", cpu);
+	CHECK(tt_starve_end(&sv) == 0, "setrlimit back");
+	CHECK(sv.connect_err == 0, "connect: %s", strerror(sv.connect_err));
+	CHECK(sv.cpu < 0.3, "%.2f s of CPU in 1 s while accept had no fd",
+	      sv.cpu);
 	CHECK(st.accept_fails >= 1 && st.accept_fails <= 3 && st.connects == 0,
 	      "accept_fails %lu connects %lu", (unsigned long)st.accept_fails,
 	      (unsigned long)st.connects);
 	/* The queued connection is served once fds are back (the listen
 	 * socket is watched again after a second). */
-	CHECK(tvu_fe_get_u64(sock, TVU_GET_FEATURES, &v) == 0 &&
+	CHECK(tvu_fe_get_u64(sv.sock, TVU_GET_FEATURES, &v) == 0 &&
 		      (v & feat) == feat,
 	      "not served after the fd limit was raised (features 0x%lx)",
 	      (unsigned long)v);
@@ -475,8 +458,8 @@ test_accept_emfile(void)
 	      (unsigned long)mg_dev_stats(dev).connects);
 	printf("ok accept without an fd: %u failure(s), %.3f s of CPU in "
 	       "1 s; served once the limit was raised\n",
-	       (unsigned int)st.accept_fails, cpu);
-	close(sock);
+	       (unsigned int)st.accept_fails, sv.cpu);
+	close(sv.sock);
 	CHECK(mg_wait(disconnected, dev, BOUND_MS), "not disconnected");
 	tvh_dev_destroy(dev);
 }

@@ -25,16 +25,11 @@
  * against (Debian's dpdk package), so neither missing is a reason.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rte_bus_vdev.h>
@@ -609,50 +604,31 @@ static void
 check_accept_emfile(const char *dir)
 {
 	const char *gname = "net_tandem_virtio_emfile";
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	struct timeval tmo = {.tv_sec = 5};
-	struct rlimit old, low;
+	char path[256], args[300];
+	struct tt_starve sv;
 	struct tvu_msg msg;
-	int sock, next, rc, got;
-	char args[300];
-	double cpu;
+	int rc;
 
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/emfile.sock", dir);
-	snprintf(args, sizeof(args), "path=%s,server=1", sun.sun_path);
+	snprintf(path, sizeof(path), "%s/emfile.sock", dir);
+	snprintf(args, sizeof(args), "path=%s,server=1", path);
 	if (rte_vdev_init(gname, args) != 0) {
 		CHECK(false, "cannot create %s,%s", gname, args);
 		return;
 	}
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	next = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (sock < 0 || next < 0 ||
-	    setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) < 0 ||
-	    getrlimit(RLIMIT_NOFILE, &old) < 0) {
-		CHECK(false, "emfile: set-up failed: %s", strerror(errno));
-		if (sock >= 0)
-			close(sock);
-		if (next >= 0)
-			close(next);
+	rc = tt_starve_begin(&sv, path);
+	if (rc != 0) {
+		CHECK(false, "emfile: set-up failed: %s", strerror(-rc));
 		rte_vdev_uninit(gname);
 		return;
 	}
-	close(next);
-	low = old;
-	low.rlim_cur = (rlim_t)next;
-	CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0, "setrlimit");
-	rc = connect(sock, (struct sockaddr *)&sun, sizeof(sun));
-	got = errno;
-	usleep(100000);
-	cpu = tt_cpu_s();
-	usleep(1000000);
-	cpu = tt_cpu_s() - cpu;
-	CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0, "setrlimit back");
-	CHECK(rc == 0, "emfile: connect: %s", strerror(got));
-	CHECK(cpu < 0.3, "emfile: %.2f s of CPU in 1 s while accept had no fd",
-	      cpu);
+	CHECK(tt_starve_end(&sv) == 0, "setrlimit back");
+	CHECK(sv.connect_err == 0, "emfile: connect: %s",
+	      strerror(sv.connect_err));
+	CHECK(sv.cpu < 0.3,
+	      "emfile: %.2f s of CPU in 1 s while accept had no fd", sv.cpu);
 	/* Taken within a second of the limit being raised: the first
 	 * request of a negotiation comes. */
-	rc = tvu_recv(sock, &msg);
+	rc = tvu_recv(sv.sock, &msg);
 	CHECK(rc == 0 && msg.request == TVU_SET_OWNER,
 	      "emfile: no SET_OWNER once fds were back (%d, request %u)", rc,
 	      rc == 0 ? msg.request : 0);
@@ -660,8 +636,8 @@ check_accept_emfile(const char *dir)
 		tvu_msg_close_fds(&msg);
 	printf("ok accept without an fd: %.3f s of CPU in 1 s, the back-end "
 	       "taken once the limit was raised\n",
-	       cpu);
-	close(sock);
+	       sv.cpu);
+	close(sv.sock);
 	rte_vdev_uninit(gname);
 }
 
