@@ -57,6 +57,7 @@
 #define TVH_RECONNECT_MS 200
 /* How long a server stops listening after accept found no fd or memory. */
 #define TVH_LISTEN_PAUSE_MS 1000
+#define TVH_LISTEN_PAUSE_NS (TVH_LISTEN_PAUSE_MS * 1000000ull)
 /* A front-end that never reads our replies must not block the thread all
  * devices share for long (receiving never waits: see above). */
 #define TVH_SOCK_TIMEOUT_MS 1000
@@ -324,6 +325,13 @@ try_connect(struct tvh_dev *dev)
 		conn_setup(dev, fd);
 }
 
+/* The listen socket into the epoll set (at attach, and after a pause). */
+static int
+listen_watch(struct tvh_dev *dev)
+{
+	return ev_add(dev->listen_fd, ev_data(dev->id, TVH_EV_LISTEN, 0));
+}
+
 /* accept failed with the connection still queued (no fd or memory left):
  * the listen socket, level-triggered, would wake the thread again at
  * once, for as long as the shortage lasts. It leaves the epoll set for
@@ -334,7 +342,7 @@ listen_pause(struct tvh_dev *dev, int err)
 	uint32_t supp;
 
 	ev_del(dev->listen_fd);
-	dev->listen_resume = now_ns() + TVH_LISTEN_PAUSE_MS * 1000000ull;
+	dev->listen_resume = now_ns() + TVH_LISTEN_PAUSE_NS;
 	dev->stats.accept_fails++;
 	if (tvh_ratelimit_ok(&dev->rl_msg, &supp))
 		TVH_LOG_CTRL(ERR, dev,
@@ -355,12 +363,10 @@ listen_resume_due(void)
 		if (dev->listen_fd < 0 || dev->listen_resume == 0 ||
 		    now < dev->listen_resume)
 			continue;
-		if (ev_add(dev->listen_fd,
-			   ev_data(dev->id, TVH_EV_LISTEN, 0)) == 0)
+		if (listen_watch(dev) == 0)
 			dev->listen_resume = 0;
 		else
-			dev->listen_resume =
-				now + TVH_LISTEN_PAUSE_MS * 1000000ull;
+			dev->listen_resume = now + TVH_LISTEN_PAUSE_NS;
 	}
 }
 
@@ -591,7 +597,7 @@ expire_partial(void)
 }
 
 /* How long the control thread may sleep: until the nearest deadline of
- * an incomplete message (-1: none). */
+ * an incomplete message or end of a listen pause (-1: none). */
 static int
 next_timeout_ms(void)
 {
@@ -883,7 +889,7 @@ dev_attach(struct tvh_dev *dev)
 		dev->listen_fd = tvu_listen(dev->path);
 		if (dev->listen_fd < 0)
 			return dev->listen_fd;
-		rc = ev_add(dev->listen_fd, ev_data(dev->id, TVH_EV_LISTEN, 0));
+		rc = listen_watch(dev);
 		if (rc < 0)
 			return rc;
 	}
