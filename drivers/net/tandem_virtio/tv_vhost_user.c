@@ -445,6 +445,14 @@ fail:
 
 static void vu_lsc_alarm(void *arg);
 
+/* Lock held: the application sees the state now; no event is due. */
+static void
+lsc_settle(struct tv_dev *dev)
+{
+	tv_link_tell(dev, dev->link_up);
+	dev->lsc_changes = 0;
+}
+
 /* Lock held: have vu_lsc_alarm pending, once, unless close began (which
  * cancels it). False if it is not. */
 static bool
@@ -487,8 +495,7 @@ lsc_take(struct tv_dev *dev)
 		tell = !dev->link_up;
 		dev->lsc_changes = 1;
 	} else {
-		tv_link_tell(dev, dev->link_up);
-		dev->lsc_changes = 0;
+		lsc_settle(dev);
 		return false;
 	}
 	tv_link_tell(dev, tell);
@@ -506,11 +513,10 @@ lsc_take(struct tv_dev *dev)
 static bool
 lsc_take_now(struct tv_dev *dev)
 {
-	dev->lsc_changes = 0;
-	if (dev->link_told == dev->link_up)
-		return false;
-	tv_link_tell(dev, dev->link_up);
-	return true;
+	bool changed = dev->link_told != dev->link_up;
+
+	lsc_settle(dev);
+	return changed;
 }
 
 /* Lock held, in an interrupt callback of the socket or the listen socket:
@@ -518,10 +524,8 @@ lsc_take_now(struct tv_dev *dev)
 static void
 lsc_post(struct tv_dev *dev)
 {
-	if (dev->lsc_changes != 0 && !lsc_schedule(dev)) {
-		tv_link_tell(dev, dev->link_up);
-		dev->lsc_changes = 0;
-	}
+	if (dev->lsc_changes != 0 && !lsc_schedule(dev))
+		lsc_settle(dev);
 }
 
 static void vu_reconnect_alarm(void *arg);
