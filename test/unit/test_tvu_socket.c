@@ -248,19 +248,22 @@ test_truncated(void)
 struct trickle {
 	int sock;
 	uint8_t buf[TVU_HDR_SIZE + 40];
-	int fd;
+	int fd;		    /* sent with the 5th byte; -1: none */
+	useconds_t gap;	    /* between bytes */
+	volatile bool stop; /* the reader gave up: send no more */
 };
 
-/* Write a message one byte at a time, the fd with the 5th byte. */
+/* Write a message one byte at a time, `gap` apart. */
 static void *
 trickle_thread(void *arg)
 {
 	struct trickle *t = arg;
 	size_t i;
 
-	for (i = 0; i < sizeof(t->buf); i++) {
-		raw_send(t->sock, &t->buf[i], 1, &t->fd, i == 4 ? 1 : 0);
-		usleep(200);
+	for (i = 0; i < sizeof(t->buf) && !t->stop; i++) {
+		raw_send(t->sock, &t->buf[i], 1, &t->fd,
+			 i == 4 && t->fd >= 0 ? 1 : 0);
+		usleep(t->gap);
 	}
 	return NULL;
 }
@@ -268,7 +271,7 @@ trickle_thread(void *arg)
 static void
 test_short_reads(void)
 {
-	struct trickle t;
+	struct trickle t = {.gap = 200, .stop = false};
 	struct tvu_msg in;
 	pthread_t th;
 	int sv[2];
@@ -295,26 +298,6 @@ test_short_reads(void)
 	close(sv[1]);
 }
 
-/* A peer that writes a byte every 100 ms, until told to stop. */
-struct slow_peer {
-	int sock;
-	uint8_t buf[TVU_HDR_SIZE + 40];
-	volatile bool stop;
-};
-
-static void *
-slow_peer_thread(void *arg)
-{
-	struct slow_peer *p = arg;
-	size_t i;
-
-	for (i = 0; i < sizeof(p->buf) && !p->stop; i++) {
-		raw_send(p->sock, &p->buf[i], 1, NULL, 0);
-		usleep(100 * 1000);
-	}
-	return NULL;
-}
-
 static double
 elapsed_s(const struct timespec *t0)
 {
@@ -333,7 +316,7 @@ static void
 test_trickle_deadline(void)
 {
 	struct timeval tv = {.tv_sec = 5};
-	struct slow_peer p = {.stop = false};
+	struct trickle p = {.fd = -1, .gap = 100 * 1000, .stop = false};
 	struct timespec t0;
 	struct tvu_msg in;
 	pthread_t th;
@@ -348,7 +331,7 @@ test_trickle_deadline(void)
 		 40);
 	memset(p.buf + TVU_HDR_SIZE, 0x5a, 40);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	TU_REQUIRE(pthread_create(&th, NULL, slow_peer_thread, &p) == 0);
+	TU_REQUIRE(pthread_create(&th, NULL, trickle_thread, &p) == 0);
 	TU_EQ(tvu_recv(sv[1], &in), -ETIMEDOUT);
 	took = elapsed_s(&t0);
 	p.stop = true;
